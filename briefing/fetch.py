@@ -1,0 +1,731 @@
+"""The single gateway for outbound HTTP.
+
+Every URL a user gives us (articles, feeds) and every redirect hop goes through
+:func:`fetch`, which enforces a :class:`FetchPolicy`: http(s) only, bounded
+time and size, an allow-list of content types, and SSRF protection.
+
+SSRF protection and DNS rebinding
+---------------------------------
+Checking a hostname's addresses and *then* letting the HTTP client resolve it
+again is racy: a hostile DNS server can answer with a public address for the
+check and ``127.0.0.1`` for the connection (DNS rebinding). So the check lives
+in the connection layer instead. :class:`_PinnedBackend` is an httpcore
+network backend: when httpcore asks it to open a TCP connection to a host, it
+resolves the host once, refuses the connection if *any* resolved address is
+non-public, and then connects to one of exactly those validated IPs. httpcore
+still uses the original hostname for the ``Host`` header and as the TLS SNI /
+certificate hostname, so HTTPS keeps working unchanged. Redirects are followed
+by hand, so every hop opens its connections through the same backend and gets
+the same check. Proxies from the environment are ignored (``trust_env=False``)
+because a proxy would make the connection-level check meaningless.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import ipaddress
+import re
+import socket
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any
+
+import httpcore
+import httpx
+
+__all__ = [
+    "BlockedAddressError",
+    "ContentTypeError",
+    "FetchError",
+    "FetchPolicy",
+    "FetchResult",
+    "HTTPStatusError",
+    "TooLargeError",
+    "TooManyRedirectsError",
+    "fetch",
+]
+
+DEFAULT_ACCEPT: tuple[str, ...] = (
+    "text/html",
+    "application/xhtml+xml",
+    "text/plain",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/xml",
+    "text/xml",
+    "text/markdown",
+)
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Limits applied to one :func:`fetch` call (including all redirect hops)."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    max_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    allow_private: bool = False  # tests' local server needs True
+    user_agent: str = "briefing/0.1 (+https://github.com/briefing)"
+    accept: tuple[str, ...] = DEFAULT_ACCEPT
+    # read_timeout bounds each socket read; a server trickling one byte every
+    # few seconds would never trip it, so the whole fetch also has a deadline.
+    total_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # final URL after redirects
+    status: int  # 200 (or another 2xx), or 304 when not modified
+    content_type: str  # media type without params, lower-case
+    charset: str | None
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def text(self) -> str:
+        """The body decoded with the declared charset, else sniffed; never raises."""
+        return decode_body(self.body, self.charset)
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+class FetchError(Exception):
+    """A fetch failed. ``str(err)`` is a user-facing message naming the URL.
+
+    ``transient`` tells callers whether retrying later may help.
+    """
+
+    default_transient = False
+
+    def __init__(self, message: str, *, url: str | None = None, transient: bool | None = None):
+        super().__init__(message)
+        self.message = message
+        self.url = url
+        self.transient = self.default_transient if transient is None else transient
+
+
+class BlockedAddressError(FetchError):
+    """The URL points at a private, local or otherwise non-public address."""
+
+
+class TooLargeError(FetchError):
+    """The body exceeds ``FetchPolicy.max_bytes``."""
+
+
+class ContentTypeError(FetchError):
+    """The server answered with a type that is not a page or feed (PDF, image...)."""
+
+
+class TooManyRedirectsError(FetchError):
+    """More than ``max_redirects`` hops, or a redirect loop."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status. 5xx, 429 and 408 are transient."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, url=url, transient=_is_transient_status(status))
+        self.status = status
+        self.retry_after = retry_after  # seconds, from a Retry-After header
+
+
+def _is_transient_status(status: int) -> bool:
+    return status >= 500 or status in (408, 425, 429)
+
+
+# --------------------------------------------------------------------------
+# Address policy
+# --------------------------------------------------------------------------
+
+# Cloud metadata services reachable by name from inside VMs/containers.
+_BLOCKED_HOSTNAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "localhost",
+    }
+)
+_BLOCKED_SUFFIXES = (".localhost", ".internal", ".local", ".home.arpa")
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def is_public_address(ip: IPAddress) -> bool:
+    """Whether connecting to ``ip`` is safe for a server-side fetch."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 address can smuggle an IPv4 one (::ffff:127.0.0.1,
+        # 2002:7f00:1::, 64:ff9b::a00:1); judge the embedded address.
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public_address(embedded)
+    # is_global alone misses multicast (and CGNAT on some Python versions).
+    return not (
+        not ip.is_global
+        or ip.is_multicast
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_unspecified
+        or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT)
+    )
+
+
+def _is_blocked_hostname(host: str) -> bool:
+    name = host.rstrip(".").lower()
+    return name in _BLOCKED_HOSTNAMES or name.endswith(_BLOCKED_SUFFIXES)
+
+
+def _literal_ip(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """All IP addresses ``host`` resolves to (indirection so tests can fake DNS)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses: list[str] = []
+    for _family, _type, _proto, _canon, sockaddr in infos:
+        address = str(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+class _Blocked(Exception):
+    """Raised inside the connection layer; :func:`fetch` turns it into an error with the URL."""
+
+    def __init__(self, host: str, reason: str):
+        super().__init__(reason)
+        self.host = host
+        self.reason = reason
+
+
+class _Unresolvable(Exception):
+    def __init__(self, host: str, transient: bool):
+        super().__init__(host)
+        self.host = host
+        self.transient = transient
+
+
+def _check_host_name(host: str) -> None:
+    """Refuse names and literal IPs that are non-public without touching the network."""
+    if _is_blocked_hostname(host):
+        raise _Blocked(host, f"{host} is an internal host name")
+    ip = _literal_ip(host)
+    if ip is not None and not is_public_address(ip):
+        raise _Blocked(host, f"{ip} is a private, local or reserved address")
+
+
+# The real socket layer; tests may swap it to reroute a validated address.
+_RAW_BACKEND: httpcore.NetworkBackend = httpcore.SyncBackend()
+
+# A host with many A/AAAA records should not multiply the connect timeout.
+_MAX_ADDRESSES_TRIED = 3
+
+
+class _PinnedBackend(httpcore.NetworkBackend):
+    """Resolve once, validate every address, connect only to validated IPs."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = self._validated_addresses(host, port)
+        last_error: Exception | None = None
+        for address in addresses[:_MAX_ADDRESSES_TRIED]:
+            try:
+                return _RAW_BACKEND.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_error = exc
+        assert last_error is not None  # addresses is never empty
+        raise last_error
+
+    def _validated_addresses(self, host: str, port: int) -> list[str]:
+        if not self._allow_private:
+            _check_host_name(host)
+        literal = _literal_ip(host)
+        if literal is not None:
+            return [str(literal)]
+        try:
+            addresses = _resolve(host, port)
+        except socket.gaierror as exc:
+            raise _Unresolvable(host, transient=exc.errno == socket.EAI_AGAIN) from exc
+        if not addresses:
+            raise _Unresolvable(host, transient=True)
+        if not self._allow_private:
+            # Every address must pass: a client (or a retry) could pick any of them.
+            for address in addresses:
+                ip = _literal_ip(address)
+                if ip is None or not is_public_address(ip):
+                    raise _Blocked(
+                        host, f"{host} resolves to {address}, a private or local address"
+                    )
+        return addresses
+
+    def sleep(self, seconds: float) -> None:
+        _RAW_BACKEND.sleep(seconds)
+
+
+class _PinnedTransport(httpx.BaseTransport):
+    """An httpx transport over an httpcore pool that uses :class:`_PinnedBackend`.
+
+    httpx's own HTTPTransport cannot take a network backend, so this is a
+    minimal equivalent. httpcore exceptions are left as they are and mapped to
+    :class:`FetchError` by :func:`fetch`, which knows the URL.
+    """
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=4,
+            network_backend=_PinnedBackend(policy.allow_private),
+            retries=0,
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        core_response = self._pool.handle_request(core_request)
+        return httpx.Response(
+            status_code=core_response.status,
+            headers=core_response.headers,
+            stream=_CoreStream(core_response),
+            extensions=core_response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class _CoreStream(httpx.SyncByteStream):
+    def __init__(self, response: httpcore.Response) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        stream = self._response.stream
+        assert isinstance(stream, Iterable)
+        yield from stream
+
+    def close(self) -> None:
+        self._response.close()
+
+
+# --------------------------------------------------------------------------
+# fetch()
+# --------------------------------------------------------------------------
+
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+def fetch(
+    url: str,
+    policy: FetchPolicy = FetchPolicy(),  # frozen, so sharing the default is safe
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    accept: tuple[str, ...] | None = None,
+) -> FetchResult:
+    """GET ``url`` under ``policy``; raise a :class:`FetchError` subclass on any failure.
+
+    ``etag``/``last_modified`` make the request conditional; an unchanged
+    resource yields a result with ``status == 304`` and an empty body.
+    ``accept`` overrides ``policy.accept`` for this call.
+    """
+    accepted = accept if accept is not None else policy.accept
+    deadline = time.monotonic() + policy.total_timeout
+    headers = _request_headers(policy, accepted, etag, last_modified)
+    timeout = httpx.Timeout(
+        connect=policy.connect_timeout,
+        read=policy.read_timeout,
+        write=policy.read_timeout,
+        pool=policy.connect_timeout,
+    )
+    with httpx.Client(
+        transport=_PinnedTransport(policy),
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+    ) as client:
+        current = _parse_url(url)
+        visited = {str(current)}
+        for _hop in range(policy.max_redirects + 1):
+            result, location = _fetch_once(
+                client, current, headers, policy, accepted, deadline, etag, last_modified
+            )
+            if result is not None:
+                return result
+            assert location is not None
+            target = _redirect_target(current, location)
+            if str(target) in visited:
+                raise TooManyRedirectsError(
+                    f"{url} redirects in a loop (back to {target})", url=url
+                )
+            visited.add(str(target))
+            current = target
+    raise TooManyRedirectsError(f"{url} redirects more than {policy.max_redirects} times", url=url)
+
+
+def _request_headers(
+    policy: FetchPolicy,
+    accepted: tuple[str, ...],
+    etag: str | None,
+    last_modified: str | None,
+) -> dict[str, str]:
+    headers = {
+        "User-Agent": policy.user_agent,
+        # A low-priority wildcard avoids 406s from picky servers; we still
+        # check the answer's type ourselves.
+        "Accept": ", ".join([*accepted, "*/*;q=0.1"]),
+        "Accept-Language": "en;q=0.9, *;q=0.5",
+    }
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _parse_url(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url.strip())
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise FetchError(f"{url} is not a valid URL", url=url) from exc
+    if parsed.scheme not in ("http", "https"):
+        raise FetchError(f"{url} is not an http(s) URL", url=url)
+    if not parsed.host:
+        raise FetchError(f"{url} has no host name", url=url)
+    return parsed
+
+
+def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
+    try:
+        target = current.join(location.strip())
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise FetchError(
+            f"{current} redirects to an invalid URL ({location})", url=str(current)
+        ) from exc
+    if target.scheme not in ("http", "https") or not target.host:
+        raise FetchError(f"{current} redirects to {target}, which is not a web address")
+    return target
+
+
+def _fetch_once(
+    client: httpx.Client,
+    url: httpx.URL,
+    headers: dict[str, str],
+    policy: FetchPolicy,
+    accepted: tuple[str, ...],
+    deadline: float,
+    etag: str | None,
+    last_modified: str | None,
+) -> tuple[FetchResult | None, str | None]:
+    """One request. Returns (result, None) when done or (None, location) to redirect."""
+    shown = str(url)
+    host = url.host
+    try:
+        with client.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            if status in _REDIRECT_STATUSES:
+                location = response.headers.get("location")
+                if not location:
+                    raise HTTPStatusError(
+                        f"{shown} redirects without saying where to", url=shown, status=status
+                    )
+                return None, location
+            if status == 304:
+                return _not_modified_result(response, shown, etag, last_modified), None
+            if status >= 300 or status < 200:
+                raise _status_error(response, shown)
+            return _read_result(response, shown, policy, accepted, deadline), None
+    except _Blocked as exc:
+        raise BlockedAddressError(f"refusing to fetch {shown}: {exc.reason}", url=shown) from exc
+    except _Unresolvable as exc:
+        raise FetchError(
+            f"could not find the server for {shown} ({exc.host} does not resolve)",
+            url=shown,
+            transient=exc.transient,
+        ) from exc
+    except (httpcore.ConnectTimeout, httpx.ConnectTimeout, httpcore.PoolTimeout) as exc:
+        raise FetchError(f"timed out connecting to {host}", url=shown, transient=True) from exc
+    except (httpcore.TimeoutException, httpx.TimeoutException) as exc:
+        raise FetchError(
+            f"timed out waiting for {shown} to respond", url=shown, transient=True
+        ) from exc
+    except (httpcore.ConnectError, httpx.ConnectError) as exc:
+        raise FetchError(
+            f"could not connect to {host} for {shown}{_os_reason(exc)}", url=shown, transient=True
+        ) from exc
+    except (
+        httpcore.NetworkError,
+        httpcore.ProtocolError,
+        httpx.NetworkError,
+        httpx.ProtocolError,
+        httpx.DecodingError,
+    ) as exc:
+        raise FetchError(
+            f"the connection to {host} failed while fetching {shown}", url=shown, transient=True
+        ) from exc
+    except (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise FetchError(f"{shown} is not a URL we can fetch", url=shown) from exc
+
+
+def _os_reason(exc: BaseException) -> str:
+    """A short human reason such as ': connection refused', if one is known."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, OSError) and cause.errno is not None:
+        name = {errno.ECONNREFUSED: "connection refused", errno.EHOSTUNREACH: "host unreachable"}
+        reason = name.get(cause.errno)
+        if reason:
+            return f": {reason}"
+    return ""
+
+
+def _status_error(response: httpx.Response, url: str) -> HTTPStatusError:
+    status = response.status_code
+    if status in (404, 410):
+        message = f"{url} was not found (HTTP {status})"
+    elif status in (401, 403):
+        message = f"{url} refused access (HTTP {status})"
+    elif status == 429:
+        message = f"{url} is rate-limiting us (HTTP 429); try again later"
+    elif status >= 500:
+        message = f"{url} had a server error (HTTP {status}); try again later"
+    else:
+        message = f"{url} answered HTTP {status}"
+    return HTTPStatusError(
+        message, url=url, status=status, retry_after=_retry_after(response.headers)
+    )
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after", "").strip()
+    return float(value) if value.isdigit() else None
+
+
+def _not_modified_result(
+    response: httpx.Response, url: str, etag: str | None, last_modified: str | None
+) -> FetchResult:
+    media_type, charset = _split_content_type(response.headers.get("content-type"))
+    return FetchResult(
+        url=url,
+        status=304,
+        content_type=media_type or "",
+        charset=charset,
+        body=b"",
+        # A 304 may carry fresh validators; otherwise the ones we sent still hold.
+        etag=response.headers.get("etag") or etag,
+        last_modified=response.headers.get("last-modified") or last_modified,
+    )
+
+
+def _read_result(
+    response: httpx.Response,
+    url: str,
+    policy: FetchPolicy,
+    accepted: tuple[str, ...],
+    deadline: float,
+) -> FetchResult:
+    media_type, charset = _split_content_type(response.headers.get("content-type"))
+    # Reject by header before downloading a PDF or video we would discard.
+    if media_type is not None:
+        _check_type(url, media_type, accepted)
+    _check_declared_length(response, url, policy.max_bytes)
+    body = _read_capped(response, url, policy.max_bytes, deadline)
+    if media_type is None:
+        media_type = _sniff_type(body)
+        _check_type(url, media_type, accepted)
+    return FetchResult(
+        url=url,
+        status=response.status_code,
+        content_type=media_type,
+        charset=charset,
+        body=body,
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+    )
+
+
+def _check_declared_length(response: httpx.Response, url: str, max_bytes: int) -> None:
+    declared = response.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLargeError(_too_large_message(url, max_bytes), url=url)
+
+
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: float) -> bytes:
+    # iter_bytes() yields *decompressed* data, so the cap also stops gzip bombs.
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLargeError(_too_large_message(url, max_bytes), url=url)
+        if time.monotonic() > deadline:
+            raise FetchError(f"timed out downloading {url} (too slow)", url=url, transient=True)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large_message(url: str, max_bytes: int) -> str:
+    return f"{url} is larger than the {_human_size(max_bytes)} limit"
+
+
+def _human_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.3g} MB"
+    if n >= 1024:
+        return f"{n / 1024:.3g} KB"
+    return f"{n} bytes"
+
+
+def _check_type(url: str, media_type: str, accepted: tuple[str, ...]) -> None:
+    if not _type_accepted(media_type, accepted):
+        raise ContentTypeError(f"{url} is {media_type}, not a web page or feed", url=url)
+
+
+def _type_accepted(media_type: str, accepted: tuple[str, ...]) -> bool:
+    major = media_type.split("/", 1)[0]
+    for pattern in accepted:
+        pattern = pattern.strip().lower()
+        if pattern in (media_type, "*/*", f"{major}/*"):
+            return True
+    return False
+
+
+def _split_content_type(value: str | None) -> tuple[str | None, str | None]:
+    """'Text/HTML; charset="UTF-8"' → ('text/html', 'UTF-8'); missing → (None, None)."""
+    if not value or not value.strip():
+        return None, None
+    message = Message()
+    message["content-type"] = value
+    media_type = message.get_content_type().lower()
+    if "/" not in value.split(";", 1)[0]:
+        # email.Message substitutes text/plain for garbage; don't trust it.
+        return None, None
+    charset = message.get_param("charset")
+    return media_type, (charset.strip() or None) if isinstance(charset, str) else None
+
+
+_XML_START = re.compile(rb"^\s*<(\?xml|rss|feed|rdf:RDF)\b", re.IGNORECASE)
+
+
+def _sniff_type(body: bytes) -> str:
+    """Guess a media type for an answer that did not declare one."""
+    head = body[:1024].removeprefix(codecs.BOM_UTF8)
+    if _XML_START.match(head):
+        return "application/xml"
+    if head.lstrip().startswith(b"<"):
+        return "text/html"
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return "text/plain"
+    return "application/octet-stream"
+
+
+# --------------------------------------------------------------------------
+# Decoding
+# --------------------------------------------------------------------------
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
+
+# Browsers (WHATWG Encoding) decode these labels as windows-1252, and real pages
+# labelled latin-1 routinely contain cp1252 quotes; do the same.
+_CP1252_ALIASES = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"})
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_body(body: bytes, charset: str | None = None) -> str:
+    """Decode HTML/XML/text bytes: BOM, declared charset, in-document declaration, then
+    UTF-8, then windows-1252. Undecodable bytes become U+FFFD."""
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body.decode(encoding, errors="replace")
+    for label in (charset, _declared_in_document(body)):
+        usable = _usable_encoding(label)
+        if usable is not None:
+            return body.decode(usable, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", errors="replace")
+
+
+def _declared_in_document(body: bytes) -> str | None:
+    head = body[:4096]
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _usable_encoding(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    if label in _CP1252_ALIASES:
+        return "cp1252"
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    # A UTF-16 label on a document without a BOM is almost always a lie
+    # copied from a template; the bytes we got are ASCII-compatible.
+    return None if name.startswith("utf-16") else name
