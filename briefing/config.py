@@ -1,0 +1,230 @@
+"""The only reader of the environment: every setting lives in one frozen `Settings`.
+
+Values come from `BRIEFING_*` environment variables and, when present, a `.env` file in the
+working directory (real environment variables win). A bad value stops start-up with a message
+that names the variable, so a typo never turns into a silently ignored setting.
+
+The defaults are the embedded mode: SQLite under `./var/`, no broker (tasks run in-process
+through the same code path a worker would use), mail written to `./var/outbox/`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from dotenv import dotenv_values
+
+T = TypeVar("T")
+
+SUMMARY_ALGORITHMS = (
+    "default", "lead", "lsa", "lexrank", "textrank", "luhn", "edmundson", "kl", "sumbasic",
+    "reduction",
+)
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Documentation for one environment variable (the README test checks every one)."""
+
+    name: str
+    default: str
+    help: str
+
+
+# Every variable the project reads. `tests/test_docs.py` fails if one is missing from README.md.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("BRIEFING_DATA_DIR", "./var", "Folder for the SQLite database, outbox and secret key."),
+    Setting("BRIEFING_DATABASE_URL", "sqlite:///<data dir>/briefing.db",
+            "SQLAlchemy URL; `postgresql+psycopg://user@host/db` for PostgreSQL."),
+    Setting("BRIEFING_BROKER_URL", "(empty: run tasks in-process)",
+            "Celery broker, e.g. `redis://127.0.0.1:6379/0`. Empty means embedded mode."),
+    Setting("BRIEFING_API_TOKEN", "(empty: admin API refuses every call)",
+            "Bearer token for the admin HTTP API."),
+    Setting("BRIEFING_SECRET_KEY", "(generated once into <data dir>/secret_key)",
+            "Key for signed links; at least 32 characters."),
+    Setting("BRIEFING_SUMMARY_ALGORITHM", "default", "Default summarizer: "
+            + ", ".join(SUMMARY_ALGORITHMS) + "."),
+    Setting("BRIEFING_SUMMARY_SENTENCES", "3", "Default summary length in sentences (1-50)."),
+    Setting("BRIEFING_SUMMARY_LANGUAGE", "english", "Language for stemming and stop words."),
+    Setting("BRIEFING_MAX_ARTICLE_BYTES", "2000000",
+            "Largest article text or upload accepted; larger requests get 413."),
+    Setting("BRIEFING_FETCH_TIMEOUT", "15", "Seconds to wait for a web page or feed."),
+    Setting("BRIEFING_FETCH_MAX_BYTES", "5000000", "Largest web page or feed downloaded."),
+    Setting("BRIEFING_ALLOW_PRIVATE_URLS", "false",
+            "Allow fetching loopback/private addresses (tests, intranet feeds)."),
+    Setting("BRIEFING_FEED_POLL_MINUTES", "30", "How often the worker polls feeds."),
+    Setting("BRIEFING_SWEEP_SECONDS", "300", "How often the worker re-enqueues stuck work."),
+    Setting("BRIEFING_STUCK_AFTER_SECONDS", "600",
+            "Work untouched for this long counts as stuck and is picked up again."),
+    Setting("BRIEFING_TASK_MAX_RETRIES", "5", "Retries for transient task errors."),
+    Setting("BRIEFING_SUMMARY_TIME_LIMIT", "60", "Seconds a summary task may run (soft limit)."),
+    Setting("BRIEFING_LOG_LEVEL", "INFO", "Python log level."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    broker_url: str
+    api_token: str
+    secret_key: str
+    summary_algorithm: str = "default"
+    summary_sentences: int = 3
+    summary_language: str = "english"
+    max_article_bytes: int = 2_000_000
+    fetch_timeout: float = 15.0
+    fetch_max_bytes: int = 5_000_000
+    allow_private_urls: bool = False
+    feed_poll_minutes: int = 30
+    sweep_seconds: int = 300
+    stuck_after_seconds: int = 600
+    task_max_retries: int = 5
+    summary_time_limit: int = 60
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def embedded(self) -> bool:
+        """No broker: tasks run in the calling process."""
+        return not self.broker_url
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        return value
+    return parse
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("expected a number above 0")
+    return value
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise ValueError("expected one of " + ", ".join(options))
+        return value
+    return parse
+
+
+def _database_url(raw: str) -> str:
+    if not raw.startswith(("sqlite:", "postgresql")):
+        raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
+    return raw
+
+
+def _broker_url(raw: str) -> str:
+    if raw and not raw.startswith(("redis://", "rediss://", "amqp://", "memory://")):
+        raise ValueError("expected a redis:// or amqp:// URL, or nothing for embedded mode")
+    return raw
+
+
+def _secret_key(raw: str) -> str:
+    if len(raw) < 32:
+        raise ValueError("expected at least 32 characters")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return value
+
+
+class _Reader:
+    """Reads raw strings and converts them, naming the variable when a value is bad."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = self.env.get(name)
+        if raw is None or (raw.strip() == "" and not isinstance(default, str)):
+            return default
+        try:
+            return parse(raw.strip())
+        except ValueError as exc:
+            reason = str(exc) if "expected" in str(exc) else "not a valid value"
+            raise ConfigError(f"{name}={raw!r} is invalid: {reason}") from None
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """A secret generated once per installation, so signed links survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
+    if env is not None:
+        return dict(env)
+    merged = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    merged.update(os.environ)
+    return merged
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from `env` (default: `.env` plus the process environment)."""
+    values = _environment(env)
+    read = _Reader(values)
+    data_dir = Path(read.get("BRIEFING_DATA_DIR", str, "./var")).expanduser()
+    default_db = f"sqlite:///{data_dir / 'briefing.db'}"
+    secret = read.get("BRIEFING_SECRET_KEY", _secret_key, "")
+    return Settings(
+        data_dir=data_dir,
+        database_url=read.get("BRIEFING_DATABASE_URL", _database_url, default_db),
+        broker_url=read.get("BRIEFING_BROKER_URL", _broker_url, ""),
+        api_token=read.get("BRIEFING_API_TOKEN", str, ""),
+        secret_key=secret or _persistent_secret(data_dir),
+        summary_algorithm=read.get(
+            "BRIEFING_SUMMARY_ALGORITHM", _choice(SUMMARY_ALGORITHMS), "default"),
+        summary_sentences=read.get("BRIEFING_SUMMARY_SENTENCES", _int_between(1, 50), 3),
+        summary_language=read.get("BRIEFING_SUMMARY_LANGUAGE", str, "english"),
+        max_article_bytes=read.get(
+            "BRIEFING_MAX_ARTICLE_BYTES", _int_between(1_000, 100_000_000), 2_000_000),
+        fetch_timeout=read.get("BRIEFING_FETCH_TIMEOUT", _positive_float, 15.0),
+        fetch_max_bytes=read.get(
+            "BRIEFING_FETCH_MAX_BYTES", _int_between(10_000, 200_000_000), 5_000_000),
+        allow_private_urls=read.get("BRIEFING_ALLOW_PRIVATE_URLS", _parse_bool, False),
+        feed_poll_minutes=read.get("BRIEFING_FEED_POLL_MINUTES", _int_between(1, 10_080), 30),
+        sweep_seconds=read.get("BRIEFING_SWEEP_SECONDS", _int_between(1, 86_400), 300),
+        stuck_after_seconds=read.get(
+            "BRIEFING_STUCK_AFTER_SECONDS", _int_between(1, 604_800), 600),
+        task_max_retries=read.get("BRIEFING_TASK_MAX_RETRIES", _int_between(0, 100), 5),
+        summary_time_limit=read.get("BRIEFING_SUMMARY_TIME_LIMIT", _int_between(1, 3_600), 60),
+        log_level=read.get("BRIEFING_LOG_LEVEL", _log_level, "INFO"),
+        extra={k: v for k, v in values.items() if k.startswith("BRIEFING_")},
+    )

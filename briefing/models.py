@@ -1,0 +1,130 @@
+"""Tables. Stages read the previous stage's rows by id and write their own."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from briefing.clock import as_utc, utcnow
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+def _str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    # Stored as VARCHAR + CHECK on every backend: adding a state later is a plain migration.
+    return Enum(
+        enum_class, name=name, native_enum=False, length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class ArticleStatus(enum.StrEnum):
+    NEW = "new"
+    SUMMARIZING = "summarizing"
+    SUMMARIZED = "summarized"
+    FAILED = "failed"
+
+
+class RequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Feed(Base):
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    url_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_polled_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_status_updated", "status", "updated_at"),
+        Index("ix_articles_summarized_at", "summarized_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    # Hashes carry the uniqueness: a unique index on a 2 KB URL or a whole text would be large.
+    url_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str | None] = mapped_column(String(200))
+    author: Mapped[str | None] = mapped_column(String(300))
+    published_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    status: Mapped[ArticleStatus] = mapped_column(
+        _str_enum(ArticleStatus, "article_status"), default=ArticleStatus.NEW)
+    summary: Mapped[list[str] | None] = mapped_column(JSON)
+    summary_algorithm: Mapped[str | None] = mapped_column(String(20))
+    summary_params: Mapped[dict[str, Any] | None]
+    summarized_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SummaryRequest(Base):
+    """An on-demand summary asked for over HTTP; the row, not the broker, holds the result."""
+
+    __tablename__ = "summary_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[RequestStatus] = mapped_column(
+        _str_enum(RequestStatus, "request_status"), default=RequestStatus.PENDING)
+    text: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"))
+    algorithm: Mapped[str] = mapped_column(String(20))
+    sentences: Mapped[int | None] = mapped_column(Integer)
+    ratio: Mapped[float | None]
+    title: Mapped[str | None] = mapped_column(String(500))
+    result: Mapped[list[str] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
