@@ -1,1 +1,5 @@
-pytest_plugins = ["tests.support.web"]
+pytest_plugins = [
+    "tests.support.web",
+    "tests.support.services",
+    "tests.support.databases",
+]

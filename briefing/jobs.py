@@ -1,0 +1,170 @@
+"""The work behind each task, free of Celery: workers, the CLI and tests call the same code.
+
+Every job takes ids, reads the row, and is safe to run twice: it claims its row with a
+conditional UPDATE, so a redelivered message or a second worker finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from briefing.clock import utcnow
+from briefing.config import Settings
+from briefing.db import Database
+from briefing.models import Article, ArticleStatus, RequestStatus, SummaryRequest
+from briefing.summarize import SummaryError, summarize_text
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 5_000
+# On-demand results are kept a week for clients polling them, then dropped with their text.
+REQUEST_RETENTION = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Claim:
+    article_id: int
+    attempt: int
+
+
+def claim_article(db: Database, article_id: int, settings: Settings, *, force: bool = False
+                  ) -> Claim | None:
+    """Move an article to `summarizing` unless another run owns it or it is already done."""
+    stale = utcnow() - timedelta(seconds=settings.stuck_after_seconds)
+    claimable = or_(
+        Article.status == ArticleStatus.NEW,
+        (Article.status == ArticleStatus.SUMMARIZING) & (Article.updated_at < stale),
+    )
+    if force:
+        claimable = or_(claimable, Article.status.in_(
+            [ArticleStatus.SUMMARIZED, ArticleStatus.FAILED]))
+    with db.session() as session:
+        result = session.execute(
+            update(Article).where(Article.id == article_id, claimable)
+            .values(status=ArticleStatus.SUMMARIZING, attempts=Article.attempts + 1,
+                    updated_at=utcnow(), error=None)
+            .returning(Article.attempts)
+        ).first()
+    return Claim(article_id, result.attempts) if result else None
+
+
+def summarize_article(db: Database, article_id: int, settings: Settings, *,
+                      force: bool = False) -> str:
+    """Summarize one stored article; returns what happened ("summarized", "skipped", "failed")."""
+    claim = claim_article(db, article_id, settings, force=force)
+    if claim is None:
+        return "skipped"
+    with db.session() as session:
+        article = session.get(Article, article_id)
+        text, title = (article.text, article.title) if article else ("", None)
+    try:
+        summary = summarize_text(text, algorithm=settings.summary_algorithm,
+                                 sentences=settings.summary_sentences,
+                                 language=settings.summary_language, title=title)
+    except SummaryError as exc:
+        _finish(db, claim, status=ArticleStatus.FAILED, error=str(exc))
+        return "failed"
+    written = _finish(db, claim, status=ArticleStatus.SUMMARIZED, summary=list(summary.sentences),
+                      summary_algorithm=summary.algorithm, summary_params=dict(summary.params),
+                      summarized_at=utcnow())
+    if written:
+        log.info("article %d summarized", article_id)
+    return "summarized" if written else "skipped"
+
+
+def fail_article(db: Database, article_id: int, error: str) -> None:
+    """Record a permanent failure after retries ran out, so nothing vanishes silently."""
+    with db.session() as session:
+        session.execute(
+            update(Article).where(Article.id == article_id,
+                                  Article.status != ArticleStatus.SUMMARIZED)
+            .values(status=ArticleStatus.FAILED, error=error[:2000], updated_at=utcnow()))
+
+
+def _finish(db: Database, claim: Claim, **values: object) -> bool:
+    """Write the outcome only if our claim still holds (a newer claim wins otherwise)."""
+    with db.session() as session:
+        result = session.execute(
+            update(Article)
+            .where(Article.id == claim.article_id, Article.attempts == claim.attempt,
+                   Article.status == ArticleStatus.SUMMARIZING)
+            .values(updated_at=utcnow(), **values))
+    return bool(result.rowcount)
+
+
+def run_summary_request(db: Database, request_id: str, settings: Settings) -> str:
+    """Answer an on-demand summary request; the row keeps the result for the API to read."""
+    with db.session() as session:
+        request = session.get(SummaryRequest, request_id)
+        if request is None or request.status != RequestStatus.PENDING:
+            return "skipped"
+        text, title = _request_text(session, request)
+        params = (request.algorithm, request.sentences, request.ratio)
+    try:
+        if text is None:
+            raise SummaryError("the article to summarize no longer exists")
+        summary = summarize_text(text, algorithm=params[0], sentences=params[1],
+                                 ratio=params[2], language=settings.summary_language, title=title)
+    except SummaryError as exc:
+        _finish_request(db, request_id, status=RequestStatus.FAILED, error=str(exc))
+        return "failed"
+    _finish_request(db, request_id, status=RequestStatus.DONE, result=list(summary.sentences))
+    return "done"
+
+
+def fail_request(db: Database, request_id: str, error: str) -> None:
+    _finish_request(db, request_id, status=RequestStatus.FAILED, error=error[:2000])
+
+
+def _request_text(session: Session, request: SummaryRequest) -> tuple[str | None, str | None]:
+    if request.article_id is None:
+        return request.text, request.title
+    row = session.get(Article, request.article_id)
+    return (row.text, row.title) if row else (None, None)
+
+
+def _finish_request(db: Database, request_id: str, **values: object) -> None:
+    with db.session() as session:
+        session.execute(
+            update(SummaryRequest)
+            .where(SummaryRequest.id == request_id,
+                   SummaryRequest.status == RequestStatus.PENDING)
+            .values(finished_at=utcnow(), **values))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    article_ids: list[int]
+    request_ids: list[str]
+
+
+def find_stuck(db: Database, settings: Settings) -> SweepResult:
+    """Work that should have moved on by now: its message was lost or its worker died.
+
+    New articles handed back are touched, so a long but healthy queue is not re-sent on every
+    sweep; stale `summarizing` rows are left as they are, because being stale is what lets
+    the next run claim them.
+    """
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.stuck_after_seconds)
+    with db.session() as session:
+        articles = list(session.scalars(
+            select(Article.id).where(
+                Article.status.in_([ArticleStatus.NEW, ArticleStatus.SUMMARIZING]),
+                Article.updated_at < stale).order_by(Article.id).limit(SWEEP_BATCH)))
+        session.execute(update(Article).where(
+            Article.id.in_(articles), Article.status == ArticleStatus.NEW
+        ).values(updated_at=now))
+        requests = list(session.scalars(
+            select(SummaryRequest.id).where(
+                SummaryRequest.status == RequestStatus.PENDING,
+                SummaryRequest.created_at < stale).limit(SWEEP_BATCH)))
+        session.execute(delete(SummaryRequest).where(
+            SummaryRequest.status != RequestStatus.PENDING,
+            SummaryRequest.finished_at < now - REQUEST_RETENTION))
+    return SweepResult(articles, requests)

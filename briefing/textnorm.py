@@ -1,0 +1,115 @@
+"""Turning raw bytes and Markdown into clean text, and the keys that make duplicates visible."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+
+class InputError(ValueError):
+    """Input we cannot turn into an article; the message says why, for the user."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_TRACKING_PARAM = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid)$", re.IGNORECASE)
+
+
+def decode_text(data: bytes, *, what: str = "input") -> str:
+    """Strict UTF-8 (a BOM is fine): guessing an encoding would store mojibake silently."""
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{what} looks like binary data, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{what} is not valid UTF-8 (bad byte at offset {exc.start}); "
+            "convert it to UTF-8 first") from None
+
+
+def require_readable(text: str, *, what: str = "text") -> str:
+    """Refuse text with no words in it: nothing to store, summarize or send."""
+    cleaned = _CONTROL.sub("", text).strip()
+    if not cleaned:
+        raise InputError(f"{what} is empty")
+    words = _WORD.findall(cleaned[:200_000])
+    letters = sum(len(w) for w in words)
+    visible = sum(1 for ch in cleaned[:200_000] if not ch.isspace())
+    if len(words) < 3 or letters < 0.5 * visible:
+        raise InputError(f"{what} has no readable words (is it binary or garbage?)")
+    return cleaned
+
+
+_MD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL), ""),
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE), ""),
+    (re.compile(r"^\s{0,3}>\s?", re.MULTILINE), ""),
+    (re.compile(r"^\s*[-*+]\s+", re.MULTILINE), ""),
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])"), r"\1"),
+    (re.compile(r"`([^`]+)`"), r"\1"),
+    (re.compile(r"^\s*([-*_]\s*){3,}$", re.MULTILINE), ""),
+)
+
+
+def markdown_to_text(text: str) -> str:
+    """Plain text from Markdown: good enough for summaries, which only need the sentences."""
+    for pattern, replacement in _MD_RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def markdown_title(text: str) -> str | None:
+    match = re.search(r"^\s{0,3}#\s+(.+)$", text, re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+def content_hash(text: str) -> str:
+    """Same words, same hash: case, Unicode form, punctuation and spacing do not count."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    words = re.findall(r"\w+", folded)
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()
+
+
+def normalize_url(url: str) -> str:
+    """One spelling per page: lower-case host, no fragment, no default port, no tracking."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _TRACKING_PARAM.match(k)]
+    path = parts.path or "/"
+    return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
+
+
+def url_hash(url: str) -> str:
+    return hashlib.sha256(normalize_url(url).encode()).hexdigest()
+
+
+def clip(value: str | None, limit: int) -> str | None:
+    """Fit free text into a column: one line, at most `limit` characters."""
+    if value is None:
+        return None
+    one_line = " ".join(value.split())
+    if len(one_line) <= limit:
+        return one_line or None
+    return one_line[: limit - 1].rstrip() + "…"
+
+
+def split_headline(text: str) -> tuple[str | None, str]:
+    """A plain-text article often opens with its headline alone on a line: lift it out."""
+    stripped = text.lstrip()
+    first, sep, rest = stripped.partition("\n")
+    first = first.strip()
+    looks_like_headline = (
+        sep and 3 <= len(first.split()) <= 25 and first[-1:] not in ".!?:;,\"'”"
+        and rest.strip()
+    )
+    return (first, rest.strip()) if looks_like_headline else (None, text)

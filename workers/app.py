@@ -1,0 +1,73 @@
+"""The Celery app, configured from Settings.
+
+With no broker configured (embedded mode) tasks run eagerly in the caller's process: the same
+task code a worker would run, minus the queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_init, worker_process_init
+
+from briefing.config import Settings
+from briefing.db import Database, ensure_schema
+from workers import runtime
+
+
+def configure(app: Celery, settings: Settings) -> None:
+    app.conf.update(
+        broker_url=settings.broker_url or "memory://",
+        task_always_eager=settings.embedded,
+        task_eager_propagates=True,
+        task_ignore_result=True,  # results live in the database, not in the broker
+        task_serializer="json",
+        accept_content=["json"],
+        # A task is acknowledged only once it has run, and a worker that dies hands its
+        # messages back: with idempotent tasks the worst case is running twice, never zero.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        task_publish_retry_policy={"max_retries": 3, "interval_start": 0.2,
+                                   "interval_step": 0.5, "interval_max": 1.0},
+        timezone="UTC",
+        beat_schedule=beat_schedule(settings),
+        worker_hijack_root_logger=True,
+    )
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    return {
+        "sweep": {"task": "briefing.sweep", "schedule": float(settings.sweep_seconds)},
+        "poll-feeds": {"task": "briefing.poll_feeds",
+                       "schedule": float(settings.feed_poll_minutes * 60)},
+    }
+
+
+app = Celery("briefing", include=["workers.tasks"])
+configure(app, runtime.settings())
+
+
+def setup(settings: Settings) -> Celery:
+    """Point this process (its tasks and the Celery app) at `settings`."""
+    runtime.use(settings)
+    configure(app, settings)
+    return app
+
+
+@worker_init.connect
+def _migrate_on_start(**_: Any) -> None:
+    # Before forking: bring the schema up to date, then drop the connection so that no child
+    # inherits a socket.
+    db = Database(runtime.settings().database_url)
+    try:
+        ensure_schema(db)
+    finally:
+        db.dispose()
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: Any) -> None:
+    runtime.reset()

@@ -1,0 +1,100 @@
+"""Thin Celery tasks: take ids, call `briefing.jobs`, decide about retries.
+
+Transient errors (database or network briefly away) are retried with exponential backoff;
+when retries run out the failure is written on the row. If even that write fails, the row
+stays where it was and the periodic sweep hands it out again: nothing vanishes silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import OperationalError
+
+from briefing import feeds, jobs
+from briefing.fetch import FetchError
+from workers import dispatch, runtime
+from workers.app import app
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+
+
+def _backoff(retries: int) -> int:
+    return int(min(600, 5 * 2**retries))
+
+
+def _retry_or_give_up(task: Task, exc: Exception, give_up: Any) -> str:
+    if task.request.retries >= runtime.settings().task_max_retries:
+        log.error("giving up after %d retries: %s", task.request.retries, exc)
+        give_up(f"gave up after {task.request.retries} retries: {exc}")
+        return "failed"
+    raise task.retry(exc=exc, countdown=_backoff(task.request.retries))
+
+
+# The soft limit raises inside the task so the failure is recorded; the hard one is a backstop.
+_LIMITS = {"soft_time_limit": runtime.settings().summary_time_limit,
+           "time_limit": runtime.settings().summary_time_limit + 30}
+
+
+@app.task(bind=True, name="briefing.summarize_article", max_retries=None, **_LIMITS)
+def summarize_article(self: Task, article_id: int, force: bool = False) -> str:
+    db, settings = runtime.database(), runtime.settings()
+    try:
+        return jobs.summarize_article(db, article_id, settings, force=force)
+    except SoftTimeLimitExceeded:
+        jobs.fail_article(db, article_id, "summarizing took longer than "
+                          f"{settings.summary_time_limit} s")
+        return "failed"
+    except TRANSIENT as exc:
+        return _retry_or_give_up(self, exc, lambda e: jobs.fail_article(db, article_id, e))
+
+
+@app.task(bind=True, name="briefing.summarize_request", max_retries=None, **_LIMITS)
+def summarize_request(self: Task, request_id: str) -> str:
+    db, settings = runtime.database(), runtime.settings()
+    try:
+        return jobs.run_summary_request(db, request_id, settings)
+    except SoftTimeLimitExceeded:
+        jobs.fail_request(db, request_id, "summarizing took too long")
+        return "failed"
+    except TRANSIENT as exc:
+        return _retry_or_give_up(self, exc, lambda e: jobs.fail_request(db, request_id, e))
+
+
+@app.task(name="briefing.sweep")
+def sweep() -> dict[str, int]:
+    stuck = jobs.find_stuck(runtime.database(), runtime.settings())
+    if stuck.article_ids or stuck.request_ids:
+        log.warning("sweep: re-enqueuing %d articles and %d summary requests",
+                    len(stuck.article_ids), len(stuck.request_ids))
+    dispatch.summarize_articles(stuck.article_ids)
+    dispatch.summarize_requests(stuck.request_ids)
+    return {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids)}
+
+
+@app.task(name="briefing.poll_feeds")
+def poll_feeds() -> int:
+    ids = feeds.due_feed_ids(runtime.database(), runtime.settings())
+    for feed_id in ids:
+        poll_feed.delay(feed_id)
+    return len(ids)
+
+
+@app.task(bind=True, name="briefing.poll_feed", max_retries=None)
+def poll_feed(self: Task, feed_id: int) -> int:
+    db, settings = runtime.database(), runtime.settings()
+    try:
+        outcome = feeds.poll_feed(db, feed_id, settings)
+    except TRANSIENT as exc:
+        _retry_or_give_up(self, exc, lambda e: None)
+        return 0
+    except FetchError as exc:  # recorded on the feed by poll_feed; the next poll tries again
+        log.warning("feed %d: %s", feed_id, exc)
+        return 0
+    dispatch.summarize_articles(outcome.new_article_ids)
+    return len(outcome.new_article_ids)
