@@ -64,8 +64,9 @@ class WebServer:
         self.stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
+        # A short poll interval keeps shutdown() (and so each teardown) quick.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="test-web", daemon=True
+            target=self._server.serve_forever, args=(0.02,), name="test-web", daemon=True
         )
 
     # -- lifecycle ---------------------------------------------------------
