@@ -107,6 +107,11 @@ def from_file(path: Path, *, max_bytes: int | None = None) -> ArticleInput:
     return from_text(data, markdown=suffix in {".md", ".markdown"}, source=path.name)
 
 
+def seed_files(folder: Path) -> list[Path]:
+    """Article files among the seeds (subscriber CSVs and READMEs are not articles)."""
+    return [p for p in files_in(folder) if p.name.lower() != "readme.md"]
+
+
 def files_in(folder: Path) -> list[Path]:
     """The article files in a folder tree, in a stable order."""
     suffixes = TEXT_SUFFIXES | HTML_SUFFIXES

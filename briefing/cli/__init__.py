@@ -1,0 +1,36 @@
+"""`briefing` command line: thin commands over the core modules.
+
+Known errors (bad input, unreachable URLs, bad settings) print one clear line and exit 1;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from briefing.cli import articles, feeds, ops, summarize
+from briefing.cli.common import USER_ERRORS
+
+app = typer.Typer(help="briefing: article summaries and daily briefing emails.",
+                  no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(ops.db_app, name="db")
+app.add_typer(articles.app, name="articles")
+app.add_typer(feeds.app, name="feeds")
+app.command("summarize")(summarize.summarize)
+app.command("serve")(ops.serve)
+app.command("worker")(ops.worker)
+app.command("sweep")(ops.sweep)
+app.command("demo")(ops.demo)
+
+
+def main() -> None:
+    try:
+        app()
+    except USER_ERRORS as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

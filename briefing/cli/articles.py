@@ -1,0 +1,151 @@
+"""`briefing articles add|list|show|rm`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from briefing.articles import ArticleFilter, delete_article, get_article, list_articles
+from briefing.cli.common import Context, context
+from briefing.cli.render import article_json, print_article, print_table
+from briefing.config import Settings
+from briefing.feeds import fetch_policy
+from briefing.ingest import (
+    AddResult,
+    ArticleInput,
+    add_article,
+    from_file,
+    from_text,
+    from_url,
+    iter_folder,
+)
+from briefing.models import ArticleStatus
+from briefing.textnorm import InputError
+
+app = typer.Typer(help="Add, list, show and remove articles.", no_args_is_help=True)
+
+
+def load_source(source: str, settings: Settings, *, title: str | None = None,
+                markdown: bool = False) -> ArticleInput:
+    """One article from a file, a URL or `-` (standard input)."""
+    limit = settings.max_article_bytes
+    if source == "-":
+        return from_text(sys.stdin.buffer.read(limit + 1), title=title, markdown=markdown,
+                         max_bytes=limit, source="stdin")
+    if source.startswith(("http://", "https://")):
+        return from_url(source, fetch_policy(settings), title=title)
+    article = from_file(Path(source), max_bytes=limit)
+    return article if title is None else replace(article, title=title)
+
+
+def _store(ctx: Context, article: ArticleInput) -> AddResult:
+    with ctx.db.session() as session:
+        return add_article(session, article)
+
+
+def _report(result: AddResult, label: str) -> None:
+    if result.created:
+        typer.echo(f"added article {result.article_id}: {result.title}")
+    else:
+        typer.echo(f"{label}: duplicate of article {result.article_id} ({result.reason}): "
+                   f"{result.title}")
+
+
+def _add_folder(ctx: Context, folder: Path) -> tuple[list[int], int]:
+    created: list[int] = []
+    failures = 0
+    items = list(iter_folder(folder, max_bytes=ctx.settings.max_article_bytes))
+    for path, item in tqdm(items, desc="adding", unit="file", file=sys.stderr):
+        try:
+            if isinstance(item, InputError):
+                raise item
+            result = _store(ctx, item)
+        except InputError as exc:
+            failures += 1
+            tqdm.write(f"skipped {exc}", file=sys.stderr)
+            continue
+        if result.created:
+            created.append(result.article_id)
+        else:
+            tqdm.write(f"{path}: duplicate of article {result.article_id}", file=sys.stderr)
+    return created, failures
+
+
+@app.command("add")
+def add(
+    sources: Annotated[list[str], typer.Argument(help="Files, folders, URLs, or - for stdin.")],
+    title: Annotated[str | None, typer.Option(help="Title (single source only).")] = None,
+    markdown: Annotated[bool, typer.Option(help="Treat stdin as Markdown.")] = False,
+) -> None:
+    """Add articles and queue them for summarizing."""
+    from workers import dispatch
+
+    ctx = context()
+    created: list[int] = []
+    failures = 0
+    for source in sources:
+        if Path(source).is_dir():
+            ids, failed = _add_folder(ctx, Path(source))
+            created += ids
+            failures += failed
+            continue
+        result = _store(ctx, load_source(source, ctx.settings, title=title,
+                                         markdown=markdown))
+        _report(result, source)
+        created += [result.article_id] if result.created else []
+    if created and not dispatch.summarize_articles(created):
+        typer.echo("broker unavailable: the articles will be summarized by the next sweep",
+                   err=True)
+    typer.echo(f"{len(created)} added, {failures} failed", err=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    status: Annotated[ArticleStatus | None, typer.Option(help="Only this status.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Added at or after (ISO date).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """List articles, newest first."""
+    page = list_articles(context(with_tasks=False).db, ArticleFilter(status=status, since=since),
+                         limit=limit, offset=offset)
+    if as_json:
+        typer.echo(json.dumps({"total": page.total, "items": [
+            article_json(a, with_text=False) for a in page.items]}, indent=2))
+        return
+    print_table(page.items)
+    typer.echo(f"{len(page.items)} of {page.total}", err=True)
+
+
+@app.command("show")
+def show(article_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show one article with its summary."""
+    article = get_article(context(with_tasks=False).db, article_id)
+    if article is None:
+        raise InputError(f"no article {article_id}")
+    if as_json:
+        typer.echo(json.dumps(article_json(article, with_text=True), indent=2))
+    else:
+        print_article(article)
+
+
+@app.command("rm")
+def rm(article_ids: list[int]) -> None:
+    """Delete articles."""
+    ctx = context(with_tasks=False)
+    missing = [i for i in article_ids if not delete_article(ctx.db, i)]
+    for article_id in article_ids:
+        if article_id not in missing:
+            typer.echo(f"deleted article {article_id}")
+    if missing:
+        raise InputError("no article " + ", ".join(map(str, missing)))

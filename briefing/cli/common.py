@@ -1,0 +1,36 @@
+"""What every command needs: settings, a database with its schema, and error types."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from briefing.config import ConfigError, Settings, load_settings
+from briefing.db import Database, ensure_schema
+from briefing.feedparse import FeedError
+from briefing.feeds import FeedExistsError
+from briefing.fetch import FetchError
+from briefing.summarize import SummaryError
+from briefing.textnorm import InputError
+
+USER_ERRORS = (ConfigError, InputError, FetchError, FeedError, FeedExistsError, SummaryError,
+               FileNotFoundError, IsADirectoryError, PermissionError)
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    db: Database
+
+
+def context(*, with_tasks: bool = True) -> Context:
+    """Settings from the environment and an up-to-date schema; tasks bound to both."""
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    db = Database(settings.database_url)
+    ensure_schema(db)
+    if with_tasks:
+        from workers.app import setup
+
+        setup(settings)
+    return Context(settings, db)

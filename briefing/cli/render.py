@@ -1,0 +1,59 @@
+"""How articles look on a terminal and as JSON."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import typer
+
+from briefing.models import Article
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def article_json(article: Article, *, with_text: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": article.id, "title": article.title, "url": article.url, "source": article.source,
+        "author": article.author, "published_at": _iso(article.published_at),
+        "language": article.language, "status": str(article.status),
+        "summary": article.summary, "summary_algorithm": article.summary_algorithm,
+        "summary_params": article.summary_params,
+        "summarized_at": _iso(article.summarized_at), "error": article.error,
+        "created_at": _iso(article.created_at),
+    }
+    if with_text:
+        data["text"] = article.text
+    return data
+
+
+def print_table(articles: list[Article]) -> None:
+    for article in articles:
+        title = textwrap.shorten(article.title, 70, placeholder="…")
+        typer.echo(f"{article.id:>6}  {article.status!s:<11}  {title}")
+
+
+def print_summary(title: str, sentences: list[str] | tuple[str, ...], source: str | None = None
+                  ) -> None:
+    typer.secho(title, bold=True)
+    if source:
+        typer.echo(f"  ({source})")
+    for sentence in sentences:
+        typer.echo(textwrap.fill(sentence, 88, initial_indent="  • ", subsequent_indent="    "))
+    typer.echo("")
+
+
+def print_article(article: Article) -> None:
+    typer.secho(f"{article.title}", bold=True)
+    for label, value in (("id", article.id), ("url", article.url), ("source", article.source),
+                         ("author", article.author), ("published", article.published_at),
+                         ("status", article.status), ("error", article.error)):
+        if value is not None:
+            typer.echo(f"  {label:<10} {value}")
+    if article.summary:
+        typer.echo(f"  summary ({article.summary_algorithm}):")
+        for sentence in article.summary:
+            typer.echo(textwrap.fill(sentence, 88, initial_indent="    • ",
+                                     subsequent_indent="      "))

@@ -1,0 +1,21 @@
+"""Where shipped files live: inside the wheel (`briefing/templates`), or beside the package
+in a source checkout (`templates/`), so both `pip install .` and editable installs work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _shipped(name: str) -> Path:
+    inside = _PACKAGE / name
+    return inside if inside.is_dir() else _PACKAGE.parent / name
+
+
+def templates_dir() -> Path:
+    return _shipped("templates")
+
+
+def seeds_dir() -> Path:
+    return _shipped("seeds")

@@ -1,0 +1,60 @@
+"""A real worker over real Redis: killed mid-run, restarted, nothing lost or done twice."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from briefing.api import create_app
+from briefing.config import load_settings
+from briefing.db import Database, upgrade
+from briefing.models import Article, ArticleStatus
+from tests.support.worker import WorkerProcess, wait_for
+
+AUTH = {"Authorization": "Bearer test-token"}
+
+
+def long_article(n: int, sentences: int = 150) -> str:
+    return " ".join(
+        f"Report {n} notes that district {i} of region {n} saw {i * n % 97} new projects and "
+        f"{(i + 3) * n % 53} delays during week {i}." for i in range(sentences))
+
+
+def statuses(db: Database) -> Counter[str]:
+    with db.session() as session:
+        rows = session.execute(select(Article.status, func.count()).group_by(Article.status))
+        return Counter({str(status): count for status, count in rows})
+
+
+def test_fifty_articles_survive_a_sigkilled_worker(
+        worker: WorkerProcess, worker_env: dict[str, str], tmp_path: Path) -> None:
+    # LexRank on long articles is slow enough to kill the worker in the middle of the run.
+    worker_env["BRIEFING_SUMMARY_ALGORITHM"] = "lexrank"
+    settings = load_settings(worker_env)
+    db = Database(settings.database_url)
+    upgrade(db)
+    worker.start()
+    with TestClient(create_app(settings)) as client:
+        for n in range(50):
+            response = client.post("/api/articles", headers=AUTH,
+                                   json={"text": long_article(n), "title": f"Report {n}"})
+            assert response.status_code == 201, response.text
+
+    wait_for(lambda: statuses(db)["summarized"] >= 5, 120, what="the first summaries")
+    worker.kill()
+    assert statuses(db)["summarized"] < 50, "the worker finished before it could be killed"
+
+    worker.start()
+    wait_for(lambda: statuses(db)["summarized"] == 50, 240, what="all 50 summarized")
+    worker.stop()
+
+    assert statuses(db) == Counter({"summarized": 50})
+    written = Counter(re.findall(r"article (\d+) summarized", worker.log_text()))
+    assert len(written) == 50 and set(written.values()) == {1}, written
+    with db.session() as session:
+        assert session.scalar(select(func.count()).where(
+            Article.status != ArticleStatus.SUMMARIZED)) == 0
