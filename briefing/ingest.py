@@ -122,6 +122,7 @@ def prepare(article: ArticleInput) -> ArticleInput:
     """Strip site furniture, insist on real words, and fill a title when none was given."""
     text = require_readable(strip_boilerplate(article.text), what="article text")
     title = clip(article.title, 500) or _title_from(text)
+    text = _without_leading_title(text, title)
     return replace(article, text=text, title=title, url=_clean_url(article.url),
                    source=clip(article.source, 200), author=clip(article.author, 300),
                    language=clip(article.language, 20))
@@ -200,6 +201,17 @@ def _clean_url(url: str | None) -> str | None:
 
 def _host(url: str | None) -> str | None:
     return urlsplit(url).hostname if url else None
+
+
+def _without_leading_title(text: str, title: str) -> str:
+    """Pages and Markdown repeat the headline (sometimes after a kicker) atop the body; a
+    headline is not a sentence of the story, so keep it out of the text we summarize."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines[:3]):
+        if line.strip().rstrip(".").casefold() == title.strip().rstrip(".").casefold():
+            rest = "\n".join(lines[index + 1:]).strip()
+            return rest if len(rest.split()) >= 3 else text
+    return text
 
 
 def _title_from(text: str) -> str:

@@ -18,7 +18,7 @@ from workers import runtime
 
 def configure(app: Celery, settings: Settings) -> None:
     app.conf.update(
-        broker_url=settings.broker_url or "memory://",
+        broker_url=settings.broker_url or "memory://localhost/",
         task_always_eager=settings.embedded,
         task_eager_propagates=True,
         task_ignore_result=True,  # results live in the database, not in the broker

@@ -6,15 +6,27 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from briefing.cli import articles, feeds, ops, summarize
 from briefing.cli.common import USER_ERRORS
 
-app = typer.Typer(help="briefing: article summaries and daily briefing emails.",
-                  no_args_is_help=True, pretty_exceptions_enable=False,
+
+class _FriendlyErrors(TyperGroup):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(cls=_FriendlyErrors, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="briefing: article summaries and daily briefing emails.",
                   context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(ops.db_app, name="db")
 app.add_typer(articles.app, name="articles")
@@ -27,10 +39,4 @@ app.command("demo")(ops.demo)
 
 
 def main() -> None:
-    try:
-        app()
-    except USER_ERRORS as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    app()

@@ -27,6 +27,7 @@ def context(*, with_tasks: bool = True) -> Context:
     """Settings from the environment and an up-to-date schema; tasks bound to both."""
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
     db = Database(settings.database_url)
     ensure_schema(db)
     if with_tasks:

@@ -1,0 +1,110 @@
+"""Feed subscriptions and polling against a local web server."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from briefing import feeds
+from briefing.config import Settings
+from briefing.db import Database
+from briefing.feedparse import MAX_ENTRIES, FeedError
+from briefing.models import Article, Feed
+from tests.support.databases import make_settings
+
+PARAGRAPH = ("The regional rail operator said on Friday that it would add late-night services "
+             "on three lines from January, after a year-long trial showed strong demand from "
+             "shift workers and students. ")
+
+
+def rss(items: list[str]) -> str:
+    return ("<?xml version='1.0'?><rss version='2.0'><channel><title>Valley News</title>"
+            "<link>http://example.org/</link>" + "".join(items) + "</channel></rss>")
+
+
+def item(n: int, link: str, description: str = "Short teaser.") -> str:
+    return (f"<item><title>Story {n}</title><link>{link}</link><guid>{link}</guid>"
+            f"<pubDate>Mon, 2{n % 9} Nov 2026 08:00:00 GMT</pubDate>"
+            f"<description>{description}</description></item>")
+
+
+def page(n: int) -> str:
+    body = "".join(f"<p>{PARAGRAPH} Story {n}, paragraph {i} adds detail {i * n}.</p>"
+                   for i in range(6))
+    return f"<html><head><title>Story {n}</title></head><body><article>{body}</article></body></html>"
+
+
+def articles(db: Database) -> list[Article]:
+    with db.session() as session:
+        return list(session.scalars(select(Article).order_by(Article.id)))
+
+
+def test_poll_stores_new_entries_with_full_text_and_then_sees_not_modified(
+        web, db: Database, settings: Settings) -> None:
+    for n in (1, 2):
+        web.route(f"/story/{n}", page(n))
+    web.route("/feed.xml", rss([item(1, web.url("/story/1")), item(2, web.url("/story/2"))]),
+              content_type="application/rss+xml", etag='"v1"')
+    feed = feeds.add_feed(db, web.url("/feed.xml"), settings)
+    assert feed.title == "Valley News"
+
+    first = feeds.poll_feed(db, feed.id, settings)
+    assert len(first.new_article_ids) == 2 and not first.errors
+    stored = articles(db)
+    assert {a.title for a in stored} == {"Story 1", "Story 2"}
+    assert all("late-night services" in a.text for a in stored)  # fetched, not the teaser
+    assert all(a.feed_id == feed.id and a.source == "Valley News" for a in stored)
+
+    second = feeds.poll_feed(db, feed.id, settings)
+    assert second.not_modified and second.new_article_ids == []
+    assert len(articles(db)) == 2
+
+
+def test_a_feed_url_that_is_not_a_feed_is_refused(web, db: Database, settings: Settings) -> None:
+    web.route("/not-a-feed", "<html><body><p>Hello</p></body></html>")
+    try:
+        feeds.add_feed(db, web.url("/not-a-feed"), settings)
+    except FeedError as exc:
+        assert "feed" in str(exc)
+    else:
+        raise AssertionError("an HTML page was accepted as a feed")
+    with db.session() as session:
+        assert session.scalar(select(func.count(Feed.id))) == 0
+
+
+def test_a_broken_feed_is_recorded_on_the_feed_and_stores_nothing(
+        web, db: Database, settings: Settings) -> None:
+    web.route("/feed.xml", rss([]), content_type="application/rss+xml")
+    feed = feeds.add_feed(db, web.url("/feed.xml"), settings)
+    web.route("/feed.xml", b"\x00\x01 not xml at all", content_type="application/rss+xml")
+    outcome = feeds.poll_feed(db, feed.id, settings)
+    assert outcome.errors and articles(db) == []
+    with db.session() as session:
+        row = session.get(Feed, feed.id)
+        assert row is not None and row.last_error and row.error_count == 1
+
+
+def test_a_feed_with_ten_thousand_entries_gives_a_bounded_poll(
+        web, db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(tmp_path / "var", BRIEFING_FETCH_MAX_BYTES="40000000")
+    full = PARAGRAPH * 6
+    entries = [item(n, f"http://example.invalid/{n}", description=f"{full} Entry {n}.")
+               for n in range(10_000)]
+    web.route("/big.xml", rss(entries), content_type="application/rss+xml", etag='"big"')
+    feed = feeds.add_feed(db, web.url("/big.xml"), settings)
+    outcome = feeds.poll_feed(db, feed.id, settings)
+    assert len(outcome.new_article_ids) == feeds.NEW_ENTRIES_PER_POLL
+    # More were waiting, so the validators were not saved: the next poll takes the next batch.
+    again = feeds.poll_feed(db, feed.id, settings)
+    assert len(again.new_article_ids) == feeds.NEW_ENTRIES_PER_POLL
+    assert len(articles(db)) == 2 * feeds.NEW_ENTRIES_PER_POLL <= MAX_ENTRIES
+
+
+def test_the_same_feed_cannot_be_added_twice(web, db: Database, settings: Settings) -> None:
+    web.route("/feed.xml", rss([]), content_type="application/rss+xml")
+    feeds.add_feed(db, web.url("/feed.xml"), settings)
+    try:
+        feeds.add_feed(db, web.url("/feed.xml") + "#again", settings)
+    except feeds.FeedExistsError as exc:
+        assert "already" in str(exc)
+    else:
+        raise AssertionError("duplicate feed accepted")
