@@ -1,0 +1,41 @@
+"""/api/feeds: subscribe to, list and drop RSS/Atom feeds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from briefing import feeds
+from briefing.api import errors
+from briefing.api.deps import DatabaseDep, SettingsDep
+from briefing.api.schemas import MAX_ID, FeedCreate, FeedOut
+from briefing.feedparse import FeedError
+
+router = APIRouter(prefix="/feeds", tags=["feeds"])
+
+
+@router.get("", response_model=list[FeedOut], responses=errors.responses(401))
+def list_all(db: DatabaseDep) -> list[FeedOut]:
+    return [FeedOut.model_validate(feed) for feed in feeds.list_feeds(db)]
+
+
+@router.post("", status_code=201, response_model=FeedOut,
+             responses=errors.responses(400, 401, 409, 413, 422, 502, 504))
+def subscribe(body: FeedCreate, db: DatabaseDep, settings: SettingsDep,
+              response: Response) -> FeedOut:
+    """Subscribe after fetching the URL and checking that it is a feed."""
+    try:
+        feed = feeds.add_feed(db, body.url, settings)
+    except feeds.FeedExistsError as exc:
+        raise errors.ApiError(409, str(exc), "feed_exists") from None
+    except FeedError as exc:
+        raise errors.ApiError(422, str(exc), "not_a_feed") from None
+    response.headers["Location"] = f"/api/feeds/{feed.id}"
+    return FeedOut.model_validate(feed)
+
+
+@router.delete("/{feed_id}", status_code=204, response_class=Response,
+               responses=errors.responses(401, 404))
+def unsubscribe(feed_id: int, db: DatabaseDep) -> Response:
+    if not (0 < feed_id <= MAX_ID and feeds.remove_feed(db, feed_id)):
+        raise errors.not_found(f"feed {feed_id}")
+    return Response(status_code=204)

@@ -1,0 +1,69 @@
+"""Request body cap: 413 before a large upload is read into memory.
+
+Content-Length is checked up front, and the body is counted as it streams in (chunked
+uploads carry no length), so at most cap + 1 bytes are ever read. The body read so far is
+then replayed to the application unchanged.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from briefing.api.errors import error_response
+
+
+def _too_large(cap: int) -> str:
+    return f"the request body is larger than the {cap:,}-byte limit (BRIEFING_MAX_ARTICLE_BYTES)"
+
+
+def _declared_length(scope: Scope) -> int | None:
+    value = Headers(scope=scope).get("content-length", "").strip()
+    return int(value) if value.isdigit() else None
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _declared_length(scope)
+        body = None if declared is not None and declared > self.max_bytes else await self._read(
+            receive)
+        if body is None:
+            await error_response(413, _too_large(self.max_bytes))(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The whole body, or None as soon as it grows past the cap."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)  # client went away; the app will notice
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()  # later calls wait for the disconnect, as usual
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay

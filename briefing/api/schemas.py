@@ -1,0 +1,166 @@
+"""Request and response bodies. Responses are declared so the OpenAPI schema is checkable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from briefing.config import SUMMARY_ALGORITHMS
+from briefing.models import ArticleStatus, RequestStatus
+
+MAX_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL refuses NUL in text and no database stores lone surrogates: refuse them
+    # here, as bad input, rather than as a database error after the fact.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _algorithm(value: str) -> str:
+    if value not in SUMMARY_ALGORITHMS:
+        raise ValueError("must be one of " + ", ".join(SUMMARY_ALGORITHMS))
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+Url = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_storable)]
+Title = Annotated[str, Field(max_length=500), AfterValidator(_storable)]
+Algorithm = Annotated[str, Field(json_schema_extra={"enum": list(SUMMARY_ALGORITHMS)}),
+                      AfterValidator(_algorithm)]
+
+
+def _exactly_one(model: BaseModel, fields: tuple[str, ...]) -> None:
+    given = [name for name in fields if getattr(model, name) is not None]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of {', '.join(fields)} (got {len(given)})")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class ArticleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Text | None = None
+    url: Url | None = None
+    html: Text | None = None
+    title: Title | None = None
+    markdown: bool = Field(False, description="Treat `text` as Markdown.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ArticleCreate:
+        _exactly_one(self, ("text", "url", "html"))
+        return self
+
+
+class ArticleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    url: str | None
+    source: str | None
+    author: str | None
+    published_at: datetime | None
+    language: str | None
+    status: ArticleStatus
+    summary: list[str] | None
+    summary_algorithm: str | None
+    summary_params: dict[str, Any] | None
+    summarized_at: datetime | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ArticleDetail(ArticleOut):
+    text: str
+
+
+class ArticleCreated(ArticleOut):
+    created: bool
+    duplicate_of: int | None = None
+    duplicate_reason: Literal["same URL", "same text"] | None = None
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class SummaryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Text | None = None
+    url: Url | None = None
+    article_id: int | None = Field(None, ge=1, le=MAX_ID)
+    algorithm: Algorithm | None = None
+    sentences: int | None = Field(None, ge=1, le=50)
+    ratio: float | None = Field(None, gt=0, le=1)
+    title: Title | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SummaryCreate:
+        _exactly_one(self, ("text", "url", "article_id"))
+        if self.sentences is not None and self.ratio is not None:
+            raise ValueError("give either sentences or ratio, not both")
+        return self
+
+
+class SummaryAccepted(BaseModel):
+    id: str
+    status: RequestStatus
+    url: str
+
+
+class SummaryOut(BaseModel):
+    id: str
+    status: RequestStatus
+    summary: list[str] | None
+    error: str | None
+    algorithm: str
+    sentences: int | None
+    ratio: float | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class FeedCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Url
+
+
+class FeedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    url: str
+    title: str | None
+    last_polled_at: datetime | None
+    last_error: str | None
+    error_count: int
+    created_at: datetime
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: str
+    broker: str
