@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.support.web",
     "tests.support.services",
     "tests.support.databases",
+    "tests.support.worker",
 ]
 
 
