@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 
@@ -29,7 +30,10 @@ class Page:
     offset: int
 
 
-def _filtered(query: Select[tuple[Article]], where: ArticleFilter) -> Select[tuple[Article]]:
+Q = TypeVar("Q", bound=Select[Any])
+
+
+def _filtered(query: Q, where: ArticleFilter) -> Q:
     if where.status is not None:
         query = query.where(Article.status == where.status)
     if where.since is not None:
@@ -47,8 +51,7 @@ def list_articles(db: Database, where: ArticleFilter = ArticleFilter(), *, limit
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     offset = max(0, offset)
     with db.session() as session:
-        total = session.scalar(
-            _filtered(select(func.count(Article.id)), where))  # type: ignore[arg-type]
+        total = session.scalar(_filtered(select(func.count(Article.id)), where))
         rows = session.scalars(
             _filtered(select(Article), where)
             .order_by(Article.created_at.desc(), Article.id.desc())

@@ -89,12 +89,13 @@ def fail_article(db: Database, article_id: int, error: str) -> None:
 def _finish(db: Database, claim: Claim, **values: object) -> bool:
     """Write the outcome only if our claim still holds (a newer claim wins otherwise)."""
     with db.session() as session:
-        result = session.execute(
+        written = session.execute(
             update(Article)
             .where(Article.id == claim.article_id, Article.attempts == claim.attempt,
                    Article.status == ArticleStatus.SUMMARIZING)
-            .values(updated_at=utcnow(), **values))
-    return bool(result.rowcount)
+            .values(updated_at=utcnow(), **values)
+            .returning(Article.id)).first()
+    return written is not None
 
 
 def run_summary_request(db: Database, request_id: str, settings: Settings) -> str:

@@ -56,7 +56,8 @@ def test_a_folder_is_added_in_bulk_and_bad_files_are_reported(cli: CliRunner, tm
     folder = tmp_path / "inbox"
     folder.mkdir()
     for n in range(3):
-        (folder / f"story{n}.txt").write_text(f"Story {n}\n\n" + STORY.replace("ferry", f"ferry {n}"))
+        text = STORY.replace("ferry", f"ferry {n}")
+        (folder / f"story{n}.txt").write_text(f"Story {n}\n\n{text}")
     (folder / "broken.txt").write_bytes(b"\xff\xfe\x00\x00garbage")
     (folder / "notes.md").write_text("# Notes\n\n" + STORY.replace("ferry", "bus"))
     result = cli.invoke(app, ["articles", "add", str(folder)])

@@ -30,7 +30,8 @@ def item(n: int, link: str, description: str = "Short teaser.") -> str:
 def page(n: int) -> str:
     body = "".join(f"<p>{PARAGRAPH} Story {n}, paragraph {i} adds detail {i * n}.</p>"
                    for i in range(6))
-    return f"<html><head><title>Story {n}</title></head><body><article>{body}</article></body></html>"
+    return (f"<html><head><title>Story {n}</title></head>"
+            f"<body><article>{body}</article></body></html>")
 
 
 def articles(db: Database) -> list[Article]:

@@ -7,7 +7,6 @@ from functools import lru_cache
 from briefing.config import Settings, load_settings
 from briefing.db import Database
 
-
 _override: Settings | None = None
 
 

@@ -29,7 +29,8 @@ def add(url: str) -> None:
 def list_() -> None:
     """List subscribed feeds with their last poll."""
     for feed in feeds.list_feeds(context(with_tasks=False).db):
-        polled = feed.last_polled_at.isoformat(timespec="seconds") if feed.last_polled_at else "never"
+        polled = (feed.last_polled_at.isoformat(timespec="seconds")
+                  if feed.last_polled_at else "never")
         error = f"  last error: {feed.last_error}" if feed.last_error else ""
         typer.echo(f"{feed.id:>5}  {feed.title or '-'}  <{feed.url}>  polled {polled}{error}")
 
