@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from briefing.db import Database
-from briefing.fetch import FetchError
 from briefing.feeds import fetch_policy
+from briefing.fetch import FetchError
 from briefing.ingest import ArticleInput, add_article, from_file, from_html, from_text, from_url
 from briefing.models import Article, ArticleStatus
 from briefing.textnorm import InputError
