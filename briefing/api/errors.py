@@ -88,6 +88,9 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
     if exc.status_code == 404 and message == "Not Found":
         message = "no such route or resource"
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"this route does not take that method; allowed: {allowed}"
     if exc.status_code == 400:  # FastAPI's answer to a body it could not decode at all
         return error_response(400, f"the request body is not valid UTF-8 JSON ({message})",
                               "malformed_json")
