@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -15,7 +15,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -128,3 +130,85 @@ class SummaryRequest(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class SubscriptionStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class ConsentSource(enum.StrEnum):
+    FORM = "form"
+    IMPORT = "import"
+    API = "api"
+    ADMIN = "admin"
+
+
+class MailingList(Base):
+    """A list readers subscribe to; it gets one briefing a day at its local send time."""
+
+    __tablename__ = "lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    from_name: Mapped[str] = mapped_column(String(200))
+    from_address: Mapped[str] = mapped_column(String(320))
+    reply_to: Mapped[str | None] = mapped_column(String(320))
+    send_time: Mapped[time] = mapped_column(Time, default=time(7, 0))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    max_articles: Mapped[int] = mapped_column(Integer, default=10)
+    summary_sentences: Mapped[int] = mapped_column(Integer, default=3)
+    postal_address: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Subscriber(Base):
+    """One person, on any number of lists. `email_key` makes addresses unique whatever
+    their case; `email` keeps the address as the person typed it (normalized)."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    bounce_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Subscription(Base):
+    """A subscriber on a list, with the consent that put them there."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("list_id", "subscriber_id", name="uq_subscription_list_subscriber"),
+        Index("ix_subscriptions_list_status", "list_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        _str_enum(SubscriptionStatus, "subscription_status"),
+        default=SubscriptionStatus.PENDING)
+    consent_source: Mapped[ConsentSource] = mapped_column(
+        _str_enum(ConsentSource, "consent_source"))
+    consent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    consent_ip: Mapped[str | None] = mapped_column(String(45))
+    # A fresh nonce per confirmation email: an old link cannot re-activate someone who left.
+    confirm_nonce: Mapped[str | None] = mapped_column(String(32))
+    confirmation_sent_at: Mapped[datetime | None]
+    confirmations_sent: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,44 @@
+"""Email addresses: validated and normalized once, compared case-insensitively."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from briefing.textnorm import InputError
+
+MAX_NAME_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Address:
+    email: str   # normalized for display and sending (Unicode domain kept)
+    key: str     # what makes two addresses the same person: case-folded
+
+    def __str__(self) -> str:
+        return self.email
+
+
+def parse_address(raw: str) -> Address:
+    """Validate syntax only: no DNS look-ups (offline, fast, and no probing of domains)."""
+    text = (raw or "").strip()
+    if not text:
+        raise InputError("email address is empty")
+    if len(text) > 320 or any(ch in text for ch in "\r\n\x00"):
+        raise InputError("email address is not valid")
+    try:
+        checked = validate_email(text, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise InputError(f"{text[:80]!r} is not a valid email address: {exc}") from None
+    return Address(email=checked.normalized, key=checked.normalized.casefold())
+
+
+def clean_name(raw: str | None) -> str:
+    """A display name fit for a header and a greeting: one line, bounded, no controls."""
+    if not raw:
+        return ""
+    one_line = " ".join("".join(ch for ch in raw if ch.isprintable()).split())
+    if len(one_line) > MAX_NAME_CHARS:
+        raise InputError(f"name is longer than {MAX_NAME_CHARS} characters")
+    return one_line
