@@ -1,0 +1,153 @@
+"""Remove site furniture (share buttons, subscribe appeals, photo credits...) from article text.
+
+Extracted article text often carries lines that belong to the page, not to the story:
+"Comments are closed.", "Share on Facebook", "(AP Photo/Jane Doe)", "Advertisement",
+newsletter and donation appeals, cookie notices, bylines and time stamps.  They waste storage,
+and summarizers happily pick them because they are short and repeated across articles.
+
+The work is line-wise: a line is dropped when it *as a whole* looks like furniture.  Only short
+lines are tested (furniture is never a long paragraph), so a real paragraph that merely mentions
+"subscribers" or "comments" is kept, and the cost is linear in the text length.  Patterns are
+generic rather than tuned to one site.  :func:`is_boilerplate` is public so that sentence-level
+code (the summarizer) can apply the same judgement to sentences found inside flat text.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["is_boilerplate", "normalize_whitespace", "strip_boilerplate"]
+
+# Furniture lines are short; longer lines are prose and are never tested against the patterns,
+# which keeps the work linear and the regexes cheap.
+MAX_FURNITURE_CHARS = 300
+# Appeals ("support our journalism...") can be a long sentence, but not a paragraph.
+MAX_APPEAL_WORDS = 40
+
+_I = re.IGNORECASE
+
+# Whole-line furniture: each pattern must match the complete (stripped) line.
+_LINE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p, _I)
+    for p in (
+        # Comment widgets.
+        r"comments?\s+(are|is)\s+(now\s+)?(closed|disabled|off)\b.*",
+        r"(\d+\s+)?comments?(\s*\(\d+\))?[.:]?",
+        r"(view|show|read|add|post|leave)\s+(all\s+)?(\d+\s+)?comments?\s*(\(\d+\))?[.:]?",
+        # Video and gallery prompts.
+        r"scroll\s+down\s+(for|to\s+(see|watch))\s+(the\s+)?video\b.*",
+        r"(watch|play)\s+(the\s+)?video\b[\s:.!]*",
+        r"(video|gallery)\s*:?\s*",
+        # Ads.
+        r"(advertisement|advertising|sponsored(\s+content)?|ad)\s*[.:]?",
+        # Cross links.
+        r"(read\s+more|more\s+on\s+this(\s+story)?|related(\s+(articles?|stories|content|"
+        r"topics|coverage))?|see\s+also|also\s+read|you\s+may\s+also\s+like|recommended"
+        r"(\s+for\s+you)?|most\s+(read|popular))\s*[:>»-].*",
+        r"(read\s+more|related\s+(articles?|stories)|you\s+may\s+also\s+like|recommended"
+        r"\s+for\s+you|most\s+(read|popular)|more\s+stories)\s*[.:]?",
+        r"click\s+here\b.*",
+        # Newsletter / account prompts.
+        r"(sign\s+up|subscribe|register)\s+(now\s+|today\s+)?(for|to)\s+(our|the)\b.*",
+        r"(sign\s+up|subscribe|log\s*in|sign\s+in|register)\s*(now|today|here)?\s*[.!]?",
+        r"(follow\s+us|like\s+us)\s+on\b.*",
+        # Share buttons, possibly several on one line ("Share | Tweet | Email").
+        r"((share|send)(\s+(this|the)\s+(article|story|page))?(\s+(on|via|by|to)\s+"
+        r"(facebook|twitter|x|linkedin|whatsapp|reddit|pinterest|email|e-mail|messenger))?"
+        r"|tweet|email|e-mail|print|pin(\s+it)?|whatsapp|copy\s+link|facebook|twitter|linkedin"
+        r"|reddit)(\s*[|•·,/]?\s*((share|send)(\s+(this|the)\s+(article|story|page))?"
+        r"(\s+(on|via|by|to)\s+\w+)?|tweet|email|e-mail|print|pin(\s+it)?|whatsapp"
+        r"|copy\s+link|facebook|twitter|linkedin|reddit))*\s*[.:]?",
+        # Photo credits and image captions markers.
+        r"(photo|photograph|picture|image|pic|video|graphic|illustration)s?"
+        r"(\s+(credit|copyright|caption|source))?\s*[:©].*",
+        r"(image|photo)\s+(copyright|caption|source)\b.*",
+        r".*\((ap|afp|reuters|epa|getty|pa|ansa|xinhua)(\s+(photo|images?|wire))?\s*/[^()]*\)"
+        r"\s*\.?",
+        r".{0,120}/\s*(getty\s+images|reuters|afp|ap|epa|shutterstock|alamy|pa\s+wire)\s*\.?",
+        r"(source|credit|copyright|courtesy)\s*:.*",
+        # Rights and cookies.
+        r"(©|\(c\)).*",
+        r"copyright\s*(©|\(c\))?\s*\d{4}\b.*",
+        r".{0,120}\ball\s+rights\s+reserved\b.*",
+        # Bylines and time stamps.
+        r"by\s*\.?\s*(daily\s+mail|mail\s+online|associated\s+press|press\s+association|"
+        r"reuters|afp|staff|cnn)(\s+(reporter|staff|wire|writer)s?)?\s*\.?",
+        r"last\s+(updated|modified)\b.{0,80}",
+        r"(updated|modified|published|posted)\s*:.{0,80}",
+        r"(updated|published|posted)\s+(at|on)\s+.{0,60}\d.{0,20}",
+        r"published\s*:.*\|\s*updated\s*:.*",
+    )
+)
+
+# Bylines are case-sensitive: "By JOHN SMITH" / "By Jane Doe and John Roe, Reuters" alone on a
+# line, while "By Tuesday, all of them had left." is prose.
+_BYLINE = re.compile(
+    r"(By|BY)\s*[.:]?\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}"
+    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}){0,3}\s*[.,]?"
+)
+
+# Appeals: a short line that mentions supporting/paying for the journalism and addresses the
+# reader.  Both conditions are required so "The firm lost 464,000 subscribers" is kept.
+_APPEAL_TOPIC = re.compile(
+    r"\b(subscrib\w*|donat\w*|journalism|newsletter|paywall|"
+    r"support\s+(us|our))\b",
+    _I,
+)
+_QUOTE = re.compile(r"""^["'“‘]|\b(said|says|told)\b""")
+_APPEAL_READER = re.compile(r"\b(you|your|us|our|we)\b", _I)
+_APPEAL_PHRASES = re.compile(
+    r"\bjournalism\s+is\s+(now\s+)?(more\s+)?(crucial|important|vital|essential|needed)\b"
+    r"|\bby\s+subscribing\b|\bsupport\s+(our|independent|quality)\s+journalism\b"
+    r"|\bhelp\s+us\s+(tell|keep|continue|deliver|report)\b",
+    _I,
+)
+_COOKIE = re.compile(
+    r"\bcookies?\b.*\b(we\s+use|this\s+(site|website)|accept|consent|policy|browsing|"
+    r"settings|preferences)\b|\b(we\s+use|this\s+(site|website)\s+uses)\b.*\bcookies?\b",
+    _I,
+)
+
+# Inline furniture in flat text (no line breaks), e.g. "... museum. Scroll down for video . Obama".
+_INLINE = re.compile(r"\b(scroll\s+down\s+for\s+(the\s+)?video)\s*[.!]?\s*", _I)
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANKS = re.compile(r"\n{3,}")
+
+
+def _is_appeal(line: str) -> bool:
+    if _APPEAL_PHRASES.search(line):
+        return True
+    if len(line.split()) > MAX_APPEAL_WORDS:
+        return False
+    return bool(_APPEAL_TOPIC.search(line) and _APPEAL_READER.search(line)) and not _is_quote(
+        line
+    )
+
+
+def _is_quote(line: str) -> bool:
+    # Reported speech ("'We need subscribers,' she said.") is story, not furniture.
+    return bool(_QUOTE.search(line))
+
+
+def is_boilerplate(line: str) -> bool:
+    """Tell whether one stripped line (or sentence) is site furniture rather than prose."""
+    line = line.strip()
+    if not line or len(line) > MAX_FURNITURE_CHARS:
+        return False
+    if _BYLINE.fullmatch(line) or any(p.fullmatch(line) for p in _LINE_PATTERNS):
+        return True
+    return _is_appeal(line) or bool(_COOKIE.search(line))
+
+
+def normalize_whitespace(text: str) -> str:
+    """Collapse space runs, strip lines, and keep at most one blank line between paragraphs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def strip_boilerplate(text: str) -> str:
+    """Return *text* without furniture lines, with normalized whitespace and paragraphs kept."""
+    text = _INLINE.sub("", normalize_whitespace(text))
+    kept = [line for line in text.split("\n") if not is_boilerplate(line)]
+    return normalize_whitespace("\n".join(kept))
