@@ -83,14 +83,14 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.message, exc.code, exc.headers)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
     if exc.status_code == 404 and message == "Not Found":
         message = "no such route or resource"
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
-        message = f"this route does not take that method; allowed: {allowed}"
+        # Not listing methods: with several routes on one path Starlette names only one's.
+        message = f"{request.method} is not allowed on {request.url.path}"
     if exc.status_code == 400:  # FastAPI's answer to a body it could not decode at all
         return error_response(400, f"the request body is not valid UTF-8 JSON ({message})",
                               "malformed_json")
