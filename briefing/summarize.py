@@ -1,0 +1,547 @@
+"""Extractive summaries of news articles, built on Sumy, that work fully offline.
+
+This is the only module in the project that imports Sumy.  Everything here is pure: no I/O, no
+database, no task queue.
+
+Sumy's stock ``Tokenizer`` needs NLTK's ``punkt`` data, which is not available at run time, so
+:class:`OfflineTokenizer` gives Sumy's parser a sentence splitter whose model ships inside the
+``blingfire`` wheel, and a regex word tokenizer.  Sumy's stemmer (NLTK's Snowball, which needs no
+data files) and Sumy's bundled stop-word lists are used as they are.
+
+Sentence splitters measured on the evaluation sets (``benchmarks/results/splitters.md``): share
+of BBC reference sentences (cut by humans) reproduced exactly / articles per second:
+blingfire 99.0% / ~4,300 per s, nupunkt 98.0% / ~2,800 per s, pysbd 87.9% / ~100 per s.
+
+Algorithms: every Sumy summarizer (stock settings), ``"lead"`` (first sentences, a baseline) and
+``"default"``, the project's own news summarizer (see :func:`_default_ranking`), which combines a
+centrality score computed with numpy in linear time, a position prior and a furniture filter.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import blingfire
+import numpy as np
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+from sumy.nlp.stemmers import Stemmer
+from sumy.parsers.plaintext import PlaintextParser
+from sumy.summarizers.edmundson import EdmundsonSummarizer
+from sumy.summarizers.kl import KLSummarizer
+from sumy.summarizers.lex_rank import LexRankSummarizer
+from sumy.summarizers.lsa import LsaSummarizer
+from sumy.summarizers.luhn import LuhnSummarizer
+from sumy.summarizers.reduction import ReductionSummarizer
+from sumy.summarizers.sum_basic import SumBasicSummarizer
+from sumy.summarizers.text_rank import TextRankSummarizer
+from sumy.utils import get_stop_words
+
+from briefing.boilerplate import is_boilerplate
+
+__all__ = [
+    "ALGORITHMS",
+    "DEFAULT_SENTENCES",
+    "MAX_KL_SENTENCES",
+    "MAX_SUMY_SENTENCES",
+    "MAX_TEXT_CHARS",
+    "OfflineTokenizer",
+    "Summary",
+    "SummaryError",
+    "split_sentences",
+    "summarize_text",
+]
+
+ALGORITHMS: tuple[str, ...] = (
+    "default",
+    "lead",
+    "lsa",
+    "lexrank",
+    "textrank",
+    "luhn",
+    "edmundson",
+    "kl",
+    "sumbasic",
+    "reduction",
+)
+DEFAULT_SENTENCES = 3
+# Longer texts are refused: 2 million characters is ~30 times a long feature article, and this
+# bound keeps parsing a hostile 20 MB upload from tying up a worker.
+MAX_TEXT_CHARS = 2_000_000
+# Sumy's own summarizers are quadratic in pure Python (LexRank needs ~1.8 s for 400 sentences),
+# so they refuse longer documents; "default" and "lead" take any text up to MAX_TEXT_CHARS.
+MAX_SUMY_SENTENCES = 2_000
+# Sumy's KL-Sum is cubic (44 s for 400 sentences), so it gets a tighter bound.
+MAX_KL_SENTENCES = 300
+
+_SUMY_ALGORITHMS = frozenset(ALGORITHMS) - {"default", "lead"}
+
+
+class SummaryError(ValueError):
+    """The text or the options cannot be summarized; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Summary sentences in article order, with the algorithm and options that produced them."""
+
+    sentences: tuple[str, ...]
+    algorithm: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- tokenization
+
+# A word is a run of letters, possibly joined by apostrophes or hyphens ("don't", "co-produce");
+# numbers and punctuation are not words for Sumy's purposes (as with its stock tokenizer).
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+class OfflineTokenizer:
+    """Sentence and word tokenizer for Sumy that needs no downloaded data.
+
+    Sentences come from blingfire, whose model is compiled into its wheel; words from a regex.
+    """
+
+    def __init__(self, language: str = "english") -> None:
+        self._language = language
+
+    @property
+    def language(self) -> str:
+        return self._language
+
+    def to_sentences(self, paragraph: str) -> tuple[str, ...]:
+        split = blingfire.text_to_sentences(paragraph)
+        return tuple(s.strip() for s in split.split("\n") if s.strip())
+
+    def to_words(self, sentence: str) -> tuple[str, ...]:
+        return tuple(_WORD.findall(sentence))
+
+
+class _ArticleParser(PlaintextParser):
+    """Sumy's plain-text parser without its upper-case-line-is-a-heading rule.
+
+    In news text an all-capitals line is usually a shouted sentence ("BREAKING: ..."), not a
+    heading, and dropping it would make the summary disagree with :func:`split_sentences`.
+    """
+
+    @staticmethod
+    def _is_heading(line: str) -> bool:
+        return False
+
+
+_TOKENIZER = OfflineTokenizer()
+
+
+def _parse(text: str, title: str | None = None) -> ObjectDocumentModel:
+    document = _ArticleParser(text, _TOKENIZER).document
+    # Sentences without a single word ("***", "12:30") are separators, not sentences.
+    paragraphs = [Paragraph([s for s in p.sentences if s.words]) for p in document.paragraphs]
+    if title and title.strip():
+        heading = Sentence(" ".join(title.split()), _TOKENIZER, is_heading=True)
+        paragraphs.insert(0, Paragraph([heading]))
+    return ObjectDocumentModel(paragraphs)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split article text into sentences, the same way the summarizers see it."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise SummaryError(_too_long_message(len(text)))
+    return [str(s) for s in _parse(text).sentences]
+
+
+# --------------------------------------------------------------------------- validation
+
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
+_ALLOWED_CONTROLS = frozenset("\n\r\t\f\v")
+# Share of non-space characters that must be letters for the text to count as prose.
+_MIN_LETTER_SHARE = 0.3
+# Share of whitespace-separated tokens that must look like words (base64, hex dumps fail).
+_MIN_WORD_SHARE = 0.3
+_MAX_WORD_CHARS = 30
+_TOKEN_EDGES = "\"'“”‘’()[]{}<>.,;:!?«»…—–-*"
+
+
+def _too_long_message(length: int) -> str:
+    return f"text is too long: {length:,} characters (limit {MAX_TEXT_CHARS:,})"
+
+
+def _check_text(text: object) -> str:
+    if not isinstance(text, str):
+        raise SummaryError("text must be a string")
+    stripped = text.strip()
+    if not stripped:
+        raise SummaryError("text is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise SummaryError(_too_long_message(len(text)))
+    if _looks_binary(stripped):
+        raise SummaryError("text looks like binary data, not prose")
+    if not _has_enough_letters(stripped):
+        raise SummaryError("text has no letters to summarize")
+    if not _has_real_words(stripped):
+        raise SummaryError("text has no real words to summarize")
+    return stripped
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:100_000]
+    bad = sum(
+        1
+        for ch in sample
+        if ch == "\ufffd"
+        or (unicodedata.category(ch) in _CONTROL_CATEGORIES and ch not in _ALLOWED_CONTROLS)
+    )
+    return bad > max(2, len(sample) // 200)
+
+
+def _has_enough_letters(text: str) -> bool:
+    sample = "".join(text[:100_000].split())
+    letters = sum(1 for ch in sample if ch.isalpha())
+    return letters > 0 and letters >= _MIN_LETTER_SHARE * len(sample)
+
+
+def _is_real_word(token: str) -> bool:
+    word = token.strip(_TOKEN_EDGES)
+    if not 0 < len(word) <= _MAX_WORD_CHARS or _WORD.fullmatch(word) is None:
+        return False
+    # Latin-script words have vowels; this rejects keyboard mash like "xkcdqz" while letting
+    # other scripts through.
+    return not word.isascii() or len(word) == 1 or any(v in word.lower() for v in "aeiouy")
+
+
+def _has_real_words(text: str) -> bool:
+    tokens = text[:100_000].split()
+    real = sum(1 for t in tokens if _is_real_word(t))
+    return real > 0 and real >= _MIN_WORD_SHARE * len(tokens)
+
+
+def _check_algorithm(algorithm: str) -> str:
+    if algorithm not in ALGORITHMS:
+        choices = ", ".join(ALGORITHMS)
+        raise SummaryError(f"unknown algorithm {algorithm!r}; choose one of {choices}")
+    return algorithm
+
+
+def _check_length(sentences: int | None, ratio: float | None) -> tuple[int | None, float | None]:
+    if sentences is not None and ratio is not None:
+        raise SummaryError("give either a sentence count or a ratio, not both")
+    if ratio is not None:
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float):
+            raise SummaryError("ratio must be a number")
+        if not 0.0 < ratio <= 1.0:  # also rejects NaN
+            raise SummaryError("ratio must be greater than 0 and at most 1")
+        return None, float(ratio)
+    if sentences is None:
+        return DEFAULT_SENTENCES, None
+    if isinstance(sentences, bool) or not isinstance(sentences, int):
+        raise SummaryError("sentences must be a whole number")
+    if sentences < 1:
+        raise SummaryError("sentences must be at least 1")
+    return sentences, None
+
+
+def _target_count(available: int, sentences: int | None, ratio: float | None) -> int:
+    if ratio is not None:
+        return max(1, round(ratio * available))
+    assert sentences is not None
+    return sentences
+
+
+# --------------------------------------------------------------------------- language resources
+
+
+@lru_cache(maxsize=16)
+def _stemmer(language: str) -> Stemmer:
+    try:
+        return Stemmer(language)
+    except LookupError as error:
+        raise SummaryError(f"unsupported language {language!r}") from error
+
+
+@lru_cache(maxsize=16)
+def _stop_words(language: str) -> frozenset[str]:
+    try:
+        return frozenset(w.lower() for w in get_stop_words(language))
+    except LookupError as error:
+        raise SummaryError(f"unsupported language {language!r}") from error
+
+
+class _StemCache:
+    """Memoized stemming: Snowball costs ~20 µs a word, and news repeats words a lot."""
+
+    _LIMIT = 200_000
+
+    def __init__(self, stemmer: Stemmer) -> None:
+        self._stemmer = stemmer
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, word: str) -> str:
+        stem = self._cache.get(word)
+        if stem is None:
+            if len(self._cache) >= self._LIMIT:
+                self._cache.clear()
+            stem = self._cache[word] = self._stemmer(word)
+        return stem
+
+
+@lru_cache(maxsize=16)
+def _stem_cache(language: str) -> _StemCache:
+    return _StemCache(_stemmer(language))
+
+
+# --------------------------------------------------------------------------- Sumy algorithms
+
+_STIGMA_WORDS = (
+    "advertisement",
+    "allegedly",
+    "click",
+    "cookies",
+    "hardly",
+    "maybe",
+    "perhaps",
+    "reportedly",
+    "rumour",
+    "rumor",
+    "subscribe",
+)
+
+
+def _content_words(document: ObjectDocumentModel, stop_words: frozenset[str]) -> list[str]:
+    words = (w.lower() for s in document.sentences for w in s.words)
+    return [w for w in words if w not in stop_words and len(w) > 2]
+
+
+def _edmundson_bonus_words(document: ObjectDocumentModel, stop_words: frozenset[str]) -> list[str]:
+    # Title words are the natural cue words; without a title, use the most frequent content
+    # words, which Edmundson's key method would also favour.
+    title_words = [w.lower() for h in document.headings for w in h.words]
+    bonus = [w for w in title_words if w not in stop_words]
+    if bonus:
+        return bonus
+    counts: dict[str, int] = {}
+    for word in _content_words(document, stop_words):
+        counts[word] = counts.get(word, 0) + 1
+    return sorted(counts, key=lambda w: (-counts[w], w))[:10] or ["news"]
+
+
+def _sumy_summarizer(
+    algorithm: str, language: str, document: ObjectDocumentModel
+) -> Callable[[ObjectDocumentModel, int], Sequence[Sentence]]:
+    stemmer = _stem_cache(language)
+    stop_words = _stop_words(language)
+    classes = {
+        "lsa": LsaSummarizer,
+        "lexrank": LexRankSummarizer,
+        "textrank": TextRankSummarizer,
+        "luhn": LuhnSummarizer,
+        "kl": KLSummarizer,
+        "sumbasic": SumBasicSummarizer,
+        "reduction": ReductionSummarizer,
+    }
+    if algorithm == "edmundson":
+        edmundson = EdmundsonSummarizer(stemmer)
+        edmundson.null_words = stop_words
+        edmundson.stigma_words = _STIGMA_WORDS
+        edmundson.bonus_words = _edmundson_bonus_words(document, stop_words)
+        return edmundson
+    summarizer = classes[algorithm](stemmer)
+    summarizer.stop_words = stop_words
+    return summarizer
+
+
+def _run_sumy(
+    algorithm: str, language: str, document: ObjectDocumentModel, count: int
+) -> list[int]:
+    sentences = document.sentences
+    limit = MAX_KL_SENTENCES if algorithm == "kl" else MAX_SUMY_SENTENCES
+    if len(sentences) > limit:
+        raise SummaryError(
+            f"text is too long for {algorithm!r}: {len(sentences):,} sentences "
+            f"(limit {limit:,}); use 'default'"
+        )
+    summarizer = _sumy_summarizer(algorithm, language, document)
+    chosen = summarizer(document, count)
+    # Sumy returns the document's own Sentence objects; identity maps them back to positions
+    # even when two sentences have the same text.
+    position = {id(s): i for i, s in enumerate(sentences)}
+    return sorted(position[id(s)] for s in chosen)
+
+
+# --------------------------------------------------------------------------- default summarizer
+
+
+@dataclass(frozen=True)
+class _DefaultConfig:
+    """Weights of the default summarizer, chosen on the "tune" split (benchmarks/quality.py)."""
+
+    position_power: float = 1.0  # score is divided by (position + 1) ** power
+    centrality_power: float = 1.0
+    short_words: int = 6  # sentences with fewer words are demoted...
+    short_penalty: float = 0.2  # ...by this factor
+    furniture_penalty: float = 0.01
+    redundancy: float = 0.5  # MMR: subtract this times the max similarity to chosen sentences
+    redundancy_limit: int = 20  # beyond this many picks redundancy control is skipped (cost)
+
+
+_DEFAULTS = _DefaultConfig()
+
+# Sentence-level furniture that shows up inside flat text, where line-wise stripping can't help.
+_FURNITURE_SENTENCE = re.compile(
+    r"^(scroll\s+down|read\s+more|click\s+here|pictured|photo|picture|image|video|watch)\b"
+    r"|^(by|published|updated|last\s+updated)\s*[:.]"
+    r"|\b(getty\s+images|ap\s+photo|reuters/|all\s+rights\s+reserved)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Features:
+    """Per-sentence data for the default summarizer, as flat numpy arrays (CSR-like)."""
+
+    term_ids: np.ndarray  # term id of every (sentence, term) entry
+    weights: np.ndarray  # tf-idf weight of every entry
+    owners: np.ndarray  # sentence index of every entry
+    starts: np.ndarray  # entries of sentence i are starts[i]:starts[i + 1]
+    norms: np.ndarray  # vector length of every sentence
+    word_counts: np.ndarray
+    furniture: np.ndarray  # bool
+    vocabulary: int
+
+
+def _features(sentences: Sequence[Sentence], language: str) -> _Features:
+    stem = _stem_cache(language)
+    stop_words = _stop_words(language)
+    vocabulary: dict[str, int] = {}
+    rows: list[dict[int, int]] = []
+    word_counts = np.zeros(len(sentences))
+    furniture = np.zeros(len(sentences), dtype=bool)
+    for i, sentence in enumerate(sentences):
+        words = sentence.words
+        word_counts[i] = len(words)
+        text = str(sentence)
+        furniture[i] = is_boilerplate(text) or _FURNITURE_SENTENCE.search(text) is not None
+        row: dict[int, int] = {}
+        for word in words:
+            lowered = word.lower()
+            if lowered in stop_words:
+                continue
+            term = vocabulary.setdefault(stem(lowered), len(vocabulary))
+            row[term] = row.get(term, 0) + 1
+        rows.append(row)
+    return _to_arrays(rows, word_counts, furniture, len(vocabulary))
+
+
+def _to_arrays(
+    rows: list[dict[int, int]], word_counts: np.ndarray, furniture: np.ndarray, vocabulary: int
+) -> _Features:
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    starts = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    term_ids = np.fromiter((t for r in rows for t in r), dtype=np.int64, count=int(starts[-1]))
+    counts = np.fromiter((c for r in rows for c in r.values()), dtype=float, count=len(term_ids))
+    owners = np.repeat(np.arange(len(rows)), lengths)
+    document_frequency = np.bincount(term_ids, minlength=vocabulary)
+    idf = np.log((len(rows) + 1) / (document_frequency + 0.5))
+    weights = (1.0 + np.log(counts)) * idf[term_ids] if len(term_ids) else counts
+    norms = np.sqrt(np.bincount(owners, weights=weights**2, minlength=len(rows)))
+    return _Features(term_ids, weights, owners, starts, norms, word_counts, furniture, vocabulary)
+
+
+def _centrality(f: _Features) -> np.ndarray:
+    """Cosine of each sentence with the rest of the document (leave-one-out centroid).
+
+    Linear in the text size, unlike LexRank's pairwise matrix, and closely related to it: a
+    sentence similar to many others is similar to their sum.
+    """
+    centroid = np.bincount(f.term_ids, weights=f.weights, minlength=f.vocabulary)
+    own = np.bincount(f.owners, weights=f.weights * centroid[f.term_ids], minlength=len(f.norms))
+    self_dot = f.norms**2
+    rest_norm = np.sqrt(np.maximum(centroid @ centroid - 2 * own + self_dot, 0.0))
+    denominator = f.norms * rest_norm
+    return np.divide(own - self_dot, denominator, out=np.zeros_like(own), where=denominator > 0)
+
+
+def _similarities(f: _Features, i: int) -> np.ndarray:
+    """Cosine similarity of sentence *i* with every sentence."""
+    lo, hi = f.starts[i], f.starts[i + 1]
+    if hi == lo or f.norms[i] == 0:
+        return np.zeros(len(f.norms))
+    query = np.zeros(f.vocabulary)
+    query[f.term_ids[lo:hi]] = f.weights[lo:hi]
+    dots = np.bincount(f.owners, weights=f.weights * query[f.term_ids], minlength=len(f.norms))
+    denominator = f.norms * f.norms[i]
+    return np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
+
+
+def _default_scores(f: _Features, config: _DefaultConfig) -> np.ndarray:
+    positions = np.arange(len(f.norms), dtype=float)
+    scores = (np.maximum(_centrality(f), 0.0) + 1e-3) ** config.centrality_power
+    scores /= (positions + 1.0) ** config.position_power
+    scores[f.word_counts < config.short_words] *= config.short_penalty
+    scores[f.furniture] *= config.furniture_penalty
+    return scores
+
+
+def _select(f: _Features, scores: np.ndarray, count: int, config: _DefaultConfig) -> list[int]:
+    if count > config.redundancy_limit or config.redundancy <= 0:
+        return sorted(np.argsort(-scores, kind="stable")[:count].tolist())
+    # Maximal marginal relevance: the next pick trades score against similarity to earlier
+    # picks, so a summary does not say the same thing twice.
+    scale = scores / scores.max() if scores.max() > 0 else scores
+    penalty = np.zeros(len(scores))
+    chosen: list[int] = []
+    for _ in range(count):
+        gains = scale - config.redundancy * penalty
+        gains[chosen] = -np.inf
+        best = int(np.argmax(gains))
+        chosen.append(best)
+        penalty = np.maximum(penalty, _similarities(f, best))
+    return sorted(chosen)
+
+
+def _default_ranking(
+    document: ObjectDocumentModel, language: str, count: int, config: _DefaultConfig = _DEFAULTS
+) -> list[int]:
+    features = _features(document.sentences, language)
+    return _select(features, _default_scores(features, config), count, config)
+
+
+# --------------------------------------------------------------------------- public entry point
+
+
+def summarize_text(
+    text: str,
+    *,
+    algorithm: str = "default",
+    sentences: int | None = None,
+    ratio: float | None = None,
+    language: str = "english",
+    title: str | None = None,
+) -> Summary:
+    """Summarize *text* in ``sentences`` sentences (default 3) or a ``ratio`` of its sentences.
+
+    Raises :class:`SummaryError` for unusable text or options.  A text with no more sentences
+    than asked for is its own summary.
+    """
+    _check_algorithm(algorithm)
+    count_option, ratio = _check_length(sentences, ratio)
+    language = language.strip().lower() if isinstance(language, str) else ""
+    _stemmer(language), _stop_words(language)  # fail early on an unsupported language
+    document = _parse(_check_text(text), title)
+    available = document.sentences
+    if not available:
+        raise SummaryError("text has no sentences to summarize")
+    count = _target_count(len(available), count_option, ratio)
+    params: dict[str, object] = {"sentences": count_option, "ratio": ratio, "language": language}
+    if count >= len(available):
+        chosen = list(range(len(available)))
+    elif algorithm == "lead":
+        chosen = list(range(count))
+    elif algorithm == "default":
+        chosen = _default_ranking(document, language, count)
+    else:
+        chosen = _run_sumy(algorithm, language, document, count)
+    return Summary(tuple(str(available[i]) for i in chosen), algorithm, params)
