@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from dotenv import dotenv_values
 
@@ -68,6 +68,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BRIEFING_TASK_MAX_RETRIES", "5", "Retries for transient task errors."),
     Setting("BRIEFING_SUMMARY_TIME_LIMIT", "60", "Seconds a summary task may run (soft limit)."),
     Setting("BRIEFING_LOG_LEVEL", "INFO", "Python log level."),
+    Setting("BRIEFING_BASE_URL", "http://127.0.0.1:8000",
+            "Public address of the web app, used in links inside emails."),
+    Setting("BRIEFING_SMTP_HOST", "(empty: write mail to <data dir>/outbox)",
+            "SMTP server for outgoing mail."),
+    Setting("BRIEFING_SMTP_PORT", "587", "SMTP port."),
+    Setting("BRIEFING_SMTP_SECURITY", "starttls", "none, starttls or tls (implicit TLS)."),
+    Setting("BRIEFING_SMTP_USER", "(empty: no login)", "SMTP user name."),
+    Setting("BRIEFING_SMTP_PASSWORD", "(empty)", "SMTP password."),
+    Setting("BRIEFING_SMTP_TIMEOUT", "30", "Seconds before an SMTP command times out."),
+    Setting("BRIEFING_SMTP_MESSAGES_PER_CONNECTION", "100",
+            "Messages sent over one SMTP connection before it is renewed."),
+    Setting("BRIEFING_SMTP_MAX_RATE", "0", "Most messages per second (0: no limit)."),
+    Setting("BRIEFING_CONFIRM_DAYS", "7", "Days a confirmation link stays valid."),
+    Setting("BRIEFING_UNSUBSCRIBE_DAYS", "730", "Days an unsubscribe link stays valid."),
+    Setting("BRIEFING_CONFIRM_RESEND_MINUTES", "15",
+            "Least time between two confirmation emails to one address and list."),
+    Setting("BRIEFING_PUBLIC_RATE_LIMIT", "20",
+            "Requests per minute one client address may make to the public pages."),
 )
 
 
@@ -91,7 +109,24 @@ class Settings:
     task_max_retries: int = 5
     summary_time_limit: int = 60
     log_level: str = "INFO"
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_timeout: float = 30.0
+    smtp_messages_per_connection: int = 100
+    smtp_max_rate: float = 0.0
+    confirm_days: int = 7
+    unsubscribe_days: int = 730
+    confirm_resend_minutes: int = 15
+    public_rate_limit: int = 20
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
 
     @property
     def embedded(self) -> bool:
@@ -151,6 +186,19 @@ def _secret_key(raw: str) -> str:
     return raw
 
 
+def _base_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")) or " " in raw:
+        raise ValueError("expected an http:// or https:// address")
+    return raw.rstrip("/")
+
+
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise ValueError("expected a number of 0 or more")
+    return value
+
+
 def _log_level(raw: str) -> str:
     value = raw.strip().upper()
     if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -196,6 +244,21 @@ def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
+def _smtp_settings(read: _Reader) -> dict[str, Any]:
+    return {
+        "smtp_host": read.get("BRIEFING_SMTP_HOST", str, ""),
+        "smtp_port": read.get("BRIEFING_SMTP_PORT", _int_between(1, 65535), 587),
+        "smtp_security": read.get(
+            "BRIEFING_SMTP_SECURITY", _choice(("none", "starttls", "tls")), "starttls"),
+        "smtp_user": read.get("BRIEFING_SMTP_USER", str, ""),
+        "smtp_password": read.get("BRIEFING_SMTP_PASSWORD", str, ""),
+        "smtp_timeout": read.get("BRIEFING_SMTP_TIMEOUT", _positive_float, 30.0),
+        "smtp_messages_per_connection": read.get(
+            "BRIEFING_SMTP_MESSAGES_PER_CONNECTION", _int_between(1, 100_000), 100),
+        "smtp_max_rate": read.get("BRIEFING_SMTP_MAX_RATE", _non_negative_float, 0.0),
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `env` (default: `.env` plus the process environment)."""
     values = _environment(env)
@@ -226,5 +289,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         task_max_retries=read.get("BRIEFING_TASK_MAX_RETRIES", _int_between(0, 100), 5),
         summary_time_limit=read.get("BRIEFING_SUMMARY_TIME_LIMIT", _int_between(1, 3_600), 60),
         log_level=read.get("BRIEFING_LOG_LEVEL", _log_level, "INFO"),
+        base_url=read.get("BRIEFING_BASE_URL", _base_url, "http://127.0.0.1:8000"),
+        **_smtp_settings(read),
+        confirm_days=read.get("BRIEFING_CONFIRM_DAYS", _int_between(1, 365), 7),
+        unsubscribe_days=read.get("BRIEFING_UNSUBSCRIBE_DAYS", _int_between(30, 3650), 730),
+        confirm_resend_minutes=read.get(
+            "BRIEFING_CONFIRM_RESEND_MINUTES", _int_between(0, 1440), 15),
+        public_rate_limit=read.get("BRIEFING_PUBLIC_RATE_LIMIT", _int_between(1, 100_000), 20),
         extra={k: v for k, v in values.items() if k.startswith("BRIEFING_")},
     )

@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.support.services",
     "tests.support.databases",
     "tests.support.worker",
+    "tests.support.smtp",
 ]
 
 

@@ -8,31 +8,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from kombu.exceptions import OperationalError as BrokerError
 
 log = logging.getLogger(__name__)
 
 
-def summarize_articles(article_ids: Iterable[int], *, force: bool = False) -> bool:
-    from workers.tasks import summarize_article
+def _enqueue(task_name: str, calls: Iterable[tuple[tuple[Any, ...], dict[str, Any]]]) -> bool:
+    from workers.tasks import app
 
+    task = app.tasks[task_name]
     try:
-        for article_id in article_ids:
-            summarize_article.apply_async((article_id,), {"force": force})
+        for args, kwargs in calls:
+            task.apply_async(args, kwargs)
     except BrokerError as exc:
-        log.warning("broker unavailable, the sweep will enqueue later: %s", exc)
+        log.warning("broker unavailable, %s not queued (the sweep retries): %s", task_name, exc)
         return False
     return True
+
+
+def summarize_articles(article_ids: Iterable[int], *, force: bool = False) -> bool:
+    return _enqueue("briefing.summarize_article",
+                    (((article_id,), {"force": force}) for article_id in article_ids))
 
 
 def summarize_requests(request_ids: Iterable[str]) -> bool:
-    from workers.tasks import summarize_request
+    return _enqueue("briefing.summarize_request", (((rid,), {}) for rid in request_ids))
 
-    try:
-        for request_id in request_ids:
-            summarize_request.apply_async((request_id,))
-    except BrokerError as exc:
-        log.warning("broker unavailable, the sweep will enqueue later: %s", exc)
-        return False
-    return True
+
+def send_confirmations(subscription_ids: Iterable[int]) -> bool:
+    return _enqueue("briefing.send_confirmation", (((sid,), {}) for sid in subscription_ids))

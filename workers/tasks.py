@@ -14,8 +14,9 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
-from briefing import feeds, jobs
+from briefing import confirmations, feeds, jobs
 from briefing.fetch import FetchError
+from briefing.mailer import MailError, PermanentError, TransientError
 from workers import dispatch, runtime
 from workers.app import app
 
@@ -98,3 +99,18 @@ def poll_feed(self: Task, feed_id: int) -> int:
         return 0
     dispatch.summarize_articles(outcome.new_article_ids)
     return len(outcome.new_article_ids)
+
+
+@app.task(bind=True, name="briefing.send_confirmation", max_retries=None)
+def send_confirmation(self: Task, subscription_id: int) -> str:
+    try:
+        return confirmations.send_confirmation(runtime.database(), subscription_id,
+                                               runtime.settings())
+    except PermanentError as exc:  # the address will not take mail: nothing to retry
+        log.warning("confirmation for subscription %d refused: %s", subscription_id, exc)
+        return "refused"
+    except (TransientError, *TRANSIENT) as exc:
+        return _retry_or_give_up(self, exc, lambda e: log.error(
+            "confirmation for subscription %d not sent: %s", subscription_id, e))
+    except MailError as exc:  # maybe sent: a second copy of a confirmation is harmless
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None

@@ -1,0 +1,204 @@
+"""Sending mail: one small interface, an SMTP sender and a local outbox for embedded mode.
+
+Errors are split the way SMTP splits them: `TransientError` (4xx, dropped or refused
+connections: try again later) and `PermanentError` (5xx: this recipient will not take it).
+`MaybeSentError` is the uncomfortable third case: the connection died after the message
+was handed over, so it may have been delivered; callers decide deliberately what to do.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+import uuid
+from dataclasses import dataclass
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from briefing.clock import utcnow
+from briefing.config import Settings
+from briefing.messages import check_header_block
+
+
+class MailError(Exception):
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransientError(MailError):
+    """Try again later: 4xx replies, timeouts before DATA, refused connections."""
+
+
+class PermanentError(MailError):
+    """This recipient will not accept it: 5xx replies."""
+
+
+class MaybeSentError(MailError):
+    """The connection broke after the message was handed over: it may have been delivered."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    sender: str
+    recipient: str
+    data: bytes          # the whole message, CRLF line endings
+    message_id: str
+
+
+class Sender(Protocol):
+    def __enter__(self) -> Sender: ...
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+    def send(self, envelope: Envelope) -> str:
+        """Send one message; return the server's reply (or the file written)."""
+        ...
+
+
+def envelope_for(message: EmailMessage, sender: str, recipient: str) -> Envelope:
+    utf8 = _needs_utf8(sender, recipient)
+    data = message.as_bytes(policy=email_policy.SMTPUTF8 if utf8 else email_policy.SMTP)
+    check_header_block(data, {name.lower() for name in message})
+    return Envelope(sender=sender, recipient=recipient, data=data,
+                    message_id=str(message["Message-ID"]))
+
+
+def _needs_utf8(*addresses: str) -> bool:
+    return any(not address.isascii() for address in addresses)
+
+
+class FileSender:
+    """Writes each message as an .eml file (and its HTML part beside it) into the outbox."""
+
+    def __init__(self, outbox: Path) -> None:
+        self.outbox = outbox
+
+    def __enter__(self) -> FileSender:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def send(self, envelope: Envelope) -> str:
+        stem = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:10]}"
+        path = self.outbox / f"{stem}.eml"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(envelope.data)
+        temporary.replace(path)  # a reader never sees half a message
+        html = _html_part(envelope.data)
+        if html is not None:
+            path.with_suffix(".html").write_text(html, encoding="utf-8")
+        return f"written {path}"
+
+
+def _html_part(data: bytes) -> str | None:
+    message = BytesParser(policy=email_policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    part = message.get_body(preferencelist=("html",))
+    return None if part is None else str(part.get_content())
+
+
+class SMTPSender:
+    """One SMTP connection, reused for many messages, with an optional rate limit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.connection: smtplib.SMTP | None = None
+        self._last_send = 0.0
+
+    def __enter__(self) -> SMTPSender:
+        self.connection = self._connect()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except (smtplib.SMTPException, OSError):
+                self.connection.close()
+        self.connection = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            if s.smtp_security == "tls":
+                connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.smtp_host, s.smtp_port, timeout=s.smtp_timeout,
+                    context=ssl.create_default_context())
+            else:
+                connection = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+                if s.smtp_security == "starttls":
+                    connection.starttls(context=ssl.create_default_context())
+            if s.smtp_user:
+                connection.login(s.smtp_user, s.smtp_password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise PermanentError(f"SMTP login refused: {exc.smtp_code}",
+                                 code=exc.smtp_code) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientError(
+                f"cannot reach SMTP server {s.smtp_host}:{s.smtp_port}: {exc}") from None
+        return connection
+
+    def _pace(self) -> None:
+        if self.settings.smtp_max_rate > 0:
+            wait = self._last_send + 1 / self.settings.smtp_max_rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last_send = time.monotonic()
+
+    def send(self, envelope: Envelope) -> str:
+        connection = self.connection
+        if connection is None:
+            raise TransientError("SMTP connection is not open")
+        self._pace()
+        try:
+            self._hand_over_envelope(connection, envelope)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.connection = None  # nothing was handed over yet: safe to retry
+            raise TransientError(f"connection lost before the message: {exc}") from None
+        try:
+            code, reply = connection.data(envelope.data)
+        except smtplib.SMTPDataError as exc:
+            raise _by_code(exc.smtp_code, exc.smtp_error) from None
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # The body may have reached the server before the line went down.
+            self.connection = None
+            raise MaybeSentError(f"connection lost during the message: {exc}") from None
+        return f"{code} {reply.decode('utf-8', 'replace')}"
+
+    @staticmethod
+    def _hand_over_envelope(connection: smtplib.SMTP, envelope: Envelope) -> None:
+        """MAIL FROM and RCPT TO, step by step, so we know exactly where a failure happened
+        (smtplib's sendmail() hides that, and reports refused recipients without raising)."""
+        options = ["SMTPUTF8"] if _needs_utf8(envelope.sender, envelope.recipient) else []
+        if not connection.does_esmtp:
+            connection.ehlo_or_helo_if_needed()
+        code, reply = connection.mail(envelope.sender, options)
+        if code != 250:
+            connection.rset()
+            raise _by_code(code, reply)
+        code, reply = connection.rcpt(envelope.recipient)
+        if code not in (250, 251):
+            connection.rset()
+            raise _by_code(code, reply)
+
+
+def _by_code(code: int, reply: bytes | str) -> MailError:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    message = f"{code} {text}".strip()
+    if 400 <= code < 500:
+        return TransientError(message, code=code)
+    return PermanentError(message, code=code)
+
+
+def make_sender(settings: Settings) -> Sender:
+    """SMTP when a host is configured; the local outbox otherwise (embedded mode)."""
+    if settings.smtp_host:
+        return SMTPSender(settings)
+    return FileSender(settings.outbox_dir)

@@ -1,0 +1,280 @@
+"""Who is on which list: double opt-in, confirmation, unsubscribe, and admin changes.
+
+Rules users of newsletter tools care about most:
+* the public form answers the same whether or not an address is known (no enumeration);
+* a confirmation link works once, for the email it came in, and expires;
+* unsubscribed, bounced and complained addresses get nothing more until they opt in afresh;
+* an old confirmation link can never bring back someone who left (a nonce per email).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from briefing.addresses import Address, clean_name, parse_address
+from briefing.clock import utcnow
+from briefing.config import Settings
+from briefing.db import Database
+from briefing.lists import ListNotFound
+from briefing.models import (
+    ConsentSource,
+    MailingList,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
+from briefing.textnorm import InputError
+from briefing.tokens import CONFIRM, UNSUBSCRIBE, Signer, TokenError
+
+GONE = (SubscriptionStatus.UNSUBSCRIBED, SubscriptionStatus.BOUNCED,
+        SubscriptionStatus.COMPLAINED)
+MAX_CONFIRMATIONS_PER_DAY = 5
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a sign-up did; the public answer is the same whatever is in here."""
+
+    subscription_id: int
+    send_confirmation: bool
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    ALREADY = "already"
+
+
+@dataclass(frozen=True)
+class TokenOutcome:
+    outcome: Outcome
+    list_name: str
+    list_slug: str
+    email: str
+    lists_left: int = 0
+
+
+def get_or_create_subscriber(session: Session, addr: Address, name: str) -> Subscriber:
+    found = session.scalar(select(Subscriber).where(Subscriber.email_key == addr.key))
+    if found is not None:
+        if name and not found.name:
+            found.name = name
+        return found
+    subscriber = Subscriber(email=addr.email, email_key=addr.key, name=name)
+    try:
+        with session.begin_nested():  # two sign-ups of one address at once: one row wins
+            session.add(subscriber)
+    except IntegrityError:
+        return session.scalars(select(Subscriber).where(Subscriber.email_key == addr.key)).one()
+    return subscriber
+
+
+def _list_by_slug(session: Session, slug: str) -> MailingList:
+    found = session.scalar(select(MailingList).where(MailingList.slug == slug))
+    if found is None:
+        raise ListNotFound(slug)
+    return found
+
+
+def sign_up(db: Database, slug: str, email: str, name: str | None, settings: Settings, *,
+            source: ConsentSource = ConsentSource.FORM, ip: str | None = None) -> SignUp:
+    """Start double opt-in: a pending subscription and (rate-limited) a confirmation email."""
+    addr, clean = parse_address(email), clean_name(name)
+    with db.session() as session:
+        mailing_list = _list_by_slug(session, slug)
+        subscriber = get_or_create_subscriber(session, addr, clean)
+        subscription = session.scalar(select(Subscription).where(
+            Subscription.list_id == mailing_list.id,
+            Subscription.subscriber_id == subscriber.id))
+        if subscription is None:
+            subscription = Subscription(list_id=mailing_list.id, subscriber_id=subscriber.id,
+                                        status=SubscriptionStatus.PENDING,
+                                        consent_source=source, consent_ip=ip)
+            session.add(subscription)
+            session.flush()
+        elif subscription.status == SubscriptionStatus.ACTIVE:
+            return SignUp(subscription.id, send_confirmation=False)
+        elif subscription.status in GONE:
+            _restart_opt_in(subscription, source, ip)
+        send = _claim_confirmation(subscription, settings)
+        return SignUp(subscription.id, send_confirmation=send)
+
+
+def _restart_opt_in(subscription: Subscription, source: ConsentSource, ip: str | None) -> None:
+    subscription.status = SubscriptionStatus.PENDING
+    subscription.consent_source, subscription.consent_ip = source, ip
+    subscription.consent_at = utcnow()
+    subscription.confirmations_sent = 0
+    subscription.confirmation_sent_at = None
+
+
+def _claim_confirmation(subscription: Subscription, settings: Settings) -> bool:
+    """Allow one confirmation email per resend interval, and a few a day at most."""
+    now = utcnow()
+    last = subscription.confirmation_sent_at
+    if last is not None:
+        if now - last < timedelta(minutes=settings.confirm_resend_minutes):
+            return False
+        if now - last > timedelta(days=1):
+            subscription.confirmations_sent = 0
+        elif subscription.confirmations_sent >= MAX_CONFIRMATIONS_PER_DAY:
+            return False
+    subscription.confirm_nonce = secrets.token_hex(8)
+    subscription.confirmation_sent_at = now
+    subscription.confirmations_sent += 1
+    return True
+
+
+def confirm_token(settings: Settings, subscription: Subscription) -> str:
+    return Signer(settings.secret_key).sign(
+        CONFIRM, {"s": subscription.id, "n": subscription.confirm_nonce})
+
+
+def unsubscribe_token(settings: Settings, subscription_id: int) -> str:
+    return Signer(settings.secret_key).sign(UNSUBSCRIBE, {"s": subscription_id})
+
+
+def _subscription_from(session: Session, payload: dict[str, object]
+                       ) -> tuple[Subscription, MailingList, Subscriber]:
+    subscription_id = payload.get("s")
+    row = session.get(Subscription, subscription_id) if isinstance(subscription_id, int) else None
+    if row is None:
+        raise TokenError("This link belongs to a subscription that no longer exists.")
+    mailing_list = session.get(MailingList, row.list_id)
+    subscriber = session.get(Subscriber, row.subscriber_id)
+    assert mailing_list is not None and subscriber is not None
+    return row, mailing_list, subscriber
+
+
+def confirm(db: Database, token: str, settings: Settings) -> TokenOutcome:
+    payload = Signer(settings.secret_key).verify(CONFIRM, token,
+                                                 max_age_days=settings.confirm_days)
+    with db.session() as session:
+        row, mailing_list, subscriber = _subscription_from(session, payload)
+        outcome = TokenOutcome(Outcome.DONE, mailing_list.name, mailing_list.slug,
+                               subscriber.email)
+        if row.status == SubscriptionStatus.ACTIVE:
+            return TokenOutcome(Outcome.ALREADY, *_names(outcome))
+        if row.status != SubscriptionStatus.PENDING or row.confirm_nonce != payload.get("n"):
+            raise TokenError("This confirmation link is no longer valid. "
+                             "Please sign up again to get a new one.")
+        row.status, row.confirmed_at, row.confirm_nonce = (
+            SubscriptionStatus.ACTIVE, utcnow(), None)
+        return outcome
+
+
+def _names(outcome: TokenOutcome) -> tuple[str, str, str]:
+    return outcome.list_name, outcome.list_slug, outcome.email
+
+
+def peek_unsubscribe(db: Database, token: str, settings: Settings) -> TokenOutcome:
+    """Who a link would unsubscribe, for the page that asks (a GET changes nothing)."""
+    payload = Signer(settings.secret_key).verify(UNSUBSCRIBE, token,
+                                                 max_age_days=settings.unsubscribe_days)
+    with db.session() as session:
+        row, mailing_list, subscriber = _subscription_from(session, payload)
+        state = Outcome.ALREADY if row.status in GONE else Outcome.DONE
+        return TokenOutcome(state, mailing_list.name, mailing_list.slug, subscriber.email)
+
+
+def unsubscribe(db: Database, token: str, settings: Settings, *, everywhere: bool = False
+                ) -> TokenOutcome:
+    payload = Signer(settings.secret_key).verify(UNSUBSCRIBE, token,
+                                                 max_age_days=settings.unsubscribe_days)
+    with db.session() as session:
+        row, mailing_list, subscriber = _subscription_from(session, payload)
+        scope = (Subscription.subscriber_id == subscriber.id if everywhere
+                 else Subscription.id == row.id)
+        changed = session.execute(
+            update(Subscription).where(scope, Subscription.status.not_in(GONE))
+            .values(status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=utcnow(),
+                    confirm_nonce=None, updated_at=utcnow())
+            .returning(Subscription.id)).all()
+        left = session.scalar(select(func.count()).where(
+            Subscription.subscriber_id == subscriber.id,
+            Subscription.status.in_([SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING])))
+        return TokenOutcome(Outcome.DONE if changed else Outcome.ALREADY, mailing_list.name,
+                            mailing_list.slug, subscriber.email, int(left or 0))
+
+
+def add_subscriber(db: Database, slug: str, email: str, name: str | None = None, *,
+                   active: bool = True, source: ConsentSource = ConsentSource.ADMIN
+                   ) -> Subscription:
+    """An admin or API add: the caller vouches for consent, recorded with its source.
+    A person who left the list is not put back: that needs their own fresh opt-in."""
+    addr, clean = parse_address(email), clean_name(name)
+    with db.session() as session:
+        mailing_list = _list_by_slug(session, slug)
+        subscriber = get_or_create_subscriber(session, addr, clean)
+        row = session.scalar(select(Subscription).where(
+            Subscription.list_id == mailing_list.id,
+            Subscription.subscriber_id == subscriber.id))
+        if row is not None and row.status in GONE:
+            raise InputError(f"{addr.email} is {row.status} on {slug}; "
+                             "they must sign up again themselves")
+        if row is None:
+            row = Subscription(list_id=mailing_list.id, subscriber_id=subscriber.id,
+                               consent_source=source, status=SubscriptionStatus.PENDING)
+            session.add(row)
+        if active and row.status != SubscriptionStatus.ACTIVE:
+            row.status, row.confirmed_at = SubscriptionStatus.ACTIVE, utcnow()
+            row.consent_source, row.consent_at = source, utcnow()
+        session.flush()
+        return row
+
+
+def remove_subscriber(db: Database, slug: str, email: str) -> bool:
+    """Admin unsubscribe: kept as `unsubscribed`, so an import cannot bring them back."""
+    addr = parse_address(email)
+    with db.session() as session:
+        mailing_list = _list_by_slug(session, slug)
+        changed = session.execute(
+            update(Subscription).where(
+                Subscription.list_id == mailing_list.id,
+                Subscription.subscriber_id == select(Subscriber.id).where(
+                    Subscriber.email_key == addr.key).scalar_subquery(),
+                Subscription.status.not_in(GONE))
+            .values(status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=utcnow(),
+                    updated_at=utcnow())
+            .returning(Subscription.id)).all()
+        return bool(changed)
+
+
+@dataclass(frozen=True)
+class SubscriberRow:
+    subscription_id: int
+    email: str
+    name: str
+    status: SubscriptionStatus
+    consent_source: ConsentSource
+    consent_at: object
+    confirmed_at: object
+    unsubscribed_at: object
+
+
+def list_subscribers(db: Database, slug: str, *, status: SubscriptionStatus | None = None,
+                     search: str | None = None, limit: int = 50, offset: int = 0
+                     ) -> tuple[list[SubscriberRow], int]:
+    with db.session() as session:
+        mailing_list = _list_by_slug(session, slug)
+        query = (select(Subscription, Subscriber)
+                 .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+                 .where(Subscription.list_id == mailing_list.id))
+        if status is not None:
+            query = query.where(Subscription.status == status)
+        if search:
+            pattern = f"%{search.strip().casefold()}%"
+            query = query.where(or_(Subscriber.email_key.like(pattern),
+                                    func.lower(Subscriber.name).like(pattern)))
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.execute(query.order_by(Subscriber.email_key)
+                               .limit(max(1, min(limit, 500))).offset(max(0, offset))).all()
+        return [SubscriberRow(sub.id, person.email, person.name, sub.status,
+                              sub.consent_source, sub.consent_at, sub.confirmed_at,
+                              sub.unsubscribed_at) for sub, person in rows], int(total or 0)
