@@ -11,8 +11,8 @@ import time_machine
 
 from briefing import subscriptions as subs
 from briefing.clock import utcnow
-from briefing.confirmations import send_confirmation
 from briefing.config import Settings
+from briefing.confirmations import send_confirmation
 from briefing.db import Database, upgrade
 from briefing.lists import ListChanges, create_list
 from briefing.models import ConsentSource, Subscription, SubscriptionStatus
@@ -128,7 +128,7 @@ def _row(db: Database, subscription_id: int) -> Subscription:
 
 def test_expired_tokens_are_refused(mail_db: Database, mail_settings: Settings,
                                     smtp_server: SMTPServer) -> None:
-    subscription_id, link = sign_up_and_get_link(mail_db, mail_settings, smtp_server)
+    _, link = sign_up_and_get_link(mail_db, mail_settings, smtp_server)
     later = utcnow() + timedelta(days=mail_settings.confirm_days + 1)
     with time_machine.travel(later, tick=False), pytest.raises(TokenError) as error:
         subs.confirm(mail_db, link.rsplit("/", 1)[1], mail_settings)
