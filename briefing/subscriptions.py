@@ -223,8 +223,9 @@ def add_subscriber(db: Database, slug: str, email: str, name: str | None = None,
                                consent_source=source, status=SubscriptionStatus.PENDING)
             session.add(row)
         if active and row.status != SubscriptionStatus.ACTIVE:
-            row.status, row.confirmed_at = SubscriptionStatus.ACTIVE, utcnow()
-            row.consent_source, row.consent_at = source, utcnow()
+            now = utcnow()
+            row.status, row.confirmed_at = SubscriptionStatus.ACTIVE, now
+            row.consent_source, row.consent_at = source, now
         session.flush()
         return row
 

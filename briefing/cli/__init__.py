@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from briefing.cli import articles, feeds, ops, summarize
+from briefing.cli import articles, feeds, lists, ops, subscribers, summarize
 from briefing.cli.common import USER_ERRORS
 
 
@@ -30,6 +30,8 @@ app = typer.Typer(cls=_FriendlyErrors, no_args_is_help=True, pretty_exceptions_e
 app.add_typer(ops.db_app, name="db")
 app.add_typer(articles.app, name="articles")
 app.add_typer(feeds.app, name="feeds")
+app.add_typer(lists.app, name="lists")
+app.add_typer(subscribers.app, name="subscribers")
 app.command("summarize")(summarize.summarize)
 app.command("serve")(ops.serve)
 app.command("worker")(ops.worker)

@@ -27,7 +27,8 @@ def context(*, with_tasks: bool = True) -> Context:
     """Settings from the environment and an up-to-date schema; tasks bound to both."""
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
+    for noisy in ("alembic", "celery.app.trace"):  # a line per migration or task is noise here
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     db = Database(settings.database_url)
     ensure_schema(db)
     if with_tasks:
