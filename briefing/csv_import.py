@@ -156,7 +156,7 @@ class Columns:
 def read_header(source: Iterator[Record]) -> Columns:
     for record in source:
         if record.problem:
-            raise InputError(f"line {record.line}: the header row is {record.problem}")
+            raise InputError(f"line {record.line}: unusable header row: {record.problem}")
         if not record.blank:
             return parse_header(record.fields)
     raise InputError("the file is empty: the first row must name the columns, one 'email'")
