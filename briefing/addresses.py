@@ -38,7 +38,9 @@ def clean_name(raw: str | None) -> str:
     """A display name fit for a header and a greeting: one line, bounded, no controls."""
     if not raw:
         return ""
-    one_line = " ".join("".join(ch for ch in raw if ch.isprintable()).split())
+    # Line breaks and tabs become spaces; other invisible controls are dropped.
+    spaced = "".join(" " if ch.isspace() else ch for ch in raw)
+    one_line = " ".join("".join(ch for ch in spaced if ch.isprintable()).split())
     if len(one_line) > MAX_NAME_CHARS:
         raise InputError(f"name is longer than {MAX_NAME_CHARS} characters")
     return one_line

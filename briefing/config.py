@@ -80,6 +80,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BRIEFING_SMTP_MESSAGES_PER_CONNECTION", "100",
             "Messages sent over one SMTP connection before it is renewed."),
     Setting("BRIEFING_SMTP_MAX_RATE", "0", "Most messages per second (0: no limit)."),
+    Setting("BRIEFING_SEND_BATCH", "200", "Deliveries one worker claims at a time."),
+    Setting("BRIEFING_SEND_CONCURRENCY", "2",
+            "Parallel senders (SMTP connections) per edition."),
+    Setting("BRIEFING_DELIVERY_MAX_ATTEMPTS", "8",
+            "Tries per reader for temporary (4xx) failures before the delivery fails."),
+    Setting("BRIEFING_BOUNCE_LIMIT", "3",
+            "Hard bounces (5xx) after which a reader is marked bounced on every list."),
+    Setting("BRIEFING_UNSUBSCRIBE_MAILTO", "(empty: the list's from address)",
+            "Mailbox named in the mailto: form of List-Unsubscribe."),
+    Setting("BRIEFING_TICK_SECONDS", "60",
+            "How often the scheduler asks which lists' editions are due."),
     Setting("BRIEFING_CONFIRM_DAYS", "7", "Days a confirmation link stays valid."),
     Setting("BRIEFING_UNSUBSCRIBE_DAYS", "730", "Days an unsubscribe link stays valid."),
     Setting("BRIEFING_CONFIRM_RESEND_MINUTES", "15",
@@ -118,6 +129,12 @@ class Settings:
     smtp_timeout: float = 30.0
     smtp_messages_per_connection: int = 100
     smtp_max_rate: float = 0.0
+    send_batch: int = 200
+    send_concurrency: int = 2
+    delivery_max_attempts: int = 8
+    bounce_limit: int = 3
+    unsubscribe_mailto: str = ""
+    tick_seconds: int = 60
     confirm_days: int = 7
     unsubscribe_days: int = 730
     confirm_resend_minutes: int = 15
@@ -259,6 +276,24 @@ def _smtp_settings(read: _Reader) -> dict[str, Any]:
     }
 
 
+def _delivery_settings(read: _Reader) -> dict[str, Any]:
+    return {
+        "send_batch": read.get("BRIEFING_SEND_BATCH", _int_between(1, 10_000), 200),
+        "send_concurrency": read.get("BRIEFING_SEND_CONCURRENCY", _int_between(1, 64), 2),
+        "delivery_max_attempts": read.get(
+            "BRIEFING_DELIVERY_MAX_ATTEMPTS", _int_between(1, 100), 8),
+        "bounce_limit": read.get("BRIEFING_BOUNCE_LIMIT", _int_between(1, 100), 3),
+        "unsubscribe_mailto": read.get("BRIEFING_UNSUBSCRIBE_MAILTO", _mailbox, ""),
+        "tick_seconds": read.get("BRIEFING_TICK_SECONDS", _int_between(1, 3600), 60),
+    }
+
+
+def _mailbox(raw: str) -> str:
+    if raw and ("@" not in raw or any(ch in raw for ch in " <>\r\n,")):
+        raise ValueError("expected a plain email address")
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `env` (default: `.env` plus the process environment)."""
     values = _environment(env)
@@ -291,6 +326,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=read.get("BRIEFING_LOG_LEVEL", _log_level, "INFO"),
         base_url=read.get("BRIEFING_BASE_URL", _base_url, "http://127.0.0.1:8000"),
         **_smtp_settings(read),
+        **_delivery_settings(read),
         confirm_days=read.get("BRIEFING_CONFIRM_DAYS", _int_between(1, 365), 7),
         unsubscribe_days=read.get("BRIEFING_UNSUBSCRIBE_DAYS", _int_between(30, 3650), 730),
         confirm_resend_minutes=read.get(

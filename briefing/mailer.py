@@ -26,9 +26,10 @@ from briefing.messages import check_header_block
 
 
 class MailError(Exception):
-    def __init__(self, message: str, *, code: int | None = None) -> None:
+    def __init__(self, message: str, *, code: int | None = None, stage: str = "") -> None:
         super().__init__(message)
         self.code = code
+        self.stage = stage  # "connect", "mail", "rcpt" or "data": whose fault it was
 
 
 class TransientError(MailError):
@@ -139,10 +140,10 @@ class SMTPSender:
                 connection.login(s.smtp_user, s.smtp_password)
         except smtplib.SMTPAuthenticationError as exc:
             raise PermanentError(f"SMTP login refused: {exc.smtp_code}",
-                                 code=exc.smtp_code) from None
+                                 code=exc.smtp_code, stage="connect") from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(
-                f"cannot reach SMTP server {s.smtp_host}:{s.smtp_port}: {exc}") from None
+            raise TransientError(f"cannot reach SMTP server {s.smtp_host}:{s.smtp_port}: {exc}",
+                                 stage="connect") from None
         return connection
 
     def _pace(self) -> None:
@@ -161,15 +162,17 @@ class SMTPSender:
             self._hand_over_envelope(connection, envelope)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.connection = None  # nothing was handed over yet: safe to retry
-            raise TransientError(f"connection lost before the message: {exc}") from None
+            raise TransientError(f"connection lost before the message: {exc}",
+                                 stage="connect") from None
         try:
             code, reply = connection.data(envelope.data)
         except smtplib.SMTPDataError as exc:
-            raise _by_code(exc.smtp_code, exc.smtp_error) from None
+            raise _by_code(exc.smtp_code, exc.smtp_error, "data") from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             # The body may have reached the server before the line went down.
             self.connection = None
-            raise MaybeSentError(f"connection lost during the message: {exc}") from None
+            raise MaybeSentError(f"connection lost during the message: {exc}",
+                                 stage="data") from None
         return f"{code} {reply.decode('utf-8', 'replace')}"
 
     @staticmethod
@@ -182,19 +185,19 @@ class SMTPSender:
         code, reply = connection.mail(envelope.sender, options)
         if code != 250:
             connection.rset()
-            raise _by_code(code, reply)
+            raise _by_code(code, reply, "mail")
         code, reply = connection.rcpt(envelope.recipient)
         if code not in (250, 251):
             connection.rset()
-            raise _by_code(code, reply)
+            raise _by_code(code, reply, "rcpt")
 
 
-def _by_code(code: int, reply: bytes | str) -> MailError:
+def _by_code(code: int, reply: bytes | str, stage: str) -> MailError:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     message = f"{code} {text}".strip()
-    if 400 <= code < 500:
-        return TransientError(message, code=code)
-    return PermanentError(message, code=code)
+    if code < 500:  # 4xx, and the -1 smtplib uses for a garbled reply: try again later
+        return TransientError(message, code=code, stage=stage)
+    return PermanentError(message, code=code, stage=stage)
 
 
 def make_sender(settings: Settings) -> Sender:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -212,3 +213,72 @@ class Subscription(Base):
     unsubscribed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EditionStatus(enum.StrEnum):
+    BUILDING = "building"   # created by the scheduler; articles not yet gathered
+    SENDING = "sending"     # rendered, deliveries queued
+    SENT = "sent"           # every delivery reached a final state
+    EMPTY = "empty"         # no news that day: nothing sent
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+
+
+class Edition(Base):
+    """One list's briefing for one local date: composed and rendered once, sent to many."""
+
+    __tablename__ = "editions"
+    __table_args__ = (
+        UniqueConstraint("list_id", "edition_date", name="uq_edition_list_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
+    edition_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[EditionStatus] = mapped_column(
+        _str_enum(EditionStatus, "edition_status"), default=EditionStatus.BUILDING)
+    since: Mapped[datetime | None]   # articles summarized after this …
+    cutoff: Mapped[datetime | None]  # … and up to this
+    article_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    subject: Mapped[str | None] = mapped_column(String(500))
+    html: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. why nothing was sent
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One reader's copy of one edition; the unique pair is what makes a send exactly-once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "subscriber_id", name="uq_delivery_edition_subscriber"),
+        Index("ix_deliveries_edition_status", "edition_id", "status"),
+        Index("ix_deliveries_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_reply: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)  # next try, after a backoff
+    claimed_at: Mapped[datetime | None]
+    claim: Mapped[str | None] = mapped_column(String(32))
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

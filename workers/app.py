@@ -40,6 +40,7 @@ def configure(app: Celery, settings: Settings) -> None:
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
+        "tick": {"task": "briefing.tick", "schedule": float(settings.tick_seconds)},
         "sweep": {"task": "briefing.sweep", "schedule": float(settings.sweep_seconds)},
         "poll-feeds": {"task": "briefing.poll_feeds",
                        "schedule": float(settings.feed_poll_minutes * 60)},

@@ -39,3 +39,13 @@ def summarize_requests(request_ids: Iterable[str]) -> bool:
 
 def send_confirmations(subscription_ids: Iterable[int]) -> bool:
     return _enqueue("briefing.send_confirmation", (((sid,), {}) for sid in subscription_ids))
+
+
+def build_editions(edition_ids: Iterable[int]) -> bool:
+    return _enqueue("briefing.build_edition", (((eid,), {}) for eid in edition_ids))
+
+
+def send_editions(edition_ids: Iterable[int], concurrency: int = 1) -> bool:
+    """`concurrency` senders per edition: each holds its own SMTP connection."""
+    return _enqueue("briefing.send_edition",
+                    (((eid,), {}) for eid in edition_ids for _ in range(concurrency)))

@@ -14,9 +14,11 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
-from briefing import confirmations, feeds, jobs
+from briefing import confirmations, deliver, edition, feeds, jobs, schedule
+from briefing.clock import utcnow
 from briefing.fetch import FetchError
 from briefing.mailer import MailError, PermanentError, TransientError
+from briefing.models import EditionStatus
 from workers import dispatch, runtime
 from workers.app import app
 
@@ -69,13 +71,62 @@ def summarize_request(self: Task, request_id: str) -> str:
 
 @app.task(name="briefing.sweep")
 def sweep() -> dict[str, int]:
-    stuck = jobs.find_stuck(runtime.database(), runtime.settings())
+    """Hand out again whatever a lost message, a flushed broker or a dead worker left."""
+    db, settings = runtime.database(), runtime.settings()
+    stuck = jobs.find_stuck(db, settings)
     if stuck.article_ids or stuck.request_ids:
         log.warning("sweep: re-enqueuing %d articles and %d summary requests",
                     len(stuck.article_ids), len(stuck.request_ids))
     dispatch.summarize_articles(stuck.article_ids)
     dispatch.summarize_requests(stuck.request_ids)
-    return {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids)}
+    recovered = deliver.recover_stale_claims(db, settings)
+    building, due = deliver.editions_needing_work(db, settings)
+    dispatch.build_editions(building)
+    dispatch.send_editions(sorted(set(due) | set(recovered)), settings.send_concurrency)
+    return {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids),
+            "editions_rebuilt": len(building), "editions_resumed": len(set(due) | set(recovered))}
+
+
+@app.task(name="briefing.tick")
+def tick() -> int:
+    """Every minute: create the editions whose local send time has come."""
+    created = schedule.create_due_editions(runtime.database())
+    dispatch.build_editions(created)
+    return len(created)
+
+
+@app.task(bind=True, name="briefing.build_edition", max_retries=None)
+def build_edition(self: Task, edition_id: int) -> str:
+    db, settings = runtime.database(), runtime.settings()
+    try:
+        status = edition.build_edition(db, edition_id, settings)
+    except TRANSIENT as exc:
+        return _retry_or_give_up(self, exc, lambda e: log.error(
+            "edition %d not built (the sweep will retry): %s", edition_id, e))
+    if status == EditionStatus.SENDING:
+        dispatch.send_editions([edition_id], settings.send_concurrency)
+    return str(status)
+
+
+@app.task(bind=True, name="briefing.send_edition", max_retries=None)
+def send_edition(self: Task, edition_id: int) -> dict[str, int]:
+    """Send what is due; come back for rows waiting out a backoff."""
+    db, settings = runtime.database(), runtime.settings()
+    try:
+        result = deliver.send_some(db, edition_id, settings)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+    _come_back_later(edition_id, db)
+    return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed}
+
+
+def _come_back_later(edition_id: int, db: Any) -> None:
+    due = deliver.next_due(db, edition_id)
+    if due is None or app.conf.task_always_eager:  # in-process: `briefing sweep` resumes
+        return
+    wait = max(1.0, (due - utcnow()).total_seconds())
+    if wait <= 600:  # further out, the periodic sweep picks it up
+        send_edition.apply_async((edition_id,), countdown=wait)
 
 
 @app.task(name="briefing.poll_feeds")

@@ -1,0 +1,139 @@
+"""Per-reader messages in microseconds: an edition's message is prepared once, and each
+reader's copy is a few string replacements plus a C-speed quoted-printable pass.
+
+Building an `EmailMessage` from scratch costs ~5 ms per reader, which alone would cap a
+core near 180 messages a second. The output is ordinary MIME (multipart/alternative,
+UTF-8, quoted-printable); tests parse it back with the standard library to prove it.
+Every header value passes through `messages.header_safe`, and the finished header block is
+checked for headers nobody set, so a hostile title or name cannot inject one.
+"""
+
+from __future__ import annotations
+
+import binascii
+import html as html_lib
+import re
+import uuid
+from dataclasses import dataclass
+from email.header import Header
+from email.utils import formatdate
+
+from briefing.mailer import Envelope
+from briefing.messages import check_header_block, header_safe
+from briefing.render import NAME_SLOT, UNSUBSCRIBE_SLOT
+
+_SLOT = re.compile(f"({NAME_SLOT}|{UNSUBSCRIBE_SLOT})")
+
+
+class EncodedBody:
+    """A body encoded to quoted-printable once, with the reader's slots left open.
+
+    The static stretches between slots are encoded once per edition; a reader's values are
+    encoded on their own and joined in with soft line breaks (`=` CRLF, which decoders
+    remove), so no per-reader pass over the whole body is needed."""
+
+    def __init__(self, template: str, *, is_html: bool) -> None:
+        pieces = _SLOT.split(template)
+        self.static = [_qp(piece) for piece in pieces[0::2]]
+        self.slots = pieces[1::2]
+        self.is_html = is_html
+
+    def fill(self, name: str, unsubscribe_url: str) -> bytes:
+        values = {NAME_SLOT: name, UNSUBSCRIBE_SLOT: unsubscribe_url}
+        out = [self.static[0]]
+        for slot, static in zip(self.slots, self.static[1:], strict=True):
+            value = html_lib.escape(values[slot]) if self.is_html else values[slot]
+            out += [b"=\r\n", _qp(value), b"=\r\n", static]
+        return b"".join(out)
+
+
+@dataclass(frozen=True)
+class Reader:
+    email: str
+    name: str
+    unsubscribe_url: str         # the https page, also the List-Unsubscribe https form
+    one_click_url: str           # RFC 8058 POST target
+    message_id: str              # stable per delivery, so a resend can be recognised
+
+
+@dataclass(frozen=True)
+class PreparedMessage:
+    """Everything that is the same for all readers of one edition."""
+
+    from_header: str
+    sender: str                  # envelope sender
+    reply_to: str | None
+    subject: str
+    list_id: str
+    unsubscribe_mailto: str | None
+    text: EncodedBody
+    html: EncodedBody
+
+    def for_reader(self, reader: Reader) -> Envelope:
+        boundary = uuid.uuid4().hex
+        head = self._headers(reader, boundary)
+        text = self.text.fill(reader.name, reader.unsubscribe_url)
+        page = self.html.fill(reader.name, reader.unsubscribe_url)
+        marker = f"--{boundary}\r\n".encode()
+        part = b"Content-Type: text/%s; charset=\"utf-8\"\r\n" \
+               b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        data = b"".join((head, b"\r\n", marker, part % b"plain", text, b"\r\n", marker,
+                         part % b"html", page, b"\r\n", f"--{boundary}--\r\n".encode()))
+        return Envelope(sender=self.sender, recipient=reader.email, data=data,
+                        message_id=reader.message_id)
+
+    def _headers(self, reader: Reader, boundary: str) -> bytes:
+        # RFC 8058: the https URI in List-Unsubscribe is the one-click POST target.
+        unsubscribe = f"<{header_safe(reader.one_click_url)}>"
+        if self.unsubscribe_mailto:
+            unsubscribe = f"<{self.unsubscribe_mailto}>, {unsubscribe}"
+        lines = [
+            ("From", self.from_header), ("To", format_address(reader.email, reader.name)),
+            ("Subject", self.subject), ("Date", formatdate(usegmt=True)),
+            ("Message-ID", header_safe(reader.message_id)), ("List-Id", self.list_id),
+            ("List-Unsubscribe", unsubscribe),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+        ]
+        if self.reply_to:
+            lines.insert(1, ("Reply-To", self.reply_to))
+        head = "".join(f"{name}: {value}\r\n" for name, value in lines).encode()
+        check_header_block(head + b"\r\n", {name.lower() for name, _ in lines})
+        return head
+
+
+def _qp(text: str) -> bytes:
+    # binascii's encoder is C; istext turns \n into CRLF-safe soft-wrapped lines of ≤ 76.
+    encoded = binascii.b2a_qp(text.encode("utf-8"), quotetabs=False, istext=True)
+    return encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def encode_words(value: str) -> str:
+    """RFC 2047 for non-ASCII header text, folded; ASCII stays readable."""
+    safe = header_safe(value)
+    if safe.isascii():
+        return safe
+    return Header(safe, "utf-8", maxlinelen=76).encode(linesep="\r\n")
+
+
+def format_address(email: str, name: str) -> str:
+    address = header_safe(email)
+    display = header_safe(name)
+    if not display:
+        return address
+    if display.isascii():
+        quoted = display.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{address}>'
+    return f"{encode_words(display)} <{address}>"
+
+
+def prepare(*, from_address: str, from_name: str, reply_to: str | None, subject: str,
+            list_id: str, unsubscribe_mailto: str | None, text: str,
+            html: str) -> PreparedMessage:
+    return PreparedMessage(
+        from_header=format_address(from_address, from_name), sender=header_safe(from_address),
+        reply_to=format_address(reply_to, "") if reply_to else None,
+        subject=encode_words(subject), list_id=header_safe(list_id),
+        unsubscribe_mailto=header_safe(unsubscribe_mailto) if unsubscribe_mailto else None,
+        text=EncodedBody(text, is_html=False), html=EncodedBody(html, is_html=True))
