@@ -21,7 +21,6 @@ for furniture, very short and overlong sentences, and MMR redundancy control.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -156,14 +155,24 @@ def split_sentences(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- validation
 
-_CONTROL_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
-_ALLOWED_CONTROLS = frozenset("\n\r\t\f\v")
+# Garbage checks look at the start of the text: enough to tell prose from junk, and cheap.
+_SAMPLE_CHARS = 20_000
+# Control characters (other than line/tab/form feeds), replacement characters, surrogates and
+# private-use code points: what decoding binary data as text produces.
+_BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd\ufffe\uffff\ud800-\uf8ff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_SPACE = re.compile(r"\s")
+# A whitespace-separated token that is one word, possibly wrapped in quotes or punctuation.
+_WORD_TOKEN = re.compile(
+    r"(?<!\S)[\"'“”‘’(\[{<«*]*([^\W\d_]+(?:['’-][^\W\d_]+)*)[\"'“”‘’)\]}>».,;:!?…*-]*(?!\S)"
+)
+# Latin-script words have vowels, which rejects keyboard mash like "xkcdqz"; other scripts pass.
+_WORDLIKE = re.compile(r"[aeiouyAEIOUY]|[^\x00-\x7f]|^.$")
 # Share of non-space characters that must be letters for the text to count as prose.
 _MIN_LETTER_SHARE = 0.3
 # Share of whitespace-separated tokens that must look like words (base64, hex dumps fail).
 _MIN_WORD_SHARE = 0.3
 _MAX_WORD_CHARS = 30
-_TOKEN_EDGES = "\"'“”‘’()[]{}<>.,;:!?«»…—–-*"
 
 
 def _too_long_message(length: int) -> str:
@@ -188,35 +197,22 @@ def _check_text(text: object) -> str:
 
 
 def _looks_binary(text: str) -> bool:
-    sample = text[:100_000]
-    bad = sum(
-        1
-        for ch in sample
-        if ch == "\ufffd"
-        or (unicodedata.category(ch) in _CONTROL_CATEGORIES and ch not in _ALLOWED_CONTROLS)
-    )
-    return bad > max(2, len(sample) // 200)
+    sample = text[:_SAMPLE_CHARS]
+    return len(_BINARY.findall(sample)) > max(2, len(sample) // 200)
 
 
 def _has_enough_letters(text: str) -> bool:
-    sample = "".join(text[:100_000].split())
-    letters = sum(1 for ch in sample if ch.isalpha())
-    return letters > 0 and letters >= _MIN_LETTER_SHARE * len(sample)
-
-
-def _is_real_word(token: str) -> bool:
-    word = token.strip(_TOKEN_EDGES)
-    if not 0 < len(word) <= _MAX_WORD_CHARS or _WORD.fullmatch(word) is None:
-        return False
-    # Latin-script words have vowels; this rejects keyboard mash like "xkcdqz" while letting
-    # other scripts through.
-    return not word.isascii() or len(word) == 1 or any(v in word.lower() for v in "aeiouy")
+    sample = text[:_SAMPLE_CHARS]
+    letters = len(_LETTER.findall(sample))
+    visible = len(sample) - len(_SPACE.findall(sample))
+    return letters > 0 and letters >= _MIN_LETTER_SHARE * visible
 
 
 def _has_real_words(text: str) -> bool:
-    tokens = text[:100_000].split()
-    real = sum(1 for t in tokens if _is_real_word(t))
-    return real > 0 and real >= _MIN_WORD_SHARE * len(tokens)
+    sample = text[:_SAMPLE_CHARS]
+    words = _WORD_TOKEN.findall(sample)
+    real = sum(1 for w in words if len(w) <= _MAX_WORD_CHARS and _WORDLIKE.search(w))
+    return real > 0 and real >= _MIN_WORD_SHARE * len(sample.split())
 
 
 def _check_algorithm(algorithm: str) -> str:

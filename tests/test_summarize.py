@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from briefing.boilerplate import strip_boilerplate
@@ -17,6 +18,9 @@ from briefing.summarize import (
     MAX_TEXT_CHARS,
     Summary,
     SummaryError,
+    _directed_centrality,
+    _features,
+    _parse,
     split_sentences,
     summarize_text,
 )
@@ -236,3 +240,30 @@ def test_works_without_nltk_data(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok")
+
+
+def test_default_skips_furniture_and_fragments_in_flat_text() -> None:
+    text = (
+        "The city council approved a new budget for road repairs on Monday. "
+        "Scroll down for video. "
+        "Cover star? "
+        "The budget for road repairs doubles spending on the city's roads and bridges. "
+        "Council members said road repairs had been delayed for years by budget cuts. "
+        "Residents welcomed the road budget at a meeting on Tuesday night. "
+        "The mayor said work on the first roads would begin in the spring."
+    )
+    summary = summarize_text(text, sentences=3)
+    assert "Scroll down for video." not in summary.sentences
+    assert "Cover star?" not in summary.sentences
+    assert summary.sentences[0].startswith("The city council approved")
+
+
+def test_directed_centrality_matches_brute_force(article: str) -> None:
+    features = _features(_parse(article).sentences, "english")
+    n, width = len(features.norms), features.vocabulary
+    vectors = np.zeros((n, width))
+    vectors[features.owners, features.term_ids] = features.weights
+    vectors /= np.where(features.norms > 0, features.norms, 1.0)[:, None]
+    cosines = vectors @ vectors.T
+    expected = np.triu(cosines, 1).sum(axis=1) + 0.25 * np.tril(cosines, -1).sum(axis=1)
+    np.testing.assert_allclose(_directed_centrality(features, 0.25), expected, atol=1e-9)
