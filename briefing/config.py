@@ -162,7 +162,10 @@ def _parse_bool(raw: str) -> bool:
 
 def _int_between(low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
-        value = int(raw)
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"expected a whole number from {low} to {high}") from None
         if not low <= value <= high:
             raise ValueError(f"expected a whole number from {low} to {high}")
         return value

@@ -124,3 +124,9 @@ def test_demo_on_a_fresh_directory_prints_every_seed_summary(tmp_path: Path) -> 
     assert result.stdout.count("  • ") >= 3 * len(seeds)
     assert "The United States suggested that Turkey" in result.stdout
     assert (tmp_path / "var" / "briefing.db").exists()
+    # A whole day: the demo list's edition went to the outbox, one copy per reader.
+    readers = len((ROOT / "seeds" / "subscribers.csv").read_text().strip().splitlines()) - 1
+    assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == readers
+    opened = Path(result.stdout.strip().splitlines()[-1].split("open the briefing: ")[1])
+    page = opened.read_text()
+    assert "Morning Briefing (demo)" in page and "Unsubscribe" in page

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 from tqdm import tqdm
 
+from briefing import editions, lists
 from briefing.cli.common import context
 from briefing.cli.render import print_summary
-from briefing.config import load_settings
+from briefing.config import Settings, load_settings
 from briefing.db import Database, current_revision, head_revision, upgrade
 from briefing.ingest import add_article, from_file, seed_files
 from briefing.models import Article
 from briefing.resources import seeds_dir
+from briefing.subscriber_io import import_csv
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -73,23 +76,63 @@ def sweep() -> None:
     typer.echo(f"re-enqueued {counts['articles']} articles, {counts['requests']} requests")
 
 
+DEMO_LIST = "demo"
+
+
 def demo() -> None:
-    """Load seeds/, summarize every article in-process, print the summaries."""
-    from workers.tasks import summarize_article
+    """A whole day on embedded defaults: seeds → summaries → a demo list → the edition →
+    the outbox; prints each summary and the path of the briefing to open."""
+    from workers.app import setup
 
     ctx = context()
+    # The demo never mails anyone and never needs a broker, whatever the environment says.
+    settings = replace(ctx.settings, smtp_host="", broker_url="")
+    setup(settings)
+    ids = _load_and_summarize(ctx.db)
+    _print_summaries(ctx.db, ids)
+    edition_id = _demo_edition(ctx.db, settings)
+    info = editions.edition_info(ctx.db, edition_id)
+    typer.echo(f"edition {info.edition_date} of list {DEMO_LIST!r}: {info.status}, "
+               f"{info.counts['sent']} copies in {settings.outbox_dir}", err=True)
+    if info.note:
+        typer.echo(info.note, err=True)
+    latest = max(settings.outbox_dir.glob("*.html"), default=None, key=lambda p: p.stat().st_mtime)
+    if latest is not None:
+        typer.echo(f"\nopen the briefing: {latest.resolve()}")
+
+
+def _load_and_summarize(db: Database) -> list[int]:
+    from workers.tasks import summarize_article
+
     ids: list[int] = []
     for path in tqdm(seed_files(seeds_dir()), desc="loading seeds", unit="file", file=sys.stderr):
-        with ctx.db.session() as session:
+        with db.session() as session:
             ids.append(add_article(session, from_file(path)).article_id)
     for article_id in tqdm(ids, desc="summarizing", unit="article", file=sys.stderr):
-        # The task's own code, run here: the demo needs no broker and no worker.
-        summarize_article.apply((article_id,))
+        summarize_article.apply((article_id,))  # the task's own code, run here
+    return ids
+
+
+def _print_summaries(db: Database, ids: list[int]) -> None:
     typer.echo(f"\nbriefing demo: {len(ids)} articles from {seeds_dir()}\n", err=True)
-    with ctx.db.session() as session:
+    with db.session() as session:
         for article_id in ids:
             article = session.get(Article, article_id)
             if article is not None:
                 print_summary(article.title, article.summary or [f"({article.status}: "
                               f"{article.error})"], article.source)
-    typer.echo(f"database: {ctx.settings.database_url}", err=True)
+
+
+def _demo_edition(db: Database, settings: Settings) -> int:
+    from workers.tasks import build_edition
+
+    if not any(row.slug == DEMO_LIST for row in lists.all_lists(db)):
+        lists.create_list(db, DEMO_LIST, lists.ListChanges(
+            name="Morning Briefing (demo)", from_address="briefing@example.org",
+            from_name="briefing demo", postal_address="1 Example Street, Springfield",
+            description="The seed articles, summarized."))
+        with (seeds_dir() / "subscribers.csv").open("rb") as readers:
+            import_csv(db, lists.get_list(db, DEMO_LIST).id, readers)
+    edition_id, _ = editions.ensure_edition(db, DEMO_LIST)
+    build_edition.apply((edition_id,))
+    return edition_id

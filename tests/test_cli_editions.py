@@ -1,0 +1,82 @@
+"""`briefing send`, `preview` and `editions` against the local outbox."""
+
+from __future__ import annotations
+
+import os
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from briefing.cli import app
+
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    for name in list(os.environ):
+        if name.startswith("BRIEFING_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("BRIEFING_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for args in (["lists", "create", "daily", "--name", "Daily", "--from", "news@example.org"],
+                 ["subscribers", "add", "ann@example.com", "-l", "daily", "--name", "Ann"],
+                 ["subscribers", "add", "bob@example.com", "-l", "daily"]):
+        assert runner.invoke(app, args).exit_code == 0
+    return runner
+
+
+def run(cli: CliRunner, *args: str, code: int = 0) -> str:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == code, (result.output, result.exception)
+    return result.output
+
+
+def outbox(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "var" / "outbox").glob("*.eml"))
+
+
+def test_a_day_without_news_sends_nothing_and_says_so(cli: CliRunner, tmp_path: Path) -> None:
+    assert "no news" in run(cli, "send", "--dry-run")
+    out = run(cli, "send", "-l", "daily")
+    assert "empty" in out and "no new articles" in out
+    assert outbox(tmp_path) == []
+
+
+def test_send_twice_sends_once_per_reader(cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "articles", "add", str(SEED))
+    assert "to 2 readers" in run(cli, "send", "--dry-run")
+    assert "2 sent" in run(cli, "send", "-l", "daily")
+    assert "2 sent" in run(cli, "send", "-l", "daily")  # the same edition, not a new send
+    assert len(outbox(tmp_path)) == 2
+    recipients = {message_from_bytes(p.read_bytes(), policy=policy.default)["To"]
+                  for p in outbox(tmp_path)}
+    assert recipients == {"Ann <ann@example.com>", "bob@example.com"}
+    assert "2 sent" in run(cli, "editions", "list")
+    assert "subject: Daily" in run(cli, "editions", "show", "1")
+
+
+def test_test_copy_goes_to_one_address_and_records_nothing(cli: CliRunner, tmp_path: Path
+                                                          ) -> None:
+    run(cli, "articles", "add", str(SEED))
+    assert "test copy to me@example.org" in run(cli, "send", "-l", "daily", "--to",
+                                                "me@example.org")
+    (copy,) = outbox(tmp_path)
+    assert "[test]" in message_from_bytes(copy.read_bytes(), policy=policy.default)["Subject"]
+    assert run(cli, "editions", "list").strip() == ""
+    assert "valid email" in run(cli, "send", "-l", "daily", "--to", "nobody", code=1)
+
+
+def test_preview_writes_the_html(cli: CliRunner) -> None:
+    assert "no news" in run(cli, "preview", "-l", "daily", code=1)
+    run(cli, "articles", "add", str(SEED))
+    path = Path(run(cli, "preview", "-l", "daily").strip())
+    assert "Turkey" in path.read_text()
+
+
+def test_bad_dates_and_lists_are_clear_errors(cli: CliRunner) -> None:
+    assert "YYYY-MM-DD" in run(cli, "send", "-l", "daily", "--date", "tomorrow", code=1)
+    assert "no list" in run(cli, "send", "-l", "nope", code=1)
