@@ -71,7 +71,7 @@ def from_text(raw: str | bytes, *, title: str | None = None, source: str | None 
         text = markdown_to_text(text)
     if title is None:
         title, text = split_headline(text)
-    return ArticleInput(text=text, title=title, source=source or "text")
+    return ArticleInput(text=text, title=title, source=source)
 
 
 def from_html(raw: str | bytes, *, url: str | None = None, title: str | None = None,
@@ -104,7 +104,7 @@ def from_file(path: Path, *, max_bytes: int | None = None) -> ArticleInput:
     suffix = path.suffix.lower()
     if suffix in HTML_SUFFIXES:
         return from_html(data)
-    return from_text(data, markdown=suffix in {".md", ".markdown"}, source=path.name)
+    return from_text(data, markdown=suffix in {".md", ".markdown"})
 
 
 def seed_files(folder: Path) -> list[Path]:

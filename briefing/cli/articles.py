@@ -38,7 +38,7 @@ def load_source(source: str, settings: Settings, *, title: str | None = None,
     limit = settings.max_article_bytes
     if source == "-":
         return from_text(sys.stdin.buffer.read(limit + 1), title=title, markdown=markdown,
-                         max_bytes=limit, source="stdin")
+                         max_bytes=limit)
     if source.startswith(("http://", "https://")):
         return from_url(source, fetch_policy(settings), title=title)
     article = from_file(Path(source), max_bytes=limit)
