@@ -89,6 +89,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Hard bounces (5xx) after which a reader is marked bounced on every list."),
     Setting("BRIEFING_UNSUBSCRIBE_MAILTO", "(empty: the list's from address)",
             "Mailbox named in the mailto: form of List-Unsubscribe."),
+    Setting("BRIEFING_DKIM_KEY_FILE", "(empty: no DKIM signing)",
+            "PEM private key for DKIM signatures on briefings."),
+    Setting("BRIEFING_DKIM_SELECTOR", "briefing", "DKIM selector (the DNS record's name)."),
+    Setting("BRIEFING_DKIM_DOMAIN", "(empty: the list's from domain)", "DKIM signing domain."),
     Setting("BRIEFING_TICK_SECONDS", "60",
             "How often the scheduler asks which lists' editions are due."),
     Setting("BRIEFING_CONFIRM_DAYS", "7", "Days a confirmation link stays valid."),
@@ -135,6 +139,9 @@ class Settings:
     bounce_limit: int = 3
     unsubscribe_mailto: str = ""
     tick_seconds: int = 60
+    dkim_key_file: Path | None = None
+    dkim_selector: str = "briefing"
+    dkim_domain: str = ""
     confirm_days: int = 7
     unsubscribe_days: int = 730
     confirm_resend_minutes: int = 15
@@ -288,7 +295,19 @@ def _delivery_settings(read: _Reader) -> dict[str, Any]:
         "bounce_limit": read.get("BRIEFING_BOUNCE_LIMIT", _int_between(1, 100), 3),
         "unsubscribe_mailto": read.get("BRIEFING_UNSUBSCRIBE_MAILTO", _mailbox, ""),
         "tick_seconds": read.get("BRIEFING_TICK_SECONDS", _int_between(1, 3600), 60),
+        "dkim_key_file": read.get("BRIEFING_DKIM_KEY_FILE", _readable_file, None),
+        "dkim_selector": read.get("BRIEFING_DKIM_SELECTOR", str, "briefing"),
+        "dkim_domain": read.get("BRIEFING_DKIM_DOMAIN", str, ""),
     }
+
+
+def _readable_file(raw: str) -> Path | None:
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise ValueError(f"expected a readable file; {path} does not exist")
+    return path
 
 
 def _mailbox(raw: str) -> str:

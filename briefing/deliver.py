@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.db import Database
+from briefing.dkim_sign import DkimSigner
 from briefing.fastmime import PreparedMessage, Reader, prepare
 from briefing.mailer import MailError, MaybeSentError, PermanentError, Sender, make_sender
 from briefing.models import (
@@ -229,12 +230,22 @@ class Connection:
         self.sender = None
 
 
+def dkim_signer(settings: Settings, domain: str) -> DkimSigner | None:
+    if settings.dkim_key_file is None:
+        return None
+    return DkimSigner.from_file(settings.dkim_key_file, settings.dkim_selector,
+                                settings.dkim_domain or domain)
+
+
 def send_claimed(db: Database, edition_id: int, token: str, claimed: list[Claimed],
                  settings: Settings, connection: Connection) -> BatchResult:
     prepared, domain = prepared_message(db, edition_id, settings)
+    signer = dkim_signer(settings, domain)
     result = BatchResult()
     for index, row in enumerate(claimed):
         envelope = prepared.for_reader(reader_for(row, edition_id, settings, domain))
+        if signer is not None:
+            envelope = signer.sign(envelope)
         try:
             reply = connection.send(envelope)
         except PermanentError as exc:
