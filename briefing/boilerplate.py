@@ -119,9 +119,7 @@ def _is_appeal(line: str) -> bool:
         return True
     if len(line.split()) > MAX_APPEAL_WORDS:
         return False
-    return bool(_APPEAL_TOPIC.search(line) and _APPEAL_READER.search(line)) and not _is_quote(
-        line
-    )
+    return bool(_APPEAL_TOPIC.search(line) and _APPEAL_READER.search(line)) and not _is_quote(line)
 
 
 def _is_quote(line: str) -> bool:

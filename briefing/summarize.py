@@ -38,7 +38,7 @@ from sumy.summarizers.luhn import LuhnSummarizer
 from sumy.summarizers.reduction import ReductionSummarizer
 from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
-from sumy.utils import get_stop_words
+from sumy.utils import get_stop_words, normalize_language
 
 from briefing.boilerplate import is_boilerplate
 
@@ -248,6 +248,13 @@ def _target_count(available: int, sentences: int | None, ratio: float | None) ->
 
 
 # --------------------------------------------------------------------------- language resources
+
+
+def _language_name(language: object) -> str:
+    """Canonical lower-case language name; ISO codes ("en", "deu") are accepted as Sumy does."""
+    if not isinstance(language, str) or not language.strip():
+        raise SummaryError("language must be a language name such as 'english'")
+    return str(normalize_language(language.strip()))
 
 
 @lru_cache(maxsize=16)
@@ -567,7 +574,7 @@ def summarize_text(
     """
     _check_algorithm(algorithm)
     count_option, ratio = _check_length(sentences, ratio)
-    language = language.strip().lower() if isinstance(language, str) else ""
+    language = _language_name(language)
     _stemmer(language), _stop_words(language)  # fail early on an unsupported language
     document = _parse(_check_text(text), title)
     available = document.sentences

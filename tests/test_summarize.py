@@ -164,6 +164,7 @@ def test_summary_error_is_a_value_error() -> None:
         ({"ratio": float("nan")}, "ratio"),
         ({"algorithm": "bert"}, "unknown algorithm 'bert'; choose one of default, lead"),
         ({"language": "klingon"}, "unsupported language"),
+        ({"language": " "}, "language must be"),
     ],
 )
 def test_bad_options_raise_a_clear_error(
@@ -267,3 +268,8 @@ def test_directed_centrality_matches_brute_force(article: str) -> None:
     cosines = vectors @ vectors.T
     expected = np.triu(cosines, 1).sum(axis=1) + 0.25 * np.tril(cosines, -1).sum(axis=1)
     np.testing.assert_allclose(_directed_centrality(features, 0.25), expected, atol=1e-9)
+
+
+def test_iso_language_codes_are_normalized(article: str) -> None:
+    assert summarize_text(article, language="en").params["language"] == "english"
+    assert summarize_text(article, language="English").params["language"] == "english"
