@@ -77,8 +77,25 @@ _LINE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"(updated|modified|published|posted)\s*:.{0,80}",
         r"(updated|published|posted)\s+(at|on)\s+.{0,60}\d.{0,20}",
         r"published\s*:.*\|\s*updated\s*:.*",
+        # Wire-service credits ("Reporting by Jane Doe; Editing by John Roe").
+        r"\(?\s*(additional\s+)?reporting\s+by\s+[^;()]{1,120}"
+        r"(;\s*(additional\s+reporting|writing|editing)\s+by\s+[^;()]{1,120}){1,3}\)?\.?",
+        r"\(?\s*(writing|editing)\s+by\s+[^()]{1,120}\)?\.?",
+        r"our\s+standards\s*:.*",
+        # Audio players, caption toggles, in-text ad markers and page chrome.
+        r"listen(\s+to\s+(this|the)\s+(article|story))?(\s*[(|·-]?\s*\d+\s*min(ute)?s?\)?)?"
+        r"\s*[.:]?",
+        r"(story|article)\s+continues\s+(below|after)(\s+(this\s+)?(advertisement|ad))?\s*[.:]?",
+        r"advertisement\s*[-–—:]\s*scroll\s+to\s+continue.*",
+        r"(enlarge\s+this\s+image|toggle\s+caption|hide\s+caption|show\s+caption)\b.*",
+        r"(please\s+)?enable\s+javascript\b.*",
+        r"(skip\s+to\s+(main\s+)?content|back\s+to\s+top|loading\.{0,3})\s*",
+        r"this\s+(article|story)\s+(was\s+)?(originally\s+|first\s+)?(published|appeared)"
+        r"\s+(on|in|at)\b.{0,150}",
     )
 )
+# All whole-line patterns as one alternation: a single regex call per line.
+_FURNITURE_LINE = re.compile("|".join(f"(?:{p.pattern})" for p in _LINE_PATTERNS), _I)
 
 # Bylines are case-sensitive: "By JOHN SMITH" / "By Jane Doe and John Roe, Reuters" alone on a
 # line, while "By Tuesday, all of them had left." is prose.
@@ -132,7 +149,7 @@ def is_boilerplate(line: str) -> bool:
     line = line.strip()
     if not line or len(line) > MAX_FURNITURE_CHARS:
         return False
-    if _BYLINE.fullmatch(line) or any(p.fullmatch(line) for p in _LINE_PATTERNS):
+    if _BYLINE.fullmatch(line) or _FURNITURE_LINE.fullmatch(line):
         return True
     return _is_appeal(line) or bool(_COOKIE.search(line))
 

@@ -83,6 +83,17 @@ FURNITURE = [
     "Support independent journalism today.",
     "Donate now to keep our reporting free for everyone.",
     "If you value our reporting, please consider subscribing.",
+    "Reporting by Jane Doe in London; Editing by John Roe",
+    "(Additional reporting by Ann Lee; Writing by Bo Chan; Editing by Cy Dee)",
+    "Our Standards: The Thomson Reuters Trust Principles.",
+    "Listen to this article",
+    "Listen · 5 min",
+    "Story continues below advertisement",
+    "Advertisement - Scroll to continue",
+    "toggle caption Evan Vucci/AP",
+    "Please enable JavaScript to view the comments.",
+    "Skip to main content",
+    "This article was originally published on The Conversation.",
 ]
 
 PROSE = [
@@ -99,6 +110,9 @@ PROSE = [
     "The photo was taken in Paris in 1968.",
     "Advertisement spending rose 8% last year, the firm said.",
     "Donations to the charity doubled after the appeal.",
+    "Reporting by the newspaper revealed that the minister had misled parliament.",
+    "Listen to the experts, she urged, before making up your mind.",
+    "The story continues to unfold in the capital.",
 ]
 
 
