@@ -20,7 +20,7 @@ from email.utils import formatdate
 
 from briefing.mailer import Envelope
 from briefing.messages import check_header_block, header_safe
-from briefing.render import NAME_SLOT, UNSUBSCRIBE_SLOT
+from briefing.render import NAME_SLOT, UNSUBSCRIBE_SLOT, greeting_name
 
 _SLOT = re.compile(f"({NAME_SLOT}|{UNSUBSCRIBE_SLOT})")
 
@@ -39,7 +39,7 @@ class EncodedBody:
         self.is_html = is_html
 
     def fill(self, name: str, unsubscribe_url: str) -> bytes:
-        values = {NAME_SLOT: name, UNSUBSCRIBE_SLOT: unsubscribe_url}
+        values = {NAME_SLOT: greeting_name(name), UNSUBSCRIBE_SLOT: unsubscribe_url}
         out = [self.static[0]]
         for slot, static in zip(self.slots, self.static[1:], strict=True):
             value = html_lib.escape(values[slot]) if self.is_html else values[slot]

@@ -21,6 +21,8 @@ from briefing.templating import inline_css, render
 log = logging.getLogger(__name__)
 
 # Plain ASCII letters: they survive HTML escaping, CSS inlining and quoted-printable alike.
+# The name slot stands for " Name" — the space included — so a reader without a name is
+# greeted "Good morning," and not "Good morning ,".
 NAME_SLOT = "XBRIEFINGREADERNAMEX"
 UNSUBSCRIBE_SLOT = "XBRIEFINGUNSUBSCRIBEURLX"
 # Gmail clips messages whose HTML is larger than about 102 KB; stay safely below.
@@ -90,7 +92,12 @@ def web_version(rendered_html: str) -> str:
     return personalize(rendered_html, name="", unsubscribe_url="#", is_html=True)
 
 
+def greeting_name(name: str) -> str:
+    """What fills the name slot: the name after a space, or nothing at all."""
+    return f" {name}" if name else ""
+
+
 def personalize(template: str, *, name: str, unsubscribe_url: str, is_html: bool) -> str:
-    shown_name = html.escape(name) if is_html else name
+    shown_name = html.escape(greeting_name(name)) if is_html else greeting_name(name)
     link = html.escape(unsubscribe_url) if is_html else unsubscribe_url
     return template.replace(NAME_SLOT, shown_name).replace(UNSUBSCRIBE_SLOT, link)
