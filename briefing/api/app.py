@@ -7,12 +7,26 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Security
 
-from briefing.api import articles, errors, feeds, health, summaries
+from briefing.api import (
+    articles,
+    errors,
+    feeds,
+    health,
+    lists,
+    pages,
+    public,
+    subscribers,
+    summaries,
+)
 from briefing.api.auth import AdminAuth, bearer
 from briefing.api.limits import BodyLimit
+from briefing.api.ratelimit import RateLimiter
 from briefing.config import Settings, load_settings
 from briefing.db import Database, ensure_schema
+from briefing.lists import ListNotFound
 from workers.app import setup
+
+ONE_CLICK_FACTOR = 50
 
 
 @asynccontextmanager
@@ -29,7 +43,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _admin_router() -> APIRouter:
     # `bearer` only documents the scheme; AdminAuth enforces it before any routing happens.
     router = APIRouter(prefix="/api", dependencies=[Security(bearer)])
-    for module in (articles, summaries, feeds):
+    for module in (articles, summaries, feeds, lists, subscribers):
         router.include_router(module.router)
     return router
 
@@ -39,10 +53,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     setup(settings)  # tasks (run eagerly in embedded mode) see the same settings
     app = FastAPI(title="briefing", version="0.1.0", lifespan=_lifespan,
-                  summary="Ingest news articles and read their summaries.")
+                  summary="Ingest news articles, summarize them and mail daily briefings.")
     app.state.settings = settings
+    # Per process: each API process counts on its own (see briefing.api.ratelimit).
+    app.state.public_limiter = RateLimiter(settings.public_rate_limit)
+    # Mail providers retry one-click POSTs and may send many from one address: generous.
+    app.state.one_click_limiter = RateLimiter(settings.public_rate_limit * ONE_CLICK_FACTOR)
     errors.install(app)
+    pages.install(app)
+    app.add_exception_handler(ListNotFound, lists.list_not_found)  # an InputError, but a 404
     app.include_router(_admin_router())
+    app.include_router(public.router)
+    app.include_router(pages.router)
     app.include_router(health.router)
     # Added last, so it runs first: auth, then the body cap, then routing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_article_bytes)

@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from briefing.api.errors import error_response
 
 ADMIN_PREFIX = "/api/"
+# Public despite the prefix: the sign-up for sites with their own form (rate-limited instead).
+PUBLIC_PATHS = frozenset({"/api/subscribe"})
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 bearer = HTTPBearer(auto_error=False, description="BRIEFING_API_TOKEN")
@@ -41,7 +43,8 @@ class AdminAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if path == ADMIN_PREFIX.rstrip("/") or path.startswith(ADMIN_PREFIX):
+        guarded = path == ADMIN_PREFIX.rstrip("/") or path.startswith(ADMIN_PREFIX)
+        if guarded and path not in PUBLIC_PATHS:
             problem = token_problem(self.token, Headers(scope=scope).get("authorization"))
             if problem:
                 await error_response(401, problem, headers=CHALLENGE)(scope, receive, send)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from briefing.config import SUMMARY_ALGORITHMS
-from briefing.models import ArticleStatus, RequestStatus
+from briefing.models import ArticleStatus, ConsentSource, RequestStatus, SubscriptionStatus
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
 
@@ -164,3 +164,157 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: str
     broker: str
+
+
+# ---------------------------------------------------------------- lists and subscribers
+
+Slug = Annotated[str, Field(min_length=1, max_length=64,
+                            pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+# `format: email` documents the field (and guides generated tests); the core validates.
+Email = Annotated[str, Field(min_length=1, max_length=320, json_schema_extra={"format": "email"}),
+                  AfterValidator(_storable)]
+# Longer than the core's 200-character name limit: it counts after collapsing whitespace.
+PersonName = Annotated[str, Field(max_length=1000), AfterValidator(_storable)]
+
+
+Text200 = Annotated[str, Field(max_length=200), AfterValidator(_storable)]
+Text320 = Annotated[str, Field(max_length=320), AfterValidator(_storable)]
+Text500 = Annotated[str, Field(max_length=500), AfterValidator(_storable)]
+Text2000 = Annotated[str, Field(max_length=2000), AfterValidator(_storable)]
+ShortText = Annotated[str, Field(max_length=64), AfterValidator(_storable)]
+
+
+class ListFields(BaseModel):
+    """Settings of a list; in a PATCH, a field left out (or null) stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text200 | None = None
+    description: Text2000 | None = None
+    from_name: Text200 | None = None
+    from_address: Text320 | None = None
+    reply_to: Text320 | None = Field(None, description="Empty string: no Reply-To.")
+    send_time: ShortText | None = Field(None, description="HH:MM, the list's local time.")
+    timezone: ShortText | None = Field(None, description="IANA name, e.g. Europe/Berlin.")
+    max_articles: int | None = Field(None, ge=1, le=100)
+    summary_sentences: int | None = Field(None, ge=1, le=20)
+    postal_address: Text500 | None = None
+
+
+class ListCreate(ListFields):
+    slug: Slug
+    name: Text200
+    from_address: Text320
+
+
+class SubscriberCounts(BaseModel):
+    pending: int
+    active: int
+    unsubscribed: int
+    bounced: int
+    complained: int
+
+
+class ListOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    description: str
+    from_name: str
+    from_address: str
+    reply_to: str | None
+    send_time: str = Field(description="HH:MM, the list's local time.")
+    timezone: str
+    max_articles: int
+    summary_sentences: int
+    postal_address: str
+    subscribers: SubscriberCounts
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriberCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    name: PersonName | None = None
+    active: bool = Field(True, description="False: added as pending (no email is sent).")
+
+
+class SubscriberOut(BaseModel):
+    email: str
+    name: str
+    status: SubscriptionStatus
+    consent_source: ConsentSource
+    consent_at: datetime | None
+    confirmed_at: datetime | None
+    unsubscribed_at: datetime | None
+
+
+class SubscriberPage(BaseModel):
+    items: list[SubscriberOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RejectedRowOut(BaseModel):
+    line: int
+    reason: str
+
+
+class ImportOut(BaseModel):
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    duplicates: int
+    rejected_count: int
+    rejected: list[RejectedRowOut]
+
+
+class PersonListRef(BaseModel):
+    slug: str
+    name: str
+
+
+class PersonSubscription(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    list_: PersonListRef = Field(alias="list")
+    status: str
+    consent_source: str
+    consent_at: str | None
+    consent_ip: str | None
+    confirmation_sent_at: str | None
+    confirmations_sent: int
+    confirmed_at: str | None
+    unsubscribed_at: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class PersonExport(BaseModel):
+    """Everything stored about one person (for a data-subject access request)."""
+
+    email: str
+    name: str
+    attributes: dict[str, Any]
+    bounce_count: int
+    created_at: str | None
+    updated_at: str | None
+    subscriptions: list[PersonSubscription]
+
+
+class PublicSubscribe(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    slug: Annotated[str, Field(alias="list", min_length=1, max_length=64,
+                               description="The list's slug."), AfterValidator(_storable)]
+    email: Email
+    name: PersonName | None = None
+
+
+class SubscribeAccepted(BaseModel):
+    status: Literal["accepted"]
+    message: str
