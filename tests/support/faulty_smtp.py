@@ -1,0 +1,142 @@
+"""A real SMTP server (aiosmtpd on a free port) that misbehaves the way real ones do.
+
+    faulty_smtp.tempfail("a@example.com", times=2)   # 451 to RCPT for the first two tries
+    faulty_smtp.reject("b@example.com")              # 550 to RCPT, always
+    faulty_smtp.drop_after(5)                        # hang up after 5 accepted messages, once
+    faulty_smtp.drop_after(5, in_data=True)          # … or during the 6th message's DATA,
+                                                     #     before taking it (fate unknown)
+    faulty_smtp.go_down(); ...; faulty_smtp.come_back()  # stopped, then back on the same port
+    faulty_smtp.accepted["a@example.com"]            # messages accepted for that recipient
+
+Import it explicitly in a test module: `from tests.support.faulty_smtp import faulty_smtp`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.support.services import free_port
+from tests.support.smtp import Received
+
+TEMPFAIL = "451 4.7.1 Greylisted, try again later"
+REJECT = "550 5.1.1 No such user here"
+
+
+@dataclass
+class FaultyHandler:
+    messages: list[Received] = field(default_factory=list)
+    accepted: Counter[str] = field(default_factory=Counter)
+    tempfail_left: dict[str, int] = field(default_factory=dict)
+    rejected: set[str] = field(default_factory=set)
+    drop_after_accepted: int | None = None
+    drop_in_data: bool = False
+    drops: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _drop_due(self, in_data: bool) -> bool:
+        with self.lock:
+            due = (self.drop_after_accepted is not None and self.drop_in_data == in_data
+                   and sum(self.accepted.values()) >= self.drop_after_accepted)
+            if due:
+                self.drop_after_accepted = None
+                self.drops += 1
+            return due
+
+    @staticmethod
+    async def _hang_up(server: SMTP) -> str:
+        assert server.transport is not None
+        server.transport.abort()
+        await asyncio.sleep(0)
+        return "421 4.3.2 closing"  # never reaches the client: the line is already gone
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, mail_options: list[str]) -> str:
+        # Hanging up at the start of the next transaction, after the previous message's 250
+        # went out, is a drop where nothing is in doubt: the client must simply go on.
+        if self._drop_due(in_data=False):
+            return await self._hang_up(server)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        with self.lock:
+            if address in self.rejected:
+                return REJECT
+            if self.tempfail_left.get(address, 0) > 0:
+                self.tempfail_left[address] -= 1
+                return TEMPFAIL
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self._drop_due(in_data=True):  # the body arrived but was never taken
+            return await self._hang_up(server)
+        data = envelope.original_content or b""
+        with self.lock:
+            self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
+                                          data))
+            self.accepted.update(envelope.rcpt_tos)
+        return "250 Message accepted"
+
+
+class FaultySMTPServer:
+    def __init__(self) -> None:
+        self.handler = FaultyHandler()
+        self.port = free_port()
+        self.controller: Controller | None = None
+
+    @property
+    def accepted(self) -> Counter[str]:
+        return self.handler.accepted
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+    def tempfail(self, address: str, times: int) -> None:
+        self.handler.tempfail_left[address] = times
+
+    def reject(self, address: str) -> None:
+        self.handler.rejected.add(address)
+
+    def drop_after(self, accepted: int, *, in_data: bool = False) -> None:
+        """Close the connection once, when `accepted` messages in all have been taken: at
+        the next MAIL, or (`in_data`) after the next message's body, without taking it."""
+        self.handler.drop_after_accepted = accepted
+        self.handler.drop_in_data = in_data
+
+    def come_back(self) -> None:
+        """Start (again) on the same port; a stopped controller cannot be restarted."""
+        assert self.controller is None, "already up"
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                     enable_SMTPUTF8=True)
+        self.controller.start()
+
+    def go_down(self) -> None:
+        assert self.controller is not None, "already down"
+        self.controller.stop()
+        self.controller = None
+
+    def env(self) -> dict[str, Any]:
+        return {"BRIEFING_SMTP_HOST": "127.0.0.1", "BRIEFING_SMTP_PORT": str(self.port),
+                "BRIEFING_SMTP_SECURITY": "none", "BRIEFING_SMTP_TIMEOUT": "10"}
+
+
+@pytest.fixture
+def faulty_smtp() -> Iterator[FaultySMTPServer]:
+    server = FaultySMTPServer()
+    server.come_back()
+    yield server
+    if server.controller is not None:
+        server.go_down()

@@ -1,0 +1,316 @@
+"""Delivering an edition against SMTP servers that misbehave: every reader gets exactly one
+copy, hard bounces stop, and nothing is lost to a dropped line, an outage or a dead worker."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from briefing import deliver, schedule
+from briefing.config import Settings
+from briefing.db import Database, upgrade
+from briefing.edition import build_edition
+from briefing.editions import ensure_edition
+from briefing.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
+from briefing.subscriptions import add_subscriber, unsubscribe_token
+from briefing.subscriptions import unsubscribe as unsubscribe_with
+from tests.support.briefing_data import add_news, add_readers, deliveries, make_list
+from tests.support.databases import make_settings
+from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
+
+NOW = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
+STUCK_AFTER = 120
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def mail_settings(tmp_path: Path, faulty_smtp: FaultySMTPServer) -> Settings:  # noqa: F811
+    return make_settings(tmp_path / "var", BRIEFING_BASE_URL="https://news.example.org",
+                         BRIEFING_BOUNCE_LIMIT="2", BRIEFING_SEND_BATCH="20",
+                         BRIEFING_STUCK_AFTER_SECONDS=str(STUCK_AFTER), **faulty_smtp.env())
+
+
+@pytest.fixture
+def mail_db(mail_settings: Settings, clock: time_machine.Coordinates) -> Iterator[Database]:
+    db = Database(mail_settings.database_url)
+    upgrade(db)
+    make_list(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def shared_db(any_db: Database, clock: time_machine.Coordinates) -> Database:
+    """SQLite and PostgreSQL alike, with the list in place."""
+    make_list(any_db)
+    return any_db
+
+
+def queued_edition(db: Database, settings: Settings, day: date | None = None) -> int:
+    edition_id, _ = ensure_edition(db, "daily", day)
+    assert build_edition(db, edition_id, settings) == EditionStatus.SENDING
+    return edition_id
+
+
+def edition_status(db: Database, edition_id: int) -> EditionStatus:
+    with db.session() as session:
+        edition = session.get(Edition, edition_id)
+        assert edition is not None
+        return edition.status
+
+
+def counts(db: Database, edition_id: int) -> dict[str, int]:
+    return {k: v for k, v in deliver.edition_counts(db, edition_id).items() if v}
+
+
+def assert_one_copy_each(smtp: FaultySMTPServer, readers: list[str]) -> None:
+    assert smtp.accepted == dict.fromkeys(readers, 1)
+    message_ids = [m.message["Message-ID"] for m in smtp.messages]
+    assert len(set(message_ids)) == len(readers)
+
+
+def test_greylisted_readers_are_retried_after_the_backoff_and_get_one_copy(
+        mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    readers = add_readers(mail_db, "daily", 30)
+    greylisted = readers[3:6]
+    for address in greylisted:
+        faulty_smtp.tempfail(address, times=2)
+    add_news(mail_db, mail_settings, 2)
+    edition_id = queued_edition(mail_db, mail_settings)
+
+    first = deliver.send_some(mail_db, edition_id, mail_settings)
+    assert (first.sent, first.retrying, first.failed) == (27, 3, 0)
+    assert counts(mail_db, edition_id) == {"sent": 27, "queued": 3}
+    assert edition_status(mail_db, edition_id) == EditionStatus.SENDING
+    waiting = [d for d in deliveries(mail_db, edition_id) if d.email in greylisted]
+    assert all(d.last_reply and d.last_reply.startswith("451") for d in waiting)
+
+    assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 0  # still backing off
+    clock.shift(deliver.backoff(1) + timedelta(seconds=1))
+    assert deliver.send_some(mail_db, edition_id, mail_settings).retrying == 3  # 451 again
+    assert edition_status(mail_db, edition_id) == EditionStatus.SENDING
+    clock.shift(deliver.backoff(2) + timedelta(seconds=1))
+    assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 3
+
+    assert counts(mail_db, edition_id) == {"sent": 30}
+    assert edition_status(mail_db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, readers)
+
+
+@pytest.mark.parametrize(("in_data", "readers_count"), [(False, 2000), (True, 300)],
+                         ids=["between-messages", "during-data"])
+def test_a_dropped_connection_mid_batch_loses_and_doubles_nothing(
+        mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates, in_data: bool, readers_count: int) -> None:
+    readers = add_readers(mail_db, "daily", readers_count)
+    add_news(mail_db, mail_settings, 1)
+    edition_id = queued_edition(mail_db, mail_settings)
+    faulty_smtp.drop_after(177, in_data=in_data)
+
+    first = deliver.send_some(mail_db, edition_id, mail_settings, max_batches=1000)
+    assert faulty_smtp.handler.drops == 1
+    assert (first.sent, first.retrying) == (readers_count - 1, 1)
+    (waiting,) = [d for d in deliveries(mail_db, edition_id)
+                  if d.status == DeliveryStatus.QUEUED]
+    assert waiting.email == readers[177]
+    if in_data:  # the body went out before the line died: resent with the same Message-ID
+        assert waiting.last_reply and "same Message-ID" in waiting.last_reply
+
+    clock.shift(deliver.backoff(1) + timedelta(seconds=1))
+    assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 1
+    assert counts(mail_db, edition_id) == {"sent": readers_count}
+    assert edition_status(mail_db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, readers)
+
+
+def test_while_the_server_is_down_rows_wait_and_nothing_is_sent_twice(
+        mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    readers = add_readers(mail_db, "daily", 50)
+    add_news(mail_db, mail_settings, 1)
+    edition_id = queued_edition(mail_db, mail_settings)
+    assert deliver.send_some(mail_db, edition_id, mail_settings, max_batches=1).sent == 20
+
+    faulty_smtp.go_down()
+    for _ in range(3):
+        down = deliver.send_some(mail_db, edition_id, mail_settings)
+        assert down.stopped and "cannot reach" in down.stopped
+        assert (down.sent, down.failed, down.retrying, down.released) == (0, 0, 0, 20)
+        assert counts(mail_db, edition_id) == {"sent": 20, "queued": 30}
+        assert all(d.attempts == 0 for d in deliveries(mail_db, edition_id)
+                   if d.status == DeliveryStatus.QUEUED)  # an outage is not the reader's try
+        clock.shift(timedelta(minutes=5))
+    assert edition_status(mail_db, edition_id) == EditionStatus.SENDING
+
+    faulty_smtp.come_back()
+    assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 30
+    assert counts(mail_db, edition_id) == {"sent": 50}
+    assert edition_status(mail_db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, readers)
+
+
+def subscriber_state(db: Database, email: str) -> tuple[int, set[SubscriptionStatus]]:
+    with db.session() as session:
+        person = session.scalars(select(Subscriber).where(Subscriber.email == email)).one()
+        statuses = set(session.scalars(select(Subscription.status).where(
+            Subscription.subscriber_id == person.id)))
+        return person.bounce_count, statuses
+
+
+def test_hard_bounces_fail_the_row_and_repeated_ones_stop_all_mail_to_the_reader(
+        mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    make_list(mail_db, "weekly", name="Weekly")
+    readers = add_readers(mail_db, "daily", 5)
+    gone = "gone@example.com"
+    add_subscriber(mail_db, "daily", gone)
+    add_subscriber(mail_db, "weekly", gone)
+    faulty_smtp.reject(gone)
+
+    add_news(mail_db, mail_settings, 1, prefix="Monday")
+    monday = queued_edition(mail_db, mail_settings, NOW.date())
+    result = deliver.send_some(mail_db, monday, mail_settings)
+    assert (result.sent, result.failed, result.retrying) == (5, 1, 0)
+    (row,) = [d for d in deliveries(mail_db, monday) if d.email == gone]
+    assert row.status == DeliveryStatus.FAILED
+    assert row.last_reply and row.last_reply.startswith("550 5.1.1")
+    assert subscriber_state(mail_db, gone) == (1, {SubscriptionStatus.ACTIVE})
+    assert counts(mail_db, monday) == {"sent": 5, "failed": 1}
+    assert edition_status(mail_db, monday) == EditionStatus.SENT  # a failure is final too
+
+    clock.shift(timedelta(days=1))
+    add_news(mail_db, mail_settings, 1, prefix="Tuesday", start=1)
+    tuesday = queued_edition(mail_db, mail_settings, NOW.date() + timedelta(days=1))
+    deliver.send_some(mail_db, tuesday, mail_settings)
+    assert counts(mail_db, tuesday) == {"sent": 5, "bounced": 1}
+    assert subscriber_state(mail_db, gone) == (2, {SubscriptionStatus.BOUNCED})
+
+    clock.shift(timedelta(days=1))
+    add_news(mail_db, mail_settings, 1, prefix="Wednesday", start=2)
+    wednesday = queued_edition(mail_db, mail_settings, NOW.date() + timedelta(days=2))
+    assert gone not in {d.email for d in deliveries(mail_db, wednesday)}
+    deliver.send_some(mail_db, wednesday, mail_settings)
+    assert counts(mail_db, wednesday) == {"sent": 5}
+    assert faulty_smtp.accepted == dict.fromkeys(readers, 3)
+
+
+def test_scheduling_and_building_twice_never_doubles_an_edition_or_a_copy(
+        mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    readers = add_readers(mail_db, "daily", 40)
+    add_news(mail_db, mail_settings, 3)
+
+    created = schedule.create_due_editions(mail_db)
+    assert len(created) == 1 and schedule.create_due_editions(mail_db) == []
+    (edition_id,) = created
+    statuses: list[EditionStatus | None] = []
+    builders = [threading.Thread(target=lambda: statuses.append(
+        build_edition(mail_db, edition_id, mail_settings))) for _ in range(3)]
+    for thread in builders:
+        thread.start()
+    for thread in builders:
+        thread.join()
+    assert statuses == [EditionStatus.SENDING] * 3
+    assert build_edition(mail_db, edition_id, mail_settings) == EditionStatus.SENDING
+    assert counts(mail_db, edition_id) == {"queued": 40}
+
+    deliver.send_some(mail_db, edition_id, mail_settings)
+    assert build_edition(mail_db, edition_id, mail_settings) == EditionStatus.SENT
+    assert schedule.create_due_editions(mail_db) == []
+    with mail_db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Edition)) == 1
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 40
+    assert_one_copy_each(faulty_smtp, readers)
+
+
+def test_a_reader_who_leaves_after_the_edition_was_queued_does_not_get_it(
+        mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        ) -> None:
+    readers = add_readers(mail_db, "daily", 10)
+    leaving = add_subscriber(mail_db, "daily", "leaving@example.com")
+    add_news(mail_db, mail_settings, 1)
+    edition_id = queued_edition(mail_db, mail_settings)
+    assert len(deliveries(mail_db, edition_id)) == 11
+
+    unsubscribe_with(mail_db, unsubscribe_token(mail_settings, leaving.id), mail_settings)
+    deliver.send_some(mail_db, edition_id, mail_settings)
+
+    assert "leaving@example.com" not in faulty_smtp.accepted
+    (row,) = [d for d in deliveries(mail_db, edition_id) if d.email == "leaving@example.com"]
+    assert row.status != DeliveryStatus.SENT and row.sent_at is None
+    assert edition_status(mail_db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, readers)
+
+
+def test_rows_claimed_by_a_dead_worker_are_recovered_and_sent_once(
+        shared_db: Database, tmp_path: Path, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    settings = make_settings(tmp_path / "var", BRIEFING_STUCK_AFTER_SECONDS=str(STUCK_AFTER),
+                             **faulty_smtp.env())
+    readers = add_readers(shared_db, "daily", 25)
+    add_news(shared_db, settings, 1)
+    edition_id = queued_edition(shared_db, settings)
+
+    _, claimed = deliver.claim_batch(shared_db, edition_id, 10)  # … and the worker dies
+    assert len(claimed) == 10
+    assert deliver.send_some(shared_db, edition_id, settings).sent == 15
+    assert deliver.recover_stale_claims(shared_db, settings) == []  # not stale yet
+    assert edition_status(shared_db, edition_id) == EditionStatus.SENDING
+
+    clock.shift(timedelta(seconds=STUCK_AFTER + 1))
+    assert deliver.recover_stale_claims(shared_db, settings) == [edition_id]
+    rows = {d.id: d for d in deliveries(shared_db, edition_id)}
+    first, *rest = sorted(c.id for c in claimed)
+    assert rows[first].status == DeliveryStatus.QUEUED and rows[first].attempts == 1
+    assert rows[first].last_reply and "same Message-ID" in rows[first].last_reply
+    assert all(rows[i].status == DeliveryStatus.QUEUED and rows[i].attempts == 0
+               and rows[i].last_reply is None for i in rest)
+
+    assert deliver.send_some(shared_db, edition_id, settings).sent == 10
+    assert counts(shared_db, edition_id) == {"sent": 25}
+    assert edition_status(shared_db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, readers)
+    resent = next(m for m in faulty_smtp.messages if m.recipients == [rows[first].email])
+    assert resent.message["Message-ID"] == deliver.message_id(edition_id, first, "example.org")
+
+
+def test_parallel_senders_deliver_each_copy_exactly_once(
+        shared_db: Database, tmp_path: Path, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        ) -> None:
+    settings = make_settings(tmp_path / "var", BRIEFING_SEND_BATCH="25", **faulty_smtp.env())
+    readers = add_readers(shared_db, "daily", 400)
+    add_news(shared_db, settings, 1)
+    edition_id = queued_edition(shared_db, settings)
+
+    results: list[deliver.BatchResult] = []
+    senders = [threading.Thread(target=lambda: results.append(
+        deliver.send_some(shared_db, edition_id, settings))) for _ in range(4)]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join()
+
+    assert sum(r.sent for r in results) == 400
+    assert counts(shared_db, edition_id) == {"sent": 400}
+    assert edition_status(shared_db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, readers)
