@@ -218,6 +218,13 @@ def test_one_click_post_unsubscribes_at_once_and_a_get_only_redirects(site: Site
     assert retry.status_code == 200  # a provider's retry must not fail
 
 
+def test_one_click_post_may_come_as_multipart_form_data(site: Site) -> None:
+    token = active_reader(site, "multipart@example.com")
+    done = site.client().post(f"/u/{token}", files={"List-Unsubscribe": (None, "One-Click")})
+    assert done.status_code == 200, done.text
+    assert status(site, "multipart@example.com") == Status.UNSUBSCRIBED
+
+
 @pytest.mark.parametrize("body", [{}, {"List-Unsubscribe": "yes"}, {"scope": "list"}])
 def test_one_click_post_without_the_one_click_body_is_refused(
         site: Site, body: dict[str, str]) -> None:
@@ -265,13 +272,16 @@ def test_unsubscribe_post_with_an_unknown_scope_is_refused(site: Site) -> None:
 # ---------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("email", ["", "not-an-email", "a@b@example.com", "x" * 400 + "@ex.org",
-                                   "a@example.com\r\nBcc: victim@example.org", "<b>@x"])
-def test_invalid_addresses_get_the_form_again_with_an_error(site: Site, email: str) -> None:
-    answer = sign_up(site, email)
-    assert_page(answer, 400, "Please enter a valid email address", 'aria-invalid="true"',
-                'name="csrf_token"')
-    assert "<b>@x" not in answer.text  # echoed values are escaped
+INVALID_ADDRESSES = ["", "not-an-email", "a@b@example.com", "x" * 400 + "@ex.org",
+                     "a@example.com\r\nBcc: victim@example.org", "<b>@x"]
+
+
+def test_invalid_addresses_get_the_form_again_with_an_error(site: Site) -> None:
+    for email in INVALID_ADDRESSES:
+        answer = sign_up(site, email)
+        assert_page(answer, 400, "Please enter a valid email address", 'aria-invalid="true"',
+                    'name="csrf_token"')
+        assert "<b>@x" not in answer.text  # echoed values are escaped
     assert not site.smtp.messages
     with site.db.session() as session:
         assert session.scalar(select(Subscription)) is None
@@ -322,33 +332,49 @@ def _reader_with_tokens(site: Site) -> tuple[int, str, str]:
         subs.unsubscribe_token(site.settings, row.id)
 
 
-@pytest.mark.parametrize("mangle", ["tamper", "truncate", "garbage", "foreign-key",
-                                    "other-purpose", "unknown-subscription"])
-def test_broken_links_get_a_clear_page_and_change_nothing(
-        site: Site, mangle: str, tmp_path: Path) -> None:
-    sid, confirm_token, unsub_token = _reader_with_tokens(site)
+def _mangled(site: Site, mangle: str, token: str, other: str, foreign: Settings, *,
+             unsubscribe: bool) -> str:
+    """`token` broken in the way `mangle` says; `other` is the same reader's other token."""
+    row = subscription(site, "links@example.com")
+    assert row is not None
+    return {
+        "tamper": token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"),
+        "truncate": token[: len(token) // 2],
+        "garbage": "not-a-token..at-all",
+        "foreign-key": subs.unsubscribe_token(foreign, row.id) if unsubscribe
+        else subs.confirm_token(foreign, row),
+        "other-purpose": other,
+        "unknown-subscription": subs.unsubscribe_token(site.settings, row.id + 999),
+    }[mangle]
+
+
+MANGLES = ["tamper", "truncate", "garbage", "foreign-key", "other-purpose",
+           "unknown-subscription"]
+
+
+def test_broken_confirmation_links_get_a_clear_page_and_change_nothing(
+        site: Site, tmp_path: Path) -> None:
+    _, confirm_token, unsub_token = _reader_with_tokens(site)
     foreign = make_settings(tmp_path / "other", BRIEFING_SECRET_KEY="x" * 40)
-
-    def bad(token: str, purpose: str) -> str:
-        return {
-            "tamper": token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"),
-            "truncate": token[: len(token) // 2],
-            "garbage": "not-a-token..at-all",
-            "foreign-key": subs.unsubscribe_token(foreign, sid) if purpose == "u"
-            else subs.confirm_token(foreign, subscription(site, "links@example.com")),  # type: ignore[arg-type]
-            "other-purpose": confirm_token if purpose == "u" else unsub_token,
-            "unknown-subscription": subs.unsubscribe_token(site.settings, sid + 999),
-        }[mangle]
-
-    assert_page(site.http.get(f"/confirm/{bad(confirm_token, 'c')}"), 400, "does not work")
+    for mangle in MANGLES:
+        bad = _mangled(site, mangle, confirm_token, unsub_token, foreign, unsubscribe=False)
+        assert_page(site.http.get(f"/confirm/{bad}"), 400, "does not work")
     assert status(site, "links@example.com") == Status.PENDING
+
+
+def test_broken_unsubscribe_links_get_a_clear_page_and_change_nothing(
+        site: Site, tmp_path: Path) -> None:
+    _, confirm_token, unsub_token = _reader_with_tokens(site)
     subs.confirm(site.db, confirm_token, site.settings)
-    assert_page(site.http.get(f"/unsubscribe/{bad(unsub_token, 'u')}"), 400, "does not work")
-    page = site.http.get(f"/unsubscribe/{unsub_token}")
-    assert_page(site.http.post(f"/unsubscribe/{bad(unsub_token, 'u')}", data={
-        "scope": "all", "csrf_token": form_token(page)}), 400)
-    assert_page(site.client().post(f"/u/{bad(unsub_token, 'u')}",
-                                   data={"List-Unsubscribe": "One-Click"}), 400)
+    foreign = make_settings(tmp_path / "other", BRIEFING_SECRET_KEY="x" * 40)
+    csrf_token = form_token(site.http.get(f"/unsubscribe/{unsub_token}"))
+    for mangle in MANGLES:
+        bad = _mangled(site, mangle, unsub_token, confirm_token, foreign, unsubscribe=True)
+        assert_page(site.http.get(f"/unsubscribe/{bad}"), 400, "does not work")
+        assert_page(site.http.post(f"/unsubscribe/{bad}", data={
+            "scope": "all", "csrf_token": csrf_token}), 400)
+        assert_page(site.client().post(f"/u/{bad}", data={"List-Unsubscribe": "One-Click"}),
+                    400)
     assert status(site, "links@example.com") == Status.ACTIVE
 
 

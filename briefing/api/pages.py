@@ -110,11 +110,12 @@ def _find(db: Database, slug: str) -> MailingList:
 
 
 def _form(request: Request, settings: Settings, mailing_list: MailingList, *, status: int = 200,
-          email: str = "", name: str = "", error: str = "") -> HTMLResponse:
+          email: str = "", name: str = "", errors: dict[str, str] | None = None
+          ) -> HTMLResponse:
     token = csrf.token_for(request)
     response = page("subscribe.html", status, title=f"Subscribe to {mailing_list.name}",
                     list=mailing_list, action=f"/subscribe/{quote(mailing_list.slug)}",
-                    csrf_token=token, email=email, name=name, error=error)
+                    csrf_token=token, email=email, name=name, errors=errors or {})
     return _with_csrf(response, token, settings)
 
 
@@ -125,17 +126,18 @@ def subscribe_form(slug: str, request: Request, db: DatabaseDep,
     return _form(request, settings, _find(db, slug))
 
 
-def _input_problem(email: str, name: str) -> str:
-    """Why the form's values cannot be used (checked here to say which field is wrong)."""
+def _input_problems(email: str, name: str) -> dict[str, str]:
+    """Field → what is wrong with it (checked here, before the core, to name the field)."""
+    problems = {}
     try:
         parse_address(email)
     except InputError:
-        return "Please enter a valid email address, such as name@example.com."
+        problems["email"] = "Please enter a valid email address, such as name@example.com."
     try:
         clean_name(name)
     except InputError as exc:
-        return f"Please shorten your name: the {exc}."
-    return ""
+        problems["name"] = f"Please shorten your name: the {exc}."
+    return problems
 
 
 @router.post("/subscribe/{slug}", response_class=HTMLResponse)
@@ -145,10 +147,10 @@ def subscribe(slug: str, request: Request, db: DatabaseDep, settings: SettingsDe
     _limit(request)
     _csrf(request, csrf_token)
     mailing_list = _find(db, slug)
-    problem = _input_problem(email, name)
-    if problem:
+    problems = _input_problems(email, name)
+    if problems:
         return _form(request, settings, mailing_list, status=400, email=email[:320],
-                     name=name[:200], error=problem)
+                     name=name[:200], errors=problems)
     signup = sign_up(db, mailing_list.slug, email, name, settings, source=ConsentSource.FORM,
                      ip=ratelimit.client_address(request))
     if signup.send_confirmation:  # after the commit: the task reads the row
