@@ -464,3 +464,21 @@ def test_public_routes_answer_429_over_the_limit_but_one_click_still_works(
     done = site.client().post(f"/u/{token}", data={"List-Unsubscribe": "One-Click"})
     assert done.status_code == 200
     assert status(site, "limited@example.com") == Status.UNSUBSCRIBED
+
+
+def test_the_limit_is_per_client_and_the_window_slides() -> None:
+    from briefing.api.ratelimit import RateLimited, RateLimiter
+
+    now = [1000.0]
+    limiter = RateLimiter(2, window=60, clock=lambda: now[0])
+    limiter.hit("a")
+    now[0] += 30
+    limiter.hit("a")
+    limiter.hit("b")  # another client has its own budget
+    with pytest.raises(RateLimited) as refused:
+        limiter.hit("a")
+    assert refused.value.retry_after == 30  # when the oldest request leaves the window
+    now[0] += 30
+    limiter.hit("a")  # the first request has left the window; refusals were not counted
+    with pytest.raises(RateLimited):
+        limiter.hit("a")
