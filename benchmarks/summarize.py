@@ -116,14 +116,16 @@ def long_article_times(
         previous: float | None = None
         for n in SIZES:
             expected = None if previous is None else previous * GROWTH.get(algorithm, 4.0)
+            if expected == float("inf"):
+                row[n] = "refused (smaller size refused)"
+                continue
             if expected is not None and expected > long_budget:
                 row[n] = f"skipped (~{expected:,.0f} s expected)"
                 previous = expected
                 continue
-            row[n] = time_long(texts[n], algorithm)
-            previous = row[n] if isinstance(row[n], float) else None
-            if previous is None:
-                previous = float("inf")
+            value = time_long(texts[n], algorithm)
+            row[n] = value
+            previous = value if isinstance(value, float) else float("inf")
         results[algorithm] = row
     return results
 

@@ -382,8 +382,9 @@ class _DefaultConfig:
     """Weights of the default summarizer.
 
     Chosen by grid search on the "tune" half of the evaluation sets (benchmarks/quality.py,
-    ``--split tune``) and then checked once on the "confirm" half.  The neighbourhood of these
-    values is flat (CNN/DM R1 within ~0.5), so they are not knife-edge choices.
+    ``--split tune``) and checked on the held-out "confirm" half; the steps and numbers are in
+    benchmarks/results/default-tuning.md.  The neighbourhood of these values is flat (CNN/DM
+    R1 within ~0.5 on tune), so they are not knife-edge choices.
     """
 
     # Weight of similarity to earlier sentences relative to later ones (see
