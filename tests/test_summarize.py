@@ -273,3 +273,8 @@ def test_directed_centrality_matches_brute_force(article: str) -> None:
 def test_iso_language_codes_are_normalized(article: str) -> None:
     assert summarize_text(article, language="en").params["language"] == "english"
     assert summarize_text(article, language="English").params["language"] == "english"
+
+
+def test_split_sentences_of_empty_text_is_empty() -> None:
+    assert split_sentences("") == []
+    assert split_sentences("\n\n \n") == []
