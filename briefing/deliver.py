@@ -237,12 +237,38 @@ def dkim_signer(settings: Settings, domain: str) -> DkimSigner | None:
                                 settings.dkim_domain or domain)
 
 
+class ClaimKeeper:
+    """Keeps a batch's claim fresh while it is sent, so the sweep does not take a slow but
+    live sender's rows; rows it took anyway (the sender stalled past stuck-after) now belong
+    to another sender and are skipped here instead of being sent twice."""
+
+    def __init__(self, db: Database, token: str, settings: Settings) -> None:
+        self.db, self.token = db, token
+        self.every = timedelta(seconds=settings.stuck_after_seconds / 4)
+        self.renewed = utcnow()
+        self.mine: set[int] | None = None  # None: every claimed row is still ours
+
+    def holds(self, rest: list[Claimed]) -> bool:
+        """Whether `rest[0]` is still ours; renews the claim on all of `rest` now and then."""
+        if utcnow() - self.renewed >= self.every:
+            with self.db.session() as session:
+                self.mine = set(session.scalars(update(Delivery).where(
+                    Delivery.id.in_([r.id for r in rest]), Delivery.claim == self.token,
+                    Delivery.status == DeliveryStatus.SENDING)
+                    .values(claimed_at=utcnow()).returning(Delivery.id)))
+            self.renewed = utcnow()
+        return self.mine is None or rest[0].id in self.mine
+
+
 def send_claimed(db: Database, edition_id: int, token: str, claimed: list[Claimed],
                  settings: Settings, connection: Connection) -> BatchResult:
     prepared, domain = prepared_message(db, edition_id, settings)
     signer = dkim_signer(settings, domain)
     result = BatchResult()
+    keeper = ClaimKeeper(db, token, settings)
     for index, row in enumerate(claimed):
+        if not keeper.holds(claimed[index:]):
+            continue
         envelope = prepared.for_reader(reader_for(row, edition_id, settings, domain))
         if signer is not None:
             envelope = signer.sign(envelope)
