@@ -31,6 +31,7 @@ from briefing.subscriptions import unsubscribe as unsubscribe_with
 from tests.support.briefing_data import add_news, add_readers, deliveries, make_list
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
+from tests.support.worker import wait_for
 
 NOW = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
 STUCK_AFTER = 120
@@ -313,4 +314,30 @@ def test_parallel_senders_deliver_each_copy_exactly_once(
     assert sum(r.sent for r in results) == 400
     assert counts(shared_db, edition_id) == {"sent": 400}
     assert edition_status(shared_db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, readers)
+
+
+def test_a_slow_live_sender_keeps_its_claim_and_nobody_sends_its_rows_twice(
+        mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    readers = add_readers(mail_db, "daily", 20)
+    add_news(mail_db, mail_settings, 1)
+    edition_id = queued_edition(mail_db, mail_settings)
+    faulty_smtp.handler.data_delay = 0.05
+    slow = threading.Thread(target=deliver.send_some, args=(mail_db, edition_id, mail_settings))
+    slow.start()
+    try:
+        wait_for(lambda: sum(faulty_smtp.accepted.values()) >= 1, 20, interval=0.01,
+                 what="the slow sender to claim its batch and start")
+        # The batch takes longer than stuck-after (by the clock), with the sender alive.
+        for _ in range(2):
+            done = sum(faulty_smtp.accepted.values())
+            clock.shift(timedelta(seconds=STUCK_AFTER * 0.6))
+            wait_for(lambda done=done: sum(faulty_smtp.accepted.values()) >= done + 2, 20,
+                     interval=0.01, what="the slow sender to go on")
+        assert deliver.recover_stale_claims(mail_db, mail_settings) == []
+        deliver.send_some(mail_db, edition_id, mail_settings)  # a second sender finds nothing
+    finally:
+        slow.join()
+    assert counts(mail_db, edition_id) == {"sent": 20}
     assert_one_copy_each(faulty_smtp, readers)

@@ -6,6 +6,7 @@
     faulty_smtp.drop_after(5, in_data=True)          # … or during the 6th message's DATA,
                                                      #     before taking it (fate unknown)
     faulty_smtp.go_down(); ...; faulty_smtp.come_back()  # stopped, then back on the same port
+    faulty_smtp.handler.data_delay = 0.1             # a slow server: each message takes 0.1 s
     faulty_smtp.accepted["a@example.com"]            # messages accepted for that recipient
 
 Import it explicitly in a test module: `from tests.support.faulty_smtp import faulty_smtp`.
@@ -40,6 +41,7 @@ class FaultyHandler:
     drop_after_accepted: int | None = None
     drop_in_data: bool = False
     drops: int = 0
+    data_delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _drop_due(self, in_data: bool) -> bool:
@@ -82,6 +84,7 @@ class FaultyHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self._drop_due(in_data=True):  # the body arrived but was never taken
             return await self._hang_up(server)
+        await asyncio.sleep(self.data_delay)
         data = envelope.original_content or b""
         with self.lock:
             self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
