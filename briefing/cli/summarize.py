@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+import sys
+from pathlib import Path
+from typing import Annotated, TextIO
 
 import typer
+from tqdm import tqdm
 
+from briefing.batch import summarize_lines
 from briefing.cli.articles import load_source
 from briefing.cli.render import print_summary
-from briefing.config import SUMMARY_ALGORITHMS, load_settings
+from briefing.config import SUMMARY_ALGORITHMS, Settings, load_settings
 from briefing.ingest import prepare
 from briefing.summarize import summarize_text
 
@@ -21,15 +25,24 @@ def _check_algorithm(value: str | None) -> str | None:
 
 
 def summarize(
-    source: Annotated[str, typer.Argument(help="A file, a URL, or - for standard input.")],
+    source: Annotated[str | None, typer.Argument(
+        help="A file, a URL, or - for standard input.")] = None,
     algorithm: Annotated[str | None, typer.Option(
         callback=_check_algorithm, help="One of " + ", ".join(SUMMARY_ALGORITHMS) + ".")] = None,
     sentences: Annotated[int | None, typer.Option(min=1, max=50)] = None,
     ratio: Annotated[float | None, typer.Option(min=0.01, max=1.0)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    jsonl: Annotated[Path | None, typer.Option(
+        "--jsonl", help="Batch: a JSON Lines file (id, text, title?) or - for stdin; "
+                        "writes one JSON line per input with id and summary.")] = None,
 ) -> None:
-    """Print a summary of one article."""
+    """Print a summary of one article, or of every line of a JSON Lines file."""
     settings = load_settings()
+    if jsonl is not None:
+        _batch(jsonl, algorithm or settings.summary_algorithm, sentences, ratio, settings)
+        return
+    if source is None:
+        raise typer.BadParameter("give a FILE, URL or -, or --jsonl FILE")
     article = prepare(load_source(source, settings))
     if sentences is None and ratio is None:
         sentences = settings.summary_sentences
@@ -43,3 +56,25 @@ def summarize(
                               ensure_ascii=False, indent=2))
         return
     print_summary(article.title or "Untitled", summary.sentences, article.source)
+
+
+def _batch(path: Path, algorithm: str, sentences: int | None, ratio: float | None,
+           settings: Settings) -> None:
+    if sentences is None and ratio is None:
+        sentences = settings.summary_sentences
+    with _open(path) as lines:
+        results = summarize_lines(tqdm(lines, desc="summarizing", unit="line", file=sys.stderr),
+                                  algorithm=algorithm, sentences=sentences, ratio=ratio,
+                                  language=settings.summary_language)
+        failed = 0
+        for result in results:
+            failed += "error" in result
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    if failed:
+        typer.echo(f"{failed} lines could not be summarized (see their error field)", err=True)
+
+
+def _open(path: Path) -> TextIO:
+    if str(path) == "-":
+        return sys.stdin
+    return path.open(encoding="utf-8", errors="replace")
