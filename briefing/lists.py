@@ -157,8 +157,9 @@ def delete_list(db: Database, key: str | int, *, force: bool = False) -> None:
 
 
 def _find(session: Any, key: str | int) -> MailingList:
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-        row = session.get(MailingList, int(key))
+    """By id when given an int, by slug when given a string (a slug may be all digits)."""
+    if isinstance(key, int):
+        row = session.get(MailingList, key) if 0 < key < 2**31 else None
     else:
         row = session.scalar(select(MailingList).where(MailingList.slug == key))
     if row is None:

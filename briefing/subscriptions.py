@@ -270,9 +270,13 @@ def list_subscribers(db: Database, slug: str, *, status: SubscriptionStatus | No
         if status is not None:
             query = query.where(Subscription.status == status)
         if search:
-            pattern = f"%{search.strip().casefold()}%"
-            query = query.where(or_(Subscriber.email_key.like(pattern),
-                                    func.lower(Subscriber.name).like(pattern)))
+            # The user's text is matched literally: % and _ are not wildcards here.
+            literal = search.strip().casefold()
+            for char in ("\\", "%", "_"):
+                literal = literal.replace(char, "\\" + char)
+            pattern = f"%{literal}%"
+            query = query.where(or_(Subscriber.email_key.like(pattern, escape="\\"),
+                                    func.lower(Subscriber.name).like(pattern, escape="\\")))
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.execute(query.order_by(Subscriber.email_key)
                                .limit(max(1, min(limit, 500))).offset(max(0, offset))).all()

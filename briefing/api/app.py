@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Security
 
 from briefing.api import (
+    archive,
     articles,
+    editions,
     errors,
     feeds,
     health,
@@ -43,7 +45,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _admin_router() -> APIRouter:
     # `bearer` only documents the scheme; AdminAuth enforces it before any routing happens.
     router = APIRouter(prefix="/api", dependencies=[Security(bearer)])
-    for module in (articles, summaries, feeds, lists, subscribers):
+    for module in (articles, summaries, feeds, lists, subscribers, editions):
         router.include_router(module.router)
     return router
 
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(_admin_router())
     app.include_router(public.router)
     app.include_router(pages.router)
+    app.include_router(archive.router)
     app.include_router(health.router)
     # Added last, so it runs first: auth, then the body cap, then routing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_article_bytes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from briefing.addresses import clean_name, parse_address
@@ -142,7 +142,7 @@ def _input_problems(email: str, name: str) -> dict[str, str]:
 
 @router.post("/subscribe/{slug}", response_class=HTMLResponse)
 def subscribe(slug: str, request: Request, db: DatabaseDep, settings: SettingsDep,
-              email: FormText = "", name: FormText = "",
+              background: BackgroundTasks, email: FormText = "", name: FormText = "",
               csrf_token: FormText = "") -> HTMLResponse:
     _limit(request)
     _csrf(request, csrf_token)
@@ -153,8 +153,9 @@ def subscribe(slug: str, request: Request, db: DatabaseDep, settings: SettingsDe
                      name=name[:200], errors=problems)
     signup = sign_up(db, mailing_list.slug, email, name, settings, source=ConsentSource.FORM,
                      ip=ratelimit.client_address(request))
-    if signup.send_confirmation:  # after the commit: the task reads the row
-        enqueue(dispatch.send_confirmations, [signup.subscription_id])
+    if signup.send_confirmation:
+        # After the response (and the commit): no timing difference between new and known.
+        background.add_task(enqueue, dispatch.send_confirmations, [signup.subscription_id])
     # The same page whether the address was new, pending, active or gone: no enumeration.
     return page("check_inbox.html", title="Check your inbox", list=mailing_list)
 

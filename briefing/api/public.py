@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
 from briefing.api import errors, ratelimit
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
@@ -41,10 +41,12 @@ def limited(request: Request) -> None:
              dependencies=[Depends(limited)],
              responses={**errors.responses(400, 404, 413, 422), **TOO_MANY})
 def subscribe(body: PublicSubscribe, request: Request, db: DatabaseDep,
-              settings: SettingsDep) -> SubscribeAccepted:
+              settings: SettingsDep, background: BackgroundTasks) -> SubscribeAccepted:
     """Start double opt-in for `email` on the list `list`; no API token needed."""
     signup = sign_up(db, body.slug, body.email, body.name, settings,
                      source=ConsentSource.API, ip=ratelimit.client_address(request))
-    if signup.send_confirmation:  # committed: the task reads the row
-        enqueue(dispatch.send_confirmations, [signup.subscription_id])
+    if signup.send_confirmation:
+        # After the response: in embedded mode the mail is sent in-process, and answering
+        # first keeps a new address from taking measurably longer than a known one.
+        background.add_task(enqueue, dispatch.send_confirmations, [signup.subscription_id])
     return ACCEPTED

@@ -1,0 +1,79 @@
+"""Editions over HTTP: send now, dry run, test copy, preview, counts and the public archive."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from briefing.api import create_app
+from briefing.config import Settings
+
+AUTH = {"Authorization": "Bearer test-token"}
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/api/lists", headers=AUTH, json={
+            "slug": "daily", "name": "Daily Brief", "from_address": "news@example.org",
+            "postal_address": "1 Main St"}).status_code == 201
+        for email in ("ann@example.com", "bob@example.com"):
+            assert client.post("/api/lists/daily/subscribers", headers=AUTH,
+                               json={"email": email}).status_code == 201
+        yield client
+
+
+def add_news(client: TestClient) -> None:
+    response = client.post("/api/articles", headers=AUTH, json={"text": SEED.read_text()})
+    assert response.status_code == 201
+
+
+def test_send_now_delivers_once_and_counts_show(client: TestClient, settings: Settings) -> None:
+    add_news(client)
+    dry = client.post("/api/lists/daily/send", headers=AUTH, json={"dry_run": True}).json()
+    assert dry["articles"] == 1 and "Daily Brief" in dry["subject"]
+    sent = client.post("/api/lists/daily/send", headers=AUTH, json={}).json()["edition"]
+    assert sent["status"] == "sent" and sent["counts"]["sent"] == 2
+    again = client.post("/api/lists/daily/send", headers=AUTH, json={}).json()["edition"]
+    assert again["id"] == sent["id"] and again["counts"]["sent"] == 2
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 2
+    listed = client.get("/api/editions", headers=AUTH, params={"list": "daily"}).json()
+    assert [e["id"] for e in listed] == [sent["id"]]
+    assert client.get(f"/api/editions/{sent['id']}", headers=AUTH).json()["articles"] == 1
+    assert client.get("/api/editions/999", headers=AUTH).status_code == 404
+
+
+def test_a_day_without_news_is_an_empty_edition(client: TestClient, settings: Settings) -> None:
+    edition = client.post("/api/lists/daily/send", headers=AUTH, json={}).json()["edition"]
+    assert edition["status"] == "empty" and "no new articles" in edition["note"]
+    assert not list(settings.outbox_dir.glob("*.eml"))
+
+
+def test_test_copy_and_preview(client: TestClient, settings: Settings) -> None:
+    assert client.get("/api/lists/daily/preview", headers=AUTH).status_code == 404
+    add_news(client)
+    copy = client.post("/api/lists/daily/send", headers=AUTH, json={"to": "me@example.org"})
+    assert copy.status_code == 200 and "written" in copy.json()["test_copy"]
+    assert client.get("/api/editions", headers=AUTH).json() == []
+    preview = client.get("/api/lists/daily/preview", headers=AUTH)
+    assert preview.status_code == 200 and "Turkey" in preview.text
+    bad = client.post("/api/lists/daily/send", headers=AUTH, json={"to": "not-an-address"})
+    assert bad.status_code == 422
+    assert client.post("/api/lists/nope/send", headers=AUTH, json={}).status_code == 404
+
+
+def test_public_archive_shows_sent_editions(client: TestClient) -> None:
+    add_news(client)
+    edition = client.post("/api/lists/daily/send", headers=AUTH, json={}).json()["edition"]
+    index = client.get("/archive/daily")
+    assert index.status_code == 200 and edition["edition_date"] in index.text
+    page = client.get(f"/archive/daily/{edition['edition_date']}")
+    assert page.status_code == 200 and "Turkey" in page.text
+    assert "XBRIEFING" not in page.text  # no unfilled reader slots
+    assert client.get("/archive/daily/2001-01-01").status_code == 404
+    assert client.get("/archive/daily/yesterday").status_code == 404
+    assert client.get("/archive/nope").status_code == 404
