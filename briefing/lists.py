@@ -12,10 +12,14 @@ from sqlalchemy import func, select
 
 from briefing.addresses import clean_name, parse_address
 from briefing.db import Database
-from briefing.models import MailingList, Subscription, SubscriptionStatus
+from briefing.models import Edition, MailingList, Subscription, SubscriptionStatus
 from briefing.textnorm import InputError
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+class ListInUse(InputError):
+    """The list has editions; deleting it needs force."""
 
 
 class ListNotFound(InputError):
@@ -149,11 +153,15 @@ def subscriber_counts(db: Database, list_id: int) -> dict[str, int]:
 def delete_list(db: Database, key: str | int, *, force: bool = False) -> None:
     """Delete a list and its subscriptions (subscribers stay: they may be on other lists).
 
-    `force` is accepted now so callers need not change when editions arrive: from then on a
-    list with sent editions is kept unless forced, since its archive would vanish with it.
+    Refused while the list has editions, whose archive would vanish with it, unless forced.
     """
     with db.session() as session:
-        session.delete(_find(session, key))
+        row = _find(session, key)
+        editions = session.scalar(select(func.count()).where(Edition.list_id == row.id)) or 0
+        if editions and not force:
+            raise ListInUse(f"list {row.slug!r} has {editions} editions; deleting it deletes "
+                            "their archive too (force it to go ahead)")
+        session.delete(row)
 
 
 def _find(session: Any, key: str | int) -> MailingList:

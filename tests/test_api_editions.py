@@ -77,3 +77,13 @@ def test_public_archive_shows_sent_editions(client: TestClient) -> None:
     assert client.get("/archive/daily/2001-01-01").status_code == 404
     assert client.get("/archive/daily/yesterday").status_code == 404
     assert client.get("/archive/nope").status_code == 404
+
+
+def test_deleting_a_list_with_editions_needs_force(client: TestClient) -> None:
+    add_news(client)
+    client.post("/api/lists/daily/send", headers=AUTH, json={})
+    refused = client.delete("/api/lists/daily", headers=AUTH)
+    assert refused.status_code == 409 and "editions" in refused.json()["error"]["message"]
+    assert client.delete("/api/lists/daily", headers=AUTH,
+                         params={"force": "true"}).status_code == 204
+    assert client.get("/api/editions", headers=AUTH).json() == []

@@ -80,3 +80,12 @@ def test_preview_writes_the_html(cli: CliRunner) -> None:
 def test_bad_dates_and_lists_are_clear_errors(cli: CliRunner) -> None:
     assert "YYYY-MM-DD" in run(cli, "send", "-l", "daily", "--date", "tomorrow", code=1)
     assert "no list" in run(cli, "send", "-l", "nope", code=1)
+
+
+def test_a_list_with_editions_is_deleted_only_when_forced(cli: CliRunner) -> None:
+    run(cli, "articles", "add", str(SEED))
+    run(cli, "send", "-l", "daily")
+    assert "has 1 editions" in run(cli, "lists", "rm", "daily", code=1)
+    assert "Daily" in run(cli, "lists", "show", "daily")
+    assert "deleted list daily" in run(cli, "lists", "rm", "daily", "--force")
+    assert run(cli, "editions", "list").strip() == ""
