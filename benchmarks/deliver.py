@@ -124,6 +124,12 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far: robust where wall time suffers from a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def group_members(pgid: int) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -204,7 +210,9 @@ def py_spy(pids: list[int], folder: Path | None) -> Iterator[None]:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
-    spies = [subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--format", "raw",
+    beside = Path(sys.executable).with_name("py-spy")  # installed into this virtualenv?
+    binary = str(beside) if beside.exists() else "py-spy"
+    spies = [subprocess.Popen([binary, "record", "--pid", str(pid), "--format", "raw",
                                "--rate", "200", "--output", str(folder / f"worker-{pid}.txt")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for pid in pids]
@@ -225,6 +233,7 @@ class Run:
     messages: int
     seconds: float
     rss_mb: dict[str, float] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # "senders" and "sink"
 
     @property
     def rate(self) -> float:
@@ -258,12 +267,19 @@ def run_pipeline(readers: int, workdir: Path, redis_url: str, spy: Path | None) 
             edition_id = enqueue_edition(db, settings)
             wait_for_first(sink, worker)
             children = [pid for pid in group_members(worker.pid) if pid != worker.pid]
+            before = _cpu(children, sink.pid)
             with py_spy(children, spy):
                 wait_until_sent(db, edition_id, sink, readers, worker)
             stats = sink.stats()
+            after = _cpu(children, sink.pid)
             rss = process_memory(worker.pid, sink.pid)
         db.dispose()
-    return Run(f"pipeline, {readers:,} readers", stats.messages, stats.seconds, rss)
+    return Run(f"pipeline, {readers:,} readers", stats.messages, stats.seconds, rss,
+               {name: after[name] - before[name] for name in after})
+
+
+def _cpu(senders: list[int], sink_pid: int) -> dict[str, float]:
+    return {"senders": sum(cpu_seconds(pid) for pid in senders), "sink": cpu_seconds(sink_pid)}
 
 
 def process_memory(worker_pid: int, sink_pid: int) -> dict[str, float]:
@@ -328,10 +344,11 @@ def pipeline_copy(workdir: Path) -> tuple[str, str, bytes]:
 def _smtplib_loop(port: int, copy: tuple[str, str, bytes], count: int,
                   results: Any) -> None:
     sender, recipient, data = copy
+    started = time.process_time()
     with smtplib.SMTP("127.0.0.1", port) as connection:
         for _ in range(count):
             connection.sendmail(sender, [recipient], data)
-    results.put(peak_rss_mb(os.getpid()))
+    results.put((peak_rss_mb(os.getpid()), time.process_time() - started))
 
 
 def run_ceiling(copy: tuple[str, str, bytes], messages: int) -> Run:
@@ -344,28 +361,36 @@ def run_ceiling(copy: tuple[str, str, bytes], messages: int) -> Run:
                  for _ in range(CONNECTIONS)]
         for loop in loops:
             loop.start()
-        rss = {f"smtplib loop {n}": results.get(timeout=600) for n in range(1, CONNECTIONS + 1)}
+        sink_before = cpu_seconds(sink.pid)
+        reports = [results.get(timeout=600) for _ in loops]
         for loop in loops:
             loop.join()
         stats = sink.stats()
+        rss = {f"smtplib loop {n}": mb for n, (mb, _) in enumerate(reports, 1)}
         rss["sink"] = peak_rss_mb(sink.pid)
+        cpu = {"senders": sum(seconds for _, seconds in reports),
+               "sink": cpu_seconds(sink.pid) - sink_before}
     return Run(f"ceiling: bare smtplib, {CONNECTIONS} connections", stats.messages,
-               stats.seconds, rss)
+               stats.seconds, rss, cpu)
 
 
 # --- Report ---------------------------------------------------------------------------------
 
 def markdown(runs: list[Run], message_bytes: int) -> str:
-    lines = ["| run | messages | seconds | msgs/s | peak RSS per process (MB) |",
-             "|---|---:|---:|---:|---|"]
+    lines = ["| run | messages | seconds | msgs/s | sender CPU µs/msg | sink CPU µs/msg "
+             "| peak RSS per process (MB) |", "|---|---:|---:|---:|---:|---:|---|"]
     for run in runs:
         memory = ", ".join(f"{name} {mb:.0f}" for name, mb in run.rss_mb.items())
-        lines.append(f"| {run.label} | {run.messages:,} | {run.seconds:.1f} | "
-                     f"{run.rate:,.0f} | {memory} |")
+        per_message = {k: v / max(1, run.messages) * 1e6 for k, v in run.cpu_s.items()}
+        lines.append(f"| {run.label} | {run.messages:,} | {run.seconds:.1f} | {run.rate:,.0f} "
+                     f"| {per_message['senders']:,.0f} | {per_message['sink']:,.0f} "
+                     f"| {memory} |")
     lines += ["", f"One reader's copy is {message_bytes:,} bytes. {CONNECTIONS} SMTP connections "
               "(BRIEFING_SEND_CONCURRENCY) in every run; msgs/s is measured at the sink, from "
-              "its first accepted message to its last. Python "
-              f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite."]
+              "its first accepted message to its last. Sender CPU is the worker pool children "
+              "(or the smtplib loops) over the same stretch. Python "
+              f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite; load average before "
+              f"the run {LOAD_BEFORE[0]:.1f}."]
     return "\n".join(lines)
 
 
@@ -389,6 +414,9 @@ def measure(sizes: list[int], workdir: Path, spy: Path | None) -> tuple[list[Run
     print(f"ceiling: {CEILING_MESSAGES:,} messages over {CONNECTIONS} connections", flush=True)
     runs.append(run_ceiling(copy, CEILING_MESSAGES))
     return runs, len(copy[2])
+
+
+LOAD_BEFORE = os.getloadavg()
 
 
 def _terminate(signum: int, _frame: Any) -> None:
