@@ -75,6 +75,16 @@ def get_or_create_subscriber(session: Session, addr: Address, name: str) -> Subs
     return subscriber
 
 
+def _person_and_subscription(session: Session, slug: str, addr: Address, name: str
+                             ) -> tuple[MailingList, Subscriber, Subscription | None]:
+    """The list, the person (created if new) and their subscription to it, if any."""
+    mailing_list = _list_by_slug(session, slug)
+    subscriber = get_or_create_subscriber(session, addr, name)
+    subscription = session.scalar(select(Subscription).where(
+        Subscription.list_id == mailing_list.id, Subscription.subscriber_id == subscriber.id))
+    return mailing_list, subscriber, subscription
+
+
 def _list_by_slug(session: Session, slug: str) -> MailingList:
     found = session.scalar(select(MailingList).where(MailingList.slug == slug))
     if found is None:
@@ -87,11 +97,8 @@ def sign_up(db: Database, slug: str, email: str, name: str | None, settings: Set
     """Start double opt-in: a pending subscription and (rate-limited) a confirmation email."""
     addr, clean = parse_address(email), clean_name(name)
     with db.session() as session:
-        mailing_list = _list_by_slug(session, slug)
-        subscriber = get_or_create_subscriber(session, addr, clean)
-        subscription = session.scalar(select(Subscription).where(
-            Subscription.list_id == mailing_list.id,
-            Subscription.subscriber_id == subscriber.id))
+        mailing_list, subscriber, subscription = _person_and_subscription(
+            session, slug, addr, clean)
         if subscription is None:
             subscription = Subscription(list_id=mailing_list.id, subscriber_id=subscriber.id,
                                         status=SubscriptionStatus.PENDING,
@@ -210,11 +217,7 @@ def add_subscriber(db: Database, slug: str, email: str, name: str | None = None,
     A person who left the list is not put back: that needs their own fresh opt-in."""
     addr, clean = parse_address(email), clean_name(name)
     with db.session() as session:
-        mailing_list = _list_by_slug(session, slug)
-        subscriber = get_or_create_subscriber(session, addr, clean)
-        row = session.scalar(select(Subscription).where(
-            Subscription.list_id == mailing_list.id,
-            Subscription.subscriber_id == subscriber.id))
+        mailing_list, subscriber, row = _person_and_subscription(session, slug, addr, clean)
         if row is not None and row.status in GONE:
             raise InputError(f"{addr.email} is {row.status} on {slug}; "
                              "they must sign up again themselves")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.ingest import seed_files
+from tests.support.cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "s400-turkey-ukraine.txt"
@@ -21,21 +22,8 @@ STORY = "\n\n".join(
     f"with {i + 2} extra sailings at weekends during the summer season." for i in range(8))
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for name in list(os.environ):
-        if name.startswith("BRIEFING_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("BRIEFING_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("BRIEFING_ALLOW_PRIVATE_URLS", "true")
-    monkeypatch.chdir(tmp_path)
-    return CliRunner()
 
 
-def run(cli: CliRunner, *args: str, input: str | None = None, code: int = 0) -> str:
-    result = cli.invoke(app, list(args), input=input)
-    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
-    return result.output
 
 
 def test_add_list_show_and_remove_an_article(cli: CliRunner) -> None:

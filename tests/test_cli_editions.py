@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from briefing.cli import app
+from tests.support.cli import run
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for name in list(os.environ):
-        if name.startswith("BRIEFING_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("BRIEFING_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-    for args in (["lists", "create", "daily", "--name", "Daily", "--from", "news@example.org"],
-                 ["subscribers", "add", "ann@example.com", "-l", "daily", "--name", "Ann"],
-                 ["subscribers", "add", "bob@example.com", "-l", "daily"]):
-        assert runner.invoke(app, args).exit_code == 0
-    return runner
-
-
-def run(cli: CliRunner, *args: str, code: int = 0) -> str:
-    result = cli.invoke(app, list(args))
-    assert result.exit_code == code, (result.output, result.exception)
-    return result.output
+def cli(cli: CliRunner) -> CliRunner:
+    """The shared CLI fixture, with a list of two readers."""
+    run(cli, "lists", "create", "daily", "--name", "Daily", "--from", "news@example.org")
+    run(cli, "subscribers", "add", "ann@example.com", "-l", "daily", "--name", "Ann")
+    run(cli, "subscribers", "add", "bob@example.com", "-l", "daily")
+    return cli
 
 
 def outbox(tmp_path: Path) -> list[Path]:

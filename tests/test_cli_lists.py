@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from briefing.cli import app
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for name in list(os.environ):
-        if name.startswith("BRIEFING_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("BRIEFING_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
-    return CliRunner()
-
-
-def run(cli: CliRunner, *args: str, code: int = 0, input: str | None = None) -> str:
-    result = cli.invoke(app, list(args), input=input)
-    assert result.exit_code == code, (result.output, result.exception)
-    return result.output
+from tests.support.cli import run
 
 
 def make_list(cli: CliRunner) -> None:
