@@ -2,7 +2,8 @@
 
 Usage (from the repository root)::
 
-    python -m benchmarks.quality [--eval-dir ../shared/eval] [--split all|tune|confirm]
+    python -m benchmarks.quality [--eval-dir ../shared/eval]
+                                 [--split all|tune|confirm|tune-a|tune-b]
                                  [--limit N] [--methods default,lead3] [--jobs 2]
 
 For every ``*.jsonl`` evaluation set (rows: ``id``, ``text``, ``reference`` with one sentence
@@ -12,9 +13,10 @@ Google's ``rouge_score`` (stemming on; ROUGE-Lsum over newline-joined sentences)
 mean F1 x 100.  Articles per second covers summarizing only, not scoring.
 
 ``--split`` picks a deterministic half of every set by hashing the article id: settings are
-chosen on ``tune`` and confirmed on ``confirm``.  The table goes to stdout and to
-``benchmarks/results/quality.md`` (``quality-<split>.md`` for a half).  The last line is
-``RESULT <set>_<method>_<r1|r2|rl>=<score> ...`` for default and lead3 on each set.
+chosen on ``tune`` and confirmed on ``confirm``; ``tune-a`` and ``tune-b`` are the two quarters
+of ``tune`` (another byte of the same hash), for checking that a change helps on both.  The table
+goes to stdout and to ``benchmarks/results/quality.md`` (``quality-<split>.md`` for a part).
+The last line is ``RESULT <set>_<method>_<r1|r2|rl>=<score> ...`` for default and lead3 on each set.
 """
 
 from __future__ import annotations
@@ -50,9 +52,27 @@ class Row:
     title: str | None
 
 
+SPLITS = ("all", "tune", "confirm", "tune-a", "tune-b")
+
+
 def split_of(article_id: str) -> str:
     """Deterministic half of the data an article belongs to."""
     return "tune" if hashlib.sha256(article_id.encode()).digest()[0] % 2 == 0 else "confirm"
+
+
+def quarter_of(article_id: str) -> str:
+    """Deterministic quarter: the half plus "-a" or "-b", from another byte of the same hash.
+
+    Tuning decisions are kept only when they help on both quarters of the tune half.
+    """
+    digest = hashlib.sha256(article_id.encode()).digest()
+    return f"{split_of(article_id)}-{'a' if digest[1] % 2 == 0 else 'b'}"
+
+
+def in_split(article_id: str, split: str) -> bool:
+    if split == "all":
+        return True
+    return (split_of if split in ("tune", "confirm") else quarter_of)(article_id) == split
 
 
 def load_sets(eval_dir: Path, split: str, limit: int | None) -> dict[str, list[Row]]:
@@ -63,7 +83,7 @@ def load_sets(eval_dir: Path, split: str, limit: int | None) -> dict[str, list[R
         chosen = [
             Row(r["id"], r["text"], r["reference"], r.get("title"))
             for r in rows
-            if split == "all" or split_of(r["id"]) == split
+            if in_split(r["id"], split)
         ]
         sets[path.stem.removesuffix("-dev")] = chosen[:limit] if limit else chosen
     if not sets:
@@ -137,7 +157,7 @@ def result_line(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
-    parser.add_argument("--split", choices=("all", "tune", "confirm"), default="all")
+    parser.add_argument("--split", choices=SPLITS, default="all")
     parser.add_argument("--limit", type=int, default=None, help="articles per set")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")

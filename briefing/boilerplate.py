@@ -51,6 +51,11 @@ _LINE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"(sign\s+up|subscribe|register)\s+(now\s+|today\s+)?(for|to)\s+(our|the)\b.*",
         r"(sign\s+up|subscribe|log\s*in|sign\s+in|register)\s*(now|today|here)?\s*[.!]?",
         r"(follow\s+us|like\s+us)\s+on\b.*",
+        # "Follow @jsmith on Twitter", "Follow Jane Smith on Twitter: @jsmith": a follow
+        # prompt names a handle; "Follow the money" has none and stays.
+        r"follow\s+@\w+.{0,60}",
+        r"follow\s+[^@\s][^@]{0,40}\s+on\s+(twitter|x|instagram|facebook|tiktok|threads)"
+        r"\s*(at\s*|:\s*)?@\w+\s*[.!]?",
         # Share buttons, possibly several on one line ("Share | Tweet | Email").
         r"((share|send)(\s+(this|the)\s+(article|story|page))?(\s+(on|via|by|to)\s+"
         r"(facebook|twitter|x|linkedin|whatsapp|reddit|pinterest|email|e-mail|messenger))?"
@@ -73,7 +78,16 @@ _LINE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         # Bylines and time stamps.
         r"by\s*\.?\s*(daily\s+mail|mail\s+online|associated\s+press|press\s+association|"
         r"reuters|afp|staff|cnn)(\s+(reporter|staff|wire|writer)s?)?\s*\.?",
-        r"last\s+(updated|modified)\b.{0,80}",
+        # Sentence splitters cut DailyMail's dotted byline "By . Daily Mail Reporter . PUBLISHED:
+        # ..." into "By ." and "Daily Mail Reporter ."; both pieces are furniture on their own.
+        r"by\s*[.:]?",
+        r"(daily\s+mail|mail\s*online|associated\s+press|press\s+association|reuters|afp|cnn)"
+        r"(\s+(australia|reporter|staff|wire|writer|correspondent)s?){1,2}\s*\.?",
+        # The whole dotted header on one line: byline, then published/updated stamps.
+        r"by\s*\.?\s*[^.|]{1,60}?\s*\.\s*(published|updated)\s*:.{0,120}",
+        # A time stamp needs its number right after the cue ("Last updated at 10:32 ..."), so
+        # "Last updated in 2010, the rules are out of date." is prose.
+        r"last\s+(updated|modified)(\s*:|\s+at|\s+on)?\s*[.\s]*\d.{0,80}",
         r"(updated|modified|published|posted)\s*:.{0,80}",
         r"(updated|published|posted)\s+(at|on)\s+.{0,60}\d.{0,20}",
         r"published\s*:.*\|\s*updated\s*:.*",

@@ -78,6 +78,20 @@ FURNITURE = [
     "By JOHN SMITH",
     "By Jane Doe and John Roe, Reuters",
     "By . Daily Mail Reporter .",
+    # DailyMail's dotted header, whole and as a sentence splitter cuts it.
+    "By . Daily Mail Reporter . PUBLISHED: . 10:02 EST, 3 March 2014 . | . UPDATED: . 12:43 EST, "
+    "3 March 2014 .",
+    "By . Jane Smith . PUBLISHED: . 10:02 EST, 3 March 2014 . | . UPDATED: . 12:43 EST, 3 March "
+    "2014 .",
+    "By .",
+    "Daily Mail Reporter .",
+    "Daily Mail Australia Reporter",
+    "MailOnline Reporter .",
+    "Last updated at 4:12 PM on 3rd March 2014 .",
+    "Last updated: 10:32, 5 March 2015",
+    "Follow @jsmith on Twitter.",
+    "Follow Jane Smith on Twitter: @jsmith",
+    "Follow us on Twitter @newsdesk",
     "Last updated at 10:32 AM on 5th March 2015",
     "PUBLISHED: 10:32 GMT, 5 March 2015 | UPDATED: 11:02 GMT, 5 March 2015",
     "Support independent journalism today.",
@@ -113,6 +127,14 @@ PROSE = [
     "Reporting by the newspaper revealed that the minister had misled parliament.",
     "Listen to the experts, she urged, before making up your mind.",
     "The story continues to unfold in the capital.",
+    "By the end of the day, the fire was out.",
+    "Last updated in 2010, the rules are now out of date.",
+    "Follow the money, investigators were told.",
+    "Follow the advice of @WHO, officials urged.",
+    "Fans can follow the team at @ClubName, the club said on Monday.",
+    "Reuters reporters witnessed the blast near the border.",
+    "A Daily Mail reporter was at the hearing on Tuesday.",
+    "(CNN) -- The president spoke to reporters on Tuesday.",
 ]
 
 

@@ -278,3 +278,21 @@ def test_iso_language_codes_are_normalized(article: str) -> None:
 def test_split_sentences_of_empty_text_is_empty() -> None:
     assert split_sentences("") == []
     assert split_sentences("\n\n \n") == []
+
+
+def test_default_skips_a_dotted_dailymail_header() -> None:
+    # Flat DailyMail text: the splitter cuts the header into "By .", "Daily Mail Reporter ."
+    # and time stamps, none of which may reach a summary.
+    text = (
+        "By . Daily Mail Reporter . PUBLISHED: . 10:02 EST, 3 March 2014 . | . UPDATED: . "
+        "12:43 EST, 3 March 2014 . "
+        "The city council approved a new budget for road repairs on Monday. "
+        "The budget for road repairs doubles spending on the city's roads and bridges. "
+        "Council members said road repairs had been delayed for years by budget cuts. "
+        "Follow @citydesk on Twitter. "
+        "Residents welcomed the road budget at a meeting on Tuesday night."
+    )
+    summary = summarize_text(text, sentences=3)
+    furniture = ("By", "PUBLISHED", "UPDATED", "Follow")
+    assert all("Daily Mail" not in s and not s.startswith(furniture) for s in summary.sentences)
+    assert summary.sentences[0].startswith("The city council approved")
