@@ -245,7 +245,7 @@ def bench_env(workdir: Path, redis_url: str, sink: Sink) -> dict[str, str]:
     env.update({"BRIEFING_DATA_DIR": str(workdir), "BRIEFING_BROKER_URL": redis_url,
                 "BRIEFING_SECRET_KEY": "b" * 40, "BRIEFING_API_TOKEN": "bench",
                 "BRIEFING_SEND_CONCURRENCY": str(CONNECTIONS), "BRIEFING_LOG_LEVEL": "WARNING",
-                **sink.env()})
+                "BRIEFING_SEND_COMMIT_EVERY": str(OPTIONS["commit_every"]), **sink.env()})
     return env
 
 
@@ -389,8 +389,9 @@ def markdown(runs: list[Run], message_bytes: int) -> str:
               "(BRIEFING_SEND_CONCURRENCY) in every run; msgs/s is measured at the sink, from "
               "its first accepted message to its last. Sender CPU is the worker pool children "
               "(or the smtplib loops) over the same stretch. Python "
-              f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite; load average before "
-              f"the run {LOAD_BEFORE[0]:.1f}."]
+              f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite; "
+              f"BRIEFING_SEND_COMMIT_EVERY={OPTIONS['commit_every']} (sent messages recorded per "
+              f"database commit); load average before the run {LOAD_BEFORE[0]:.1f}."]
     return "\n".join(lines)
 
 
@@ -417,6 +418,7 @@ def measure(sizes: list[int], workdir: Path, spy: Path | None) -> tuple[list[Run
 
 
 LOAD_BEFORE = os.getloadavg()
+OPTIONS: dict[str, int] = {"commit_every": 1}
 
 
 def _terminate(signum: int, _frame: Any) -> None:
@@ -429,7 +431,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only the 10,000-reader run")
     parser.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
                         help="sample the worker children with py-spy into DIR")
+    parser.add_argument("--commit-every", type=int, default=1, metavar="N",
+                        help="BRIEFING_SEND_COMMIT_EVERY for the workers (default 1: exact)")
     args = parser.parse_args()
+    OPTIONS["commit_every"] = args.commit_every
     signal.signal(signal.SIGTERM, _terminate)
     sizes = [10_000] if args.quick else sorted({10_000, args.subscribers})
     with tempfile.TemporaryDirectory(prefix="bench-deliver-") as folder:
@@ -438,7 +443,8 @@ def main() -> None:
     print(table)
     if not args.quick:
         RESULTS.write_text("# Delivery: pipeline vs bare smtplib\n\nCommand: `python -m "
-                           f"benchmarks.deliver --subscribers {args.subscribers}`\n\n"
+                           f"benchmarks.deliver --subscribers {args.subscribers} "
+                           f"--commit-every {args.commit_every}`\n\n"
                            f"{table}\n\n`{result_line(runs[-2], runs[-1])}`\n")
     print(result_line(runs[-2], runs[-1]))
 

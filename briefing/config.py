@@ -83,6 +83,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BRIEFING_SEND_BATCH", "200", "Deliveries one worker claims at a time."),
     Setting("BRIEFING_SEND_CONCURRENCY", "2",
             "Parallel senders (SMTP connections) per edition."),
+    Setting("BRIEFING_SEND_COMMIT_EVERY", "1",
+            "Sent messages recorded per database commit. 1: a crash leaves only the message "
+            "in flight in doubt; more is faster, and after a crash up to that many may be "
+            "sent again (with the same Message-ID)."),
     Setting("BRIEFING_DELIVERY_MAX_ATTEMPTS", "8",
             "Tries per reader for temporary (4xx) failures before the delivery fails."),
     Setting("BRIEFING_BOUNCE_LIMIT", "3",
@@ -135,6 +139,7 @@ class Settings:
     smtp_max_rate: float = 0.0
     send_batch: int = 200
     send_concurrency: int = 2
+    send_commit_every: int = 1
     delivery_max_attempts: int = 8
     bounce_limit: int = 3
     unsubscribe_mailto: str = ""
@@ -290,6 +295,7 @@ def _delivery_settings(read: _Reader) -> dict[str, Any]:
     return {
         "send_batch": read.get("BRIEFING_SEND_BATCH", _int_between(1, 10_000), 200),
         "send_concurrency": read.get("BRIEFING_SEND_CONCURRENCY", _int_between(1, 64), 2),
+        "send_commit_every": read.get("BRIEFING_SEND_COMMIT_EVERY", _int_between(1, 1000), 1),
         "delivery_max_attempts": read.get(
             "BRIEFING_DELIVERY_MAX_ATTEMPTS", _int_between(1, 100), 8),
         "bounce_limit": read.get("BRIEFING_BOUNCE_LIMIT", _int_between(1, 100), 3),

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection as SAConnection
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from briefing.clock import utcnow
@@ -29,7 +32,14 @@ from briefing.config import Settings
 from briefing.db import Database
 from briefing.dkim_sign import DkimSigner
 from briefing.fastmime import PreparedMessage, Reader, prepare
-from briefing.mailer import MailError, MaybeSentError, PermanentError, Sender, make_sender
+from briefing.mailer import (
+    Envelope,
+    MailError,
+    MaybeSentError,
+    PermanentError,
+    Sender,
+    make_sender,
+)
 from briefing.models import (
     Delivery,
     DeliveryStatus,
@@ -151,8 +161,13 @@ def _record(db: Database, row: Claimed, token: str, **values: Any) -> None:
                         .values(claim=None, **values))
 
 
-def _record_sent(db: Database, row: Claimed, token: str, reply: str) -> None:
-    _record(db, row, token, status=DeliveryStatus.SENT, sent_at=utcnow(), last_reply=reply[:500])
+# Built once: per message, the ORM session and statement compilation cost more than the
+# write itself. Still one commit per message, so a crash leaves at most the message in
+# flight in doubt.
+_SENT = (update(Delivery)
+         .where(Delivery.id == bindparam("row_id"), Delivery.claim == bindparam("row_claim"))
+         .values(status=DeliveryStatus.SENT, claim=None, sent_at=bindparam("at"),
+                 last_reply=bindparam("reply")))
 
 
 def _record_retry(db: Database, row: Claimed, token: str, error: MailError,
@@ -266,33 +281,81 @@ def send_claimed(db: Database, edition_id: int, token: str, claimed: list[Claime
     signer = dkim_signer(settings, domain)
     result = BatchResult()
     keeper = ClaimKeeper(db, token, settings)
-    for index, row in enumerate(claimed):
-        if not keeper.holds(claimed[index:]):
-            continue
-        envelope = prepared.for_reader(reader_for(row, edition_id, settings, domain))
-        if signer is not None:
-            envelope = signer.sign(envelope)
-        try:
-            reply = connection.send(envelope)
-        except PermanentError as exc:
-            if exc.stage in ("connect", "mail"):  # our side (login, sender) is refused
-                result.stopped = str(exc)
-                result.released += release(db, claimed[index:], token, str(exc))
+    with db.engine.connect() as connection_for_writes:
+        record = SentRecorder(connection_for_writes, token, settings.send_commit_every)
+        for index, row in enumerate(claimed):
+            if not keeper.holds(claimed[index:]):
+                continue
+            envelope = prepared.for_reader(reader_for(row, edition_id, settings, domain))
+            if signer is not None:
+                envelope = signer.sign(envelope)
+            stop = _send_one(db, record, connection, envelope, row, token, settings, result)
+            if stop:
+                result.stopped = stop
+                result.released += release(db, claimed[index:], token, stop)
                 break
-            _record_bounce(db, row, token, exc, settings)
-            result.failed += 1
-        except MailError as exc:
-            if exc.stage == "connect" and _server_down(connection, settings):
-                result.stopped = str(exc)
-                result.released += release(db, claimed[index:], token, str(exc))
-                break
-            retried = _record_retry(db, row, token, exc, settings)
-            result.retrying += retried
-            result.failed += not retried
-        else:
-            _record_sent(db, row, token, reply)
-            result.sent += 1
+        record.flush()
     return result
+
+
+class SentRecorder:
+    """Writes `sent` outcomes on one connection, `commit_every` messages per commit.
+
+    With 1 (the default) every message is committed as soon as the server accepted it, so a
+    crash leaves only the message in flight in doubt. Larger values trade that for speed: a
+    crash can leave up to that many accepted messages unrecorded, which are then sent again
+    with the same Message-ID."""
+
+    MAX_WAIT_SECONDS = 1.0  # a slow or rate-limited server does not widen the window in time
+
+    def __init__(self, connection: SAConnection, token: str, commit_every: int) -> None:
+        self.connection, self.token, self.every = connection, token, commit_every
+        self.pending: list[dict[str, Any]] = []
+        self.oldest = 0.0
+
+    def sent(self, row: Claimed, reply: str) -> None:
+        if not self.pending:
+            self.oldest = time.monotonic()
+        self.pending.append({"row_id": row.id, "row_claim": self.token, "at": utcnow(),
+                             "reply": reply[:500]})
+        if (len(self.pending) >= self.every
+                or time.monotonic() - self.oldest >= self.MAX_WAIT_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.connection.execute(_SENT, self.pending)
+            self.connection.commit()
+            self.pending = []
+
+
+def _send_one(db: Database, record: SentRecorder, connection: Connection, envelope: Envelope,
+              row: Claimed, token: str, settings: Settings, result: BatchResult) -> str | None:
+    """Send one reader's copy and write its outcome; returns why to stop the batch, if so."""
+    try:
+        reply = connection.send(envelope)
+    except MailError as exc:
+        record.flush()  # earlier successes are written before anything else happens
+        return _handle_failure(db, connection, row, token, exc, settings, result)
+    record.sent(row, reply)
+    result.sent += 1
+    return None
+
+
+def _handle_failure(db: Database, connection: Connection, row: Claimed, token: str,
+                    exc: MailError, settings: Settings, result: BatchResult) -> str | None:
+    if isinstance(exc, PermanentError):
+        if exc.stage in ("connect", "mail"):  # our side (login, sender) is refused
+            return str(exc)
+        _record_bounce(db, row, token, exc, settings)
+        result.failed += 1
+        return None
+    if exc.stage == "connect" and _server_down(connection, settings):
+        return str(exc)
+    retried = _record_retry(db, row, token, exc, settings)
+    result.retrying += retried
+    result.failed += not retried
+    return None
 
 
 def _server_down(connection: Connection, settings: Settings) -> bool:
@@ -369,14 +432,26 @@ def recover_stale_claims(db: Database, settings: Settings) -> list[int]:
         rows = session.execute(select(Delivery.id, Delivery.claim, Delivery.edition_id).where(
             Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < stale)
             .order_by(Delivery.id)).all()
-        in_flight: dict[str, int] = {}
-        for row in rows:
-            in_flight.setdefault(row.claim or "", row.id)
-        _requeue(session, [r.id for r in rows if in_flight[r.claim or ""] == r.id], True)
-        _requeue(session, [r.id for r in rows if in_flight[r.claim or ""] != r.id], False)
+        uncertain, untried = _split_dead_claims(rows, settings.send_commit_every)
+        _requeue(session, uncertain, True)
+        _requeue(session, untried, False)
     if rows:
-        log.warning("recovered %d deliveries from %d dead claims", len(rows), len(in_flight))
+        log.warning("recovered %d deliveries from dead claims, %d of them possibly sent",
+                    len(rows), len(uncertain))
     return sorted({r.edition_id for r in rows})
+
+
+def _split_dead_claims(rows: Sequence[Any], commit_every: int) -> tuple[list[int], list[int]]:
+    """Rows are sent in id order and written every `commit_every` messages, so in a dead
+    claim only the first `commit_every` rows still `sending` can have reached the server;
+    the rest were never tried."""
+    seen: dict[str, int] = {}
+    uncertain: list[int] = []
+    untried: list[int] = []
+    for row in rows:
+        position = seen[row.claim or ""] = seen.get(row.claim or "", 0) + 1
+        (uncertain if position <= commit_every else untried).append(row.id)
+    return uncertain, untried
 
 
 def _requeue(session: Session, ids: list[int], was_in_flight: bool) -> None:

@@ -23,6 +23,7 @@ from typing import Protocol
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.messages import check_header_block
+from briefing.smtp_session import hand_over_envelope, send_body
 
 
 class MailError(Exception):
@@ -158,38 +159,24 @@ class SMTPSender:
         if connection is None:
             raise TransientError("SMTP connection is not open")
         self._pace()
+        options = ["SMTPUTF8"] if _needs_utf8(envelope.sender, envelope.recipient) else []
         try:
-            self._hand_over_envelope(connection, envelope)
+            hand_over_envelope(connection, envelope.sender, envelope.recipient, options,
+                               _by_code)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.connection = None  # nothing was handed over yet: safe to retry
             raise TransientError(f"connection lost before the message: {exc}",
                                  stage="connect") from None
         try:
-            code, reply = connection.data(envelope.data)
-        except smtplib.SMTPDataError as exc:
-            raise _by_code(exc.smtp_code, exc.smtp_error, "data") from None
+            code, reply = send_body(connection, envelope.data)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             # The body may have reached the server before the line went down.
             self.connection = None
             raise MaybeSentError(f"connection lost during the message: {exc}",
                                  stage="data") from None
-        return f"{code} {reply.decode('utf-8', 'replace')}"
-
-    @staticmethod
-    def _hand_over_envelope(connection: smtplib.SMTP, envelope: Envelope) -> None:
-        """MAIL FROM and RCPT TO, step by step, so we know exactly where a failure happened
-        (smtplib's sendmail() hides that, and reports refused recipients without raising)."""
-        options = ["SMTPUTF8"] if _needs_utf8(envelope.sender, envelope.recipient) else []
-        if not connection.does_esmtp:
-            connection.ehlo_or_helo_if_needed()
-        code, reply = connection.mail(envelope.sender, options)
         if code != 250:
-            connection.rset()
-            raise _by_code(code, reply, "mail")
-        code, reply = connection.rcpt(envelope.recipient)
-        if code not in (250, 251):
-            connection.rset()
-            raise _by_code(code, reply, "rcpt")
+            raise _by_code(code, reply, "data")
+        return f"{code} {reply.decode('utf-8', 'replace')}"
 
 
 def _by_code(code: int, reply: bytes | str, stage: str) -> MailError:

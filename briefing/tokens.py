@@ -7,6 +7,7 @@ the other way round), and a token signed with another installation's key is simp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -23,12 +24,19 @@ class TokenError(ValueError):
         self.expired = expired
 
 
+@lru_cache(maxsize=16)
+def _serializer_for(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+    # Building a serializer derives its key; per reader of a 100,000-reader edition that
+    # was most of the cost of a link.
+    return URLSafeTimedSerializer(secret_key, salt=f"briefing.{purpose}")
+
+
 @dataclass(frozen=True)
 class Signer:
     secret_key: str
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self.secret_key, salt=f"briefing.{purpose}")
+        return _serializer_for(self.secret_key, purpose)
 
     def sign(self, purpose: str, payload: dict[str, Any]) -> str:
         return str(self._serializer(purpose).dumps(payload))

@@ -341,3 +341,27 @@ def test_a_slow_live_sender_keeps_its_claim_and_nobody_sends_its_rows_twice(
         slow.join()
     assert counts(mail_db, edition_id) == {"sent": 20}
     assert_one_copy_each(faulty_smtp, readers)
+
+
+def test_grouped_commits_deliver_once_and_widen_only_the_recovered_doubt(
+        mail_db: Database, tmp_path: Path, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    settings = make_settings(tmp_path / "var", BRIEFING_STUCK_AFTER_SECONDS=str(STUCK_AFTER),
+                             BRIEFING_SEND_COMMIT_EVERY="4", BRIEFING_SEND_BATCH="7",
+                             **faulty_smtp.env())
+    readers = add_readers(mail_db, "daily", 30)
+    add_news(mail_db, settings, 1)
+    edition_id = queued_edition(mail_db, settings)
+
+    _, claimed = deliver.claim_batch(mail_db, edition_id, 7)  # … and the worker dies
+    clock.shift(timedelta(seconds=STUCK_AFTER + 1))
+    deliver.recover_stale_claims(mail_db, settings)
+    rows = {d.id: d for d in deliveries(mail_db, edition_id)}
+    ids = sorted(c.id for c in claimed)
+    # Up to four accepted-but-unrecorded messages could precede the one in flight.
+    assert all("same Message-ID" in (rows[i].last_reply or "") for i in ids[:4])
+    assert all(rows[i].last_reply is None and rows[i].attempts == 0 for i in ids[4:])
+
+    assert deliver.send_some(mail_db, edition_id, settings).sent == 30
+    assert counts(mail_db, edition_id) == {"sent": 30}
+    assert_one_copy_each(faulty_smtp, readers)

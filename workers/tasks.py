@@ -124,7 +124,7 @@ def _come_back_later(edition_id: int, db: Any) -> None:
     due = deliver.next_due(db, edition_id)
     if due is None or app.conf.task_always_eager:  # in-process: `briefing sweep` resumes
         return
-    wait = max(1.0, (due - utcnow()).total_seconds())
+    wait = max(0.0, (due - utcnow()).total_seconds())  # due now: straight on
     if wait <= 600:  # further out, the periodic sweep picks it up
         send_edition.apply_async((edition_id,), countdown=wait)
 

@@ -1,0 +1,66 @@
+"""The SMTP conversation for one message, done by hand so every failure has a known stage.
+
+smtplib's sendmail() hides where a failure happened, reports refused recipients without
+raising, and runs two regular expressions over every body. Here the envelope (MAIL, RCPT,
+DATA) is handed over first — in one round trip when the server offers PIPELINING (RFC
+2920) — and only then the body: a failure before the body is safe to retry, one during it
+means the message may have been delivered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+from collections.abc import Callable
+
+Fail = Callable[[int, bytes, str], Exception]
+
+
+def hand_over_envelope(connection: smtplib.SMTP, sender: str, recipient: str,
+                       options: list[str], fail: Fail) -> None:
+    """MAIL FROM, RCPT TO and DATA; returns once the server said 354 (go ahead)."""
+    if not connection.does_esmtp:
+        connection.ehlo_or_helo_if_needed()
+    if connection.has_extn("pipelining"):
+        replies = _pipelined(connection, sender, recipient, options)
+    else:
+        replies = _one_by_one(connection, sender, recipient, options)
+    for (code, reply), stage, accepted in zip(replies, ("mail", "rcpt", "data"),
+                                              ((250,), (250, 251), (354,)), strict=False):
+        if code not in accepted:
+            _reset(connection)
+            raise fail(code, reply, stage)
+
+
+def _pipelined(connection: smtplib.SMTP, sender: str, recipient: str,
+               options: list[str]) -> list[tuple[int, bytes]]:
+    extra = "".join(f" {option}" for option in options)
+    connection.send(f"MAIL FROM:{smtplib.quoteaddr(sender)}{extra}\r\n"
+                    f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n")
+    return [connection.getreply() for _ in range(3)]
+
+
+def _one_by_one(connection: smtplib.SMTP, sender: str, recipient: str,
+                options: list[str]) -> list[tuple[int, bytes]]:
+    replies = [connection.mail(sender, options)]
+    if replies[-1][0] == 250:
+        replies.append(connection.rcpt(recipient))
+        if replies[-1][0] in (250, 251):
+            replies.append(connection.docmd("data"))
+    return replies
+
+
+def _reset(connection: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        connection.rset()  # if the line is gone, the next message opens a new one
+
+
+def send_body(connection: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+    """The message itself (CRLF line endings, as ours always have), dot-stuffed."""
+    stuffed = data.replace(b"\r\n.", b"\r\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    connection.send(stuffed + b".\r\n")
+    return connection.getreply()
