@@ -4,7 +4,8 @@ aiosmtpd tops out near 300 messages a second, so a benchmark through it measures
 This sink is a bare asyncio Protocol in its own process (`python -m tests.support.sink`):
 it speaks just enough SMTP (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) and, like most
 real servers, offers PIPELINING: commands that arrive together are answered together. It
-reads a message body until CRLF.CRLF without re-scanning what it already searched, and counts what it accepted per recipient and per (recipient, Message-ID).
+reads a message body until CRLF.CRLF without re-scanning what it already searched, and
+counts what it accepted per recipient and per (recipient, Message-ID).
 
 Counts are read over the same port with three extra verbs, so tests and the benchmark need
 no shared memory: XSTAT (one line of JSON), XDUMP <path> (every count, as a JSON file) and
