@@ -476,12 +476,17 @@ def editions_needing_work(db: Database, settings: Settings) -> tuple[list[int], 
             Edition.status == EditionStatus.BUILDING, Edition.updated_at < stale)))
         sending = list(session.scalars(select(Edition.id).where(
             Edition.status == EditionStatus.SENDING)))
-        due = list(session.scalars(select(Delivery.edition_id).where(
+        due = set(session.scalars(select(Delivery.edition_id).where(
             Delivery.edition_id.in_(sending), Delivery.status == DeliveryStatus.QUEUED,
             Delivery.due_at <= now).distinct()))
+        # A live sender keeps its claim fresh: leave its edition alone, so the sweep does
+        # not open more SMTP connections than BRIEFING_SEND_CONCURRENCY allows.
+        busy = set(session.scalars(select(Delivery.edition_id).where(
+            Delivery.edition_id.in_(due), Delivery.status == DeliveryStatus.SENDING,
+            Delivery.claimed_at >= stale).distinct()))
     for edition_id in sending:
         finish_if_done(db, edition_id)
-    return building, due
+    return building, sorted(due - busy)
 
 
 def edition_counts(db: Database, edition_id: int) -> dict[str, int]:

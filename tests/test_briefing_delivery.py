@@ -365,3 +365,15 @@ def test_grouped_commits_deliver_once_and_widen_only_the_recovered_doubt(
     assert deliver.send_some(mail_db, edition_id, settings).sent == 30
     assert counts(mail_db, edition_id) == {"sent": 30}
     assert_one_copy_each(faulty_smtp, readers)
+
+
+def test_the_sweep_leaves_an_edition_with_a_live_sender_alone(
+        mail_db: Database, mail_settings: Settings, clock: time_machine.Coordinates) -> None:
+    add_readers(mail_db, "daily", 30)
+    add_news(mail_db, mail_settings, 1)
+    edition_id = queued_edition(mail_db, mail_settings)
+    assert deliver.editions_needing_work(mail_db, mail_settings)[1] == [edition_id]
+    deliver.claim_batch(mail_db, edition_id, 10)  # a sender is at work on these
+    assert deliver.editions_needing_work(mail_db, mail_settings)[1] == []
+    clock.shift(timedelta(seconds=STUCK_AFTER + 1))  # … until its claim goes stale
+    assert deliver.editions_needing_work(mail_db, mail_settings)[1] == [edition_id]
