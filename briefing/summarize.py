@@ -41,6 +41,7 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words, normalize_language
 
 from briefing.boilerplate import is_boilerplate
+from briefing.config import SUMMARY_ALGORITHMS
 
 __all__ = [
     "ALGORITHMS",
@@ -55,18 +56,8 @@ __all__ = [
     "summarize_text",
 ]
 
-ALGORITHMS: tuple[str, ...] = (
-    "default",
-    "lead",
-    "lsa",
-    "lexrank",
-    "textrank",
-    "luhn",
-    "edmundson",
-    "kl",
-    "sumbasic",
-    "reduction",
-)
+# One list for the whole project: settings validate against it without importing Sumy.
+ALGORITHMS: tuple[str, ...] = SUMMARY_ALGORITHMS
 DEFAULT_SENTENCES = 3
 # Longer texts are refused: 2 million characters is ~30 times a long feature article, and this
 # bound keeps parsing a hostile 20 MB upload from tying up a worker.
