@@ -6,6 +6,7 @@ task code a worker would run, minus the queue.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery
@@ -14,6 +15,9 @@ from celery.signals import worker_init, worker_process_init
 from briefing.config import Settings
 from briefing.db import Database, ensure_schema
 from workers import runtime
+
+
+log = logging.getLogger(__name__)
 
 
 def configure(app: Celery, settings: Settings) -> None:
@@ -62,6 +66,9 @@ def setup(settings: Settings) -> Celery:
 def _migrate_on_start(**_: Any) -> None:
     # Before forking: bring the schema up to date, then drop the connection so that no child
     # inherits a socket.
+    if runtime.settings().embedded:
+        log.error("BRIEFING_BROKER_URL is not set: this worker listens on an in-memory queue "
+                  "that nothing else can reach (set it, e.g. redis://127.0.0.1:6379/0)")
     db = Database(runtime.settings().database_url)
     try:
         ensure_schema(db)
