@@ -16,7 +16,6 @@ from briefing.config import Settings
 from briefing.db import Database, ensure_schema
 from workers import runtime
 
-
 log = logging.getLogger(__name__)
 
 
