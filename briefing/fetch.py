@@ -4,37 +4,28 @@ Every URL a user gives us (articles, feeds) and every redirect hop goes through
 :func:`fetch`, which enforces a :class:`FetchPolicy`: http(s) only, bounded
 time and size, an allow-list of content types, and SSRF protection.
 
-SSRF protection and DNS rebinding
----------------------------------
-Checking a hostname's addresses and *then* letting the HTTP client resolve it
-again is racy: a hostile DNS server can answer with a public address for the
-check and ``127.0.0.1`` for the connection (DNS rebinding). So the check lives
-in the connection layer instead. :class:`_PinnedBackend` is an httpcore
-network backend: when httpcore asks it to open a TCP connection to a host, it
-resolves the host once, refuses the connection if *any* resolved address is
-non-public, and then connects to one of exactly those validated IPs. httpcore
-still uses the original hostname for the ``Host`` header and as the TLS SNI /
-certificate hostname, so HTTPS keeps working unchanged. Redirects are followed
-by hand, so every hop opens its connections through the same backend and gets
-the same check. Proxies from the environment are ignored (``trust_env=False``)
-because a proxy would make the connection-level check meaningless.
+The SSRF protection (which addresses may be contacted, and pinning each
+connection to the address that was checked) lives in :mod:`briefing.netguard`;
+its docstring explains the threat model. This module keeps the two promises
+that defence needs from its caller: redirects are followed by hand, so every
+hop connects through the guarded transport, and proxies from the environment
+are ignored (``trust_env=False``), because a proxy would make the
+connection-level check meaningless.
 """
 
 from __future__ import annotations
 
 import codecs
 import errno
-import ipaddress
 import re
-import socket
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
-from typing import Any
 
 import httpcore
 import httpx
+
+from briefing.netguard import Blocked, PinnedTransport, Unresolvable, is_public_address
 
 __all__ = [
     "BlockedAddressError",
@@ -46,6 +37,7 @@ __all__ = [
     "TooLargeError",
     "TooManyRedirectsError",
     "fetch",
+    "is_public_address",  # re-exported from netguard; callers import it from here
 ]
 
 DEFAULT_ACCEPT: tuple[str, ...] = (
@@ -152,214 +144,6 @@ def _is_transient_status(status: int) -> bool:
 
 
 # --------------------------------------------------------------------------
-# Address policy
-# --------------------------------------------------------------------------
-
-# Cloud metadata services reachable by name from inside VMs/containers.
-_BLOCKED_HOSTNAMES = frozenset(
-    {
-        "metadata",
-        "metadata.google.internal",
-        "metadata.goog",
-        "instance-data",
-        "instance-data.ec2.internal",
-        "localhost",
-    }
-)
-_BLOCKED_SUFFIXES = (".localhost", ".internal", ".local", ".home.arpa")
-
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def is_public_address(ip: IPAddress) -> bool:
-    """Whether connecting to ``ip`` is safe for a server-side fetch."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        # An IPv6 address can smuggle an IPv4 one (::ffff:127.0.0.1,
-        # 2002:7f00:1::, 64:ff9b::a00:1); judge the embedded address.
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            return is_public_address(embedded)
-    # is_global alone misses multicast (and CGNAT on some Python versions).
-    return not (
-        not ip.is_global
-        or ip.is_multicast
-        or ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_unspecified
-        or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT)
-    )
-
-
-def _is_blocked_hostname(host: str) -> bool:
-    name = host.rstrip(".").lower()
-    return name in _BLOCKED_HOSTNAMES or name.endswith(_BLOCKED_SUFFIXES)
-
-
-def _literal_ip(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return None
-
-
-def _resolve(host: str, port: int) -> list[str]:
-    """All IP addresses ``host`` resolves to (indirection so tests can fake DNS)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses: list[str] = []
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        address = str(sockaddr[0])
-        if address not in addresses:
-            addresses.append(address)
-    return addresses
-
-
-class _Blocked(Exception):
-    """Raised inside the connection layer; :func:`fetch` turns it into an error with the URL."""
-
-    def __init__(self, host: str, reason: str):
-        super().__init__(reason)
-        self.host = host
-        self.reason = reason
-
-
-class _Unresolvable(Exception):
-    def __init__(self, host: str, transient: bool):
-        super().__init__(host)
-        self.host = host
-        self.transient = transient
-
-
-def _check_host_name(host: str) -> None:
-    """Refuse names and literal IPs that are non-public without touching the network."""
-    if _is_blocked_hostname(host):
-        raise _Blocked(host, f"{host} is an internal host name")
-    ip = _literal_ip(host)
-    if ip is not None and not is_public_address(ip):
-        raise _Blocked(host, f"{ip} is a private, local or reserved address")
-
-
-# The real socket layer; tests may swap it to reroute a validated address.
-_RAW_BACKEND: httpcore.NetworkBackend = httpcore.SyncBackend()
-
-# A host with many A/AAAA records should not multiply the connect timeout.
-_MAX_ADDRESSES_TRIED = 3
-
-
-class _PinnedBackend(httpcore.NetworkBackend):
-    """Resolve once, validate every address, connect only to validated IPs."""
-
-    def __init__(self, allow_private: bool) -> None:
-        self._allow_private = allow_private
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        addresses = self._validated_addresses(host, port)
-        last_error: Exception | None = None
-        for address in addresses[:_MAX_ADDRESSES_TRIED]:
-            try:
-                return _RAW_BACKEND.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc
-        assert last_error is not None  # addresses is never empty
-        raise last_error
-
-    def _validated_addresses(self, host: str, port: int) -> list[str]:
-        if not self._allow_private:
-            _check_host_name(host)
-        literal = _literal_ip(host)
-        if literal is not None:
-            return [str(literal)]
-        try:
-            addresses = _resolve(host, port)
-        except socket.gaierror as exc:
-            raise _Unresolvable(host, transient=exc.errno == socket.EAI_AGAIN) from exc
-        if not addresses:
-            raise _Unresolvable(host, transient=True)
-        if not self._allow_private:
-            # Every address must pass: a client (or a retry) could pick any of them.
-            for address in addresses:
-                ip = _literal_ip(address)
-                if ip is None or not is_public_address(ip):
-                    raise _Blocked(
-                        host, f"{host} resolves to {address}, a private or local address"
-                    )
-        return addresses
-
-    def sleep(self, seconds: float) -> None:
-        _RAW_BACKEND.sleep(seconds)
-
-
-class _PinnedTransport(httpx.BaseTransport):
-    """An httpx transport over an httpcore pool that uses :class:`_PinnedBackend`.
-
-    httpx's own HTTPTransport cannot take a network backend, so this is a
-    minimal equivalent. httpcore exceptions are left as they are and mapped to
-    :class:`FetchError` by :func:`fetch`, which knows the URL.
-    """
-
-    def __init__(self, policy: FetchPolicy) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=4,
-            network_backend=_PinnedBackend(policy.allow_private),
-            retries=0,
-        )
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        core_response = self._pool.handle_request(core_request)
-        return httpx.Response(
-            status_code=core_response.status,
-            headers=core_response.headers,
-            stream=_CoreStream(core_response),
-            extensions=core_response.extensions,
-        )
-
-    def close(self) -> None:
-        self._pool.close()
-
-
-class _CoreStream(httpx.SyncByteStream):
-    def __init__(self, response: httpcore.Response) -> None:
-        self._response = response
-
-    def __iter__(self) -> Iterator[bytes]:
-        stream = self._response.stream
-        assert isinstance(stream, Iterable)
-        yield from stream
-
-    def close(self) -> None:
-        self._response.close()
-
-
-# --------------------------------------------------------------------------
 # fetch()
 # --------------------------------------------------------------------------
 
@@ -390,7 +174,7 @@ def fetch(
         pool=policy.connect_timeout,
     )
     with httpx.Client(
-        transport=_PinnedTransport(policy),
+        transport=PinnedTransport(policy.allow_private),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
@@ -486,9 +270,9 @@ def _fetch_once(
             if status >= 300 or status < 200:
                 raise _status_error(response, shown)
             return _read_result(response, shown, policy, accepted, deadline), None
-    except _Blocked as exc:
+    except Blocked as exc:
         raise BlockedAddressError(f"refusing to fetch {shown}: {exc.reason}", url=shown) from exc
-    except _Unresolvable as exc:
+    except Unresolvable as exc:
         raise FetchError(
             f"could not find the server for {shown} ({exc.host} does not resolve)",
             url=shown,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from briefing import fetch as fetch_module
+from briefing import netguard
 from briefing.fetch import (
     BlockedAddressError,
     ContentTypeError,
@@ -288,7 +288,7 @@ def test_private_targets_refused_without_connecting(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backend = RecordingBackend()
-    monkeypatch.setattr(fetch_module, "_RAW_BACKEND", backend)
+    monkeypatch.setattr(netguard, "_RAW_BACKEND", backend)
     with pytest.raises(BlockedAddressError) as info:
         fetch(url)
     assert backend.connects == []
@@ -300,8 +300,8 @@ def test_hostname_resolving_to_any_private_address_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     backend = RecordingBackend()
-    monkeypatch.setattr(fetch_module, "_RAW_BACKEND", backend)
-    monkeypatch.setattr(fetch_module, "_resolve", lambda host, port: [PUBLIC_IP, "10.1.2.3"])
+    monkeypatch.setattr(netguard, "_RAW_BACKEND", backend)
+    monkeypatch.setattr(netguard, "_resolve", lambda host, port: [PUBLIC_IP, "10.1.2.3"])
     with pytest.raises(BlockedAddressError):
         fetch("http://news.example.com/story")
     assert backend.connects == []
@@ -314,8 +314,8 @@ def test_redirect_to_private_address_is_refused_at_the_hop(
     # socket layer then quietly delivers that connection to the local server,
     # whose redirect to 127.0.0.1 must be refused before it is followed.
     backend = RecordingBackend(reroute={PUBLIC_IP: ("127.0.0.1", web.port)})
-    monkeypatch.setattr(fetch_module, "_RAW_BACKEND", backend)
-    monkeypatch.setattr(fetch_module, "_resolve", lambda host, port: [PUBLIC_IP])
+    monkeypatch.setattr(netguard, "_RAW_BACKEND", backend)
+    monkeypatch.setattr(netguard, "_resolve", lambda host, port: [PUBLIC_IP])
     web.redirect("/start", web.url("/secret"))
     web.route("/secret", "internal data")
     with pytest.raises(BlockedAddressError) as info:
@@ -333,8 +333,8 @@ def test_connection_goes_to_the_validated_address(
     # resolution may happen, and the socket must open to the checked address.
     answers = iter([[PUBLIC_IP], ["127.0.0.1"], ["127.0.0.1"]])
     backend = RecordingBackend(reroute={PUBLIC_IP: ("127.0.0.1", web.port)})
-    monkeypatch.setattr(fetch_module, "_RAW_BACKEND", backend)
-    monkeypatch.setattr(fetch_module, "_resolve", lambda host, port: next(answers))
+    monkeypatch.setattr(netguard, "_RAW_BACKEND", backend)
+    monkeypatch.setattr(netguard, "_resolve", lambda host, port: next(answers))
     web.route("/page", PAGE)
     result = fetch(f"http://rebind.example.com:{web.port}/page")
     assert result.status == 200
