@@ -1,21 +1,18 @@
 """Extractive summaries of news articles, built on Sumy, that work fully offline.
 
-This is the only module in the project that imports Sumy.  Everything here is pure: no I/O, no
-database, no task queue.
+The public entry point: :func:`summarize_text`, :func:`split_sentences`, :class:`Summary`,
+:class:`SummaryError`, the list of algorithms and the input limits.  Everything here is pure: no
+I/O, no database, no task queue.
 
-Sumy's stock ``Tokenizer`` needs NLTK's ``punkt`` data, which is not available at run time, so
-:class:`OfflineTokenizer` gives Sumy's parser a sentence splitter whose model ships inside the
-``blingfire`` wheel, and a regex word tokenizer.  Sumy's stemmer (NLTK's Snowball, which needs no
-data files) and Sumy's bundled stop-word lists are used as they are.
+Algorithms: every Sumy summarizer (stock settings, run here), ``"lead"`` (first sentences, a
+baseline) and ``"default"``, the project's own news summarizer, which lives in
+:mod:`briefing.newsrank` (directed centrality, position prior, demotions, MMR).
 
-Sentence splitters measured on the evaluation sets (``benchmarks/results/splitters.md``): share
-of BBC reference sentences (cut by humans) reproduced exactly / articles per second:
-blingfire 99.0% / ~4,300 per s, nupunkt 98.0% / ~2,800 per s, pysbd 87.9% / ~100 per s.
-
-Algorithms: every Sumy summarizer (stock settings), ``"lead"`` (first sentences, a baseline) and
-``"default"``, the project's own news summarizer (see :func:`_default_ranking`): a directed
-(position-aware) centrality computed with numpy in O(n log n), a mild position prior, penalties
-for furniture, quotes, very short and overlong sentences, and MMR redundancy control.
+This is the only module in the project that imports Sumy.  Its helpers stay Sumy-free:
+:mod:`briefing.tokenizer` supplies the offline tokenizer Sumy's parser is given (blingfire
+sentences, regex words, because Sumy's stock tokenizer needs NLTK data that is not available at
+run time), and :mod:`briefing.newsrank` receives the parsed sentences, Sumy's stemmer (NLTK's
+Snowball, which needs no data files) and Sumy's bundled stop words from here.
 """
 
 from __future__ import annotations
@@ -25,8 +22,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import blingfire
-import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
 from sumy.parsers.plaintext import PlaintextParser
@@ -40,8 +35,10 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words, normalize_language
 
-from briefing.boilerplate import is_boilerplate
+from briefing import newsrank
 from briefing.config import SUMMARY_ALGORITHMS
+from briefing.newsrank import directed_centrality as _directed_centrality  # noqa: F401
+from briefing.tokenizer import OfflineTokenizer
 
 __all__ = [
     "ALGORITHMS",
@@ -55,6 +52,8 @@ __all__ = [
     "split_sentences",
     "summarize_text",
 ]
+# Also importable from here, for tests/test_summarize.py: _parse, _features (newsrank features of
+# parsed sentences, with Sumy's language resources) and _directed_centrality (from newsrank).
 
 # One list for the whole project: settings validate against it without importing Sumy.
 ALGORITHMS: tuple[str, ...] = SUMMARY_ALGORITHMS
@@ -84,32 +83,7 @@ class Summary:
     params: dict[str, object] = field(default_factory=dict)
 
 
-# --------------------------------------------------------------------------- tokenization
-
-# A word is a run of letters, possibly joined by apostrophes or hyphens ("don't", "co-produce");
-# numbers and punctuation are not words for Sumy's purposes (as with its stock tokenizer).
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-
-
-class OfflineTokenizer:
-    """Sentence and word tokenizer for Sumy that needs no downloaded data.
-
-    Sentences come from blingfire, whose model is compiled into its wheel; words from a regex.
-    """
-
-    def __init__(self, language: str = "english") -> None:
-        self._language = language
-
-    @property
-    def language(self) -> str:
-        return self._language
-
-    def to_sentences(self, paragraph: str) -> tuple[str, ...]:
-        split = blingfire.text_to_sentences(paragraph)
-        return tuple(s.strip() for s in split.split("\n") if s.strip())
-
-    def to_words(self, sentence: str) -> tuple[str, ...]:
-        return tuple(_WORD.findall(sentence))
+# --------------------------------------------------------------------------- parsing
 
 
 class _ArticleParser(PlaintextParser):
@@ -368,183 +342,13 @@ def _run_sumy(
 # --------------------------------------------------------------------------- default summarizer
 
 
-@dataclass(frozen=True)
-class _DefaultConfig:
-    """Weights of the default summarizer.
-
-    Chosen by grid search on the "tune" half of the evaluation sets (benchmarks/quality.py,
-    ``--split tune``) and checked on the held-out "confirm" half; the steps and numbers are in
-    benchmarks/results/default-tuning.md.  The neighbourhood of these values is flat (CNN/DM
-    R1 within ~0.5 on tune), so they are not knife-edge choices.
-    """
-
-    # Weight of similarity to earlier sentences relative to later ones (see
-    # _directed_centrality); 0 would be purely forward-looking.
-    backward_weight: float = 0.25
-    # On top of the directed centrality, which already favours early sentences, a mild prior:
-    # score is divided by (position + 1) ** power.
-    position_power: float = 0.5
-    short_words: int = 6  # sentences with fewer words (datelines, "Cover star?") are demoted...
-    short_penalty: float = 0.2  # ...by this factor
-    # Overlong "sentences" are mostly run-ons where a caption or list got glued to prose.
-    long_words: int = 50
-    furniture_penalty: float = 0.01
-    # Summaries report; they rarely quote.  Sentences carrying quoted speech are demoted a bit
-    # (this helped on both halves of the tune split for CNN/DM, and cost little on BBC).
-    quote_penalty: float = 0.7
-    redundancy: float = 0.6  # MMR: subtract this times the max similarity to chosen sentences
-    redundancy_limit: int = 20  # beyond this many picks redundancy control is skipped (cost)
+def _features(sentences: Sequence[Sentence], language: str) -> newsrank.Features:
+    # The language resources come from Sumy, so they are looked up here and handed over.
+    return newsrank.features(sentences, _stem_cache(language), _stop_words(language))
 
 
-_DEFAULTS = _DefaultConfig()
-
-# Sentence-level furniture that shows up inside flat text, where line-wise stripping can't help.
-_FURNITURE_SENTENCE = re.compile(
-    r"^(scroll\s+down|read\s+more|click\s+here|pictured|photo|picture|image|video|watch)\b"
-    r"|^(by|published|updated|last\s+updated)\s*[:.]"
-    r"|\b(getty\s+images|ap\s+photo|reuters/|all\s+rights\s+reserved)\b",
-    re.IGNORECASE,
-)
-# Quotation marks: double quotes anywhere, single quotes when they open or close (so the
-# apostrophe in "don't" is not one).  Two or more marks mean the sentence quotes someone.
-_QUOTE_MARK = re.compile(r"[\"“”]|(?:^|\s)['‘]|['’](?:\s|$)")
-
-
-@dataclass
-class _Features:
-    """Per-sentence data for the default summarizer, as flat numpy arrays (CSR-like)."""
-
-    term_ids: np.ndarray  # term id of every (sentence, term) entry
-    weights: np.ndarray  # tf-idf weight of every entry
-    owners: np.ndarray  # sentence index of every entry
-    starts: np.ndarray  # entries of sentence i are starts[i]:starts[i + 1]
-    norms: np.ndarray  # vector length of every sentence
-    word_counts: np.ndarray
-    furniture: np.ndarray  # bool
-    quoted: np.ndarray  # bool: the sentence carries quoted speech
-    vocabulary: int
-
-
-def _features(sentences: Sequence[Sentence], language: str) -> _Features:
-    stem = _stem_cache(language)
-    stop_words = _stop_words(language)
-    vocabulary: dict[str, int] = {}
-    rows: list[dict[int, int]] = []
-    word_counts = np.zeros(len(sentences))
-    furniture = np.zeros(len(sentences), dtype=bool)
-    quoted = np.zeros(len(sentences), dtype=bool)
-    for i, sentence in enumerate(sentences):
-        words = sentence.words
-        word_counts[i] = len(words)
-        text = str(sentence)
-        furniture[i] = is_boilerplate(text) or _FURNITURE_SENTENCE.search(text) is not None
-        quoted[i] = len(_QUOTE_MARK.findall(text)) >= 2
-        row: dict[int, int] = {}
-        for word in words:
-            lowered = word.lower()
-            if lowered in stop_words:
-                continue
-            term = vocabulary.setdefault(stem(lowered), len(vocabulary))
-            row[term] = row.get(term, 0) + 1
-        rows.append(row)
-    return _to_arrays(rows, word_counts, furniture, quoted, len(vocabulary))
-
-
-def _to_arrays(
-    rows: list[dict[int, int]],
-    word_counts: np.ndarray,
-    furniture: np.ndarray,
-    quoted: np.ndarray,
-    vocabulary: int,
-) -> _Features:
-    lengths = np.array([len(r) for r in rows], dtype=np.int64)
-    starts = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
-    term_ids = np.fromiter((t for r in rows for t in r), dtype=np.int64, count=int(starts[-1]))
-    counts = np.fromiter((c for r in rows for c in r.values()), dtype=float, count=len(term_ids))
-    owners = np.repeat(np.arange(len(rows)), lengths)
-    document_frequency = np.bincount(term_ids, minlength=vocabulary)
-    idf = np.log((len(rows) + 1) / (document_frequency + 0.5))
-    weights = (1.0 + np.log(counts)) * idf[term_ids] if len(term_ids) else counts
-    norms = np.sqrt(np.bincount(owners, weights=weights**2, minlength=len(rows)))
-    return _Features(
-        term_ids, weights, owners, starts, norms, word_counts, furniture, quoted, vocabulary
-    )
-
-
-def _directed_centrality(f: _Features, backward_weight: float) -> np.ndarray:
-    """Similarity of each sentence to the sentences after it, plus a little to those before.
-
-    Position-augmented centrality (after PacSum, Zheng & Lapata 2019): a news lead introduces
-    what later paragraphs elaborate, so similarity to *following* sentences marks a summary
-    sentence better than plain LexRank degree, and it adapts the position bias to the article.
-    Computed as sums of cosines without building the n x n matrix: entries are sorted by
-    (term, sentence) and suffix sums within each term give every sentence the weight of that
-    term in all later sentences, so the cost is O(entries log entries).
-    """
-    n = len(f.norms)
-    if len(f.term_ids) == 0:
-        return np.zeros(n)
-    unit = f.weights / np.where(f.norms > 0, f.norms, 1.0)[f.owners]
-    order = np.lexsort((f.owners, f.term_ids))
-    terms, units, owners = f.term_ids[order], unit[order], f.owners[order]
-    running = np.cumsum(units)
-    group_last = np.searchsorted(terms, terms, side="right") - 1
-    later = running[group_last] - running  # same term, later sentences
-    forward = np.bincount(owners, weights=units * later, minlength=n)
-    totals = np.bincount(f.term_ids, weights=unit, minlength=f.vocabulary)
-    self_similarity = np.bincount(f.owners, weights=unit**2, minlength=n)
-    overall = np.bincount(f.owners, weights=unit * totals[f.term_ids], minlength=n)
-    backward = overall - self_similarity - forward
-    return np.maximum(forward + backward_weight * backward, 0.0)
-
-
-def _similarities(f: _Features, i: int) -> np.ndarray:
-    """Cosine similarity of sentence *i* with every sentence."""
-    lo, hi = f.starts[i], f.starts[i + 1]
-    if hi == lo or f.norms[i] == 0:
-        return np.zeros(len(f.norms))
-    query = np.zeros(f.vocabulary)
-    query[f.term_ids[lo:hi]] = f.weights[lo:hi]
-    dots = np.bincount(f.owners, weights=f.weights * query[f.term_ids], minlength=len(f.norms))
-    denominator = f.norms * f.norms[i]
-    return np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
-
-
-def _default_scores(f: _Features, config: _DefaultConfig) -> np.ndarray:
-    positions = np.arange(len(f.norms), dtype=float)
-    # The small constant keeps position meaningful for sentences sharing no term with the rest.
-    scores = _directed_centrality(f, config.backward_weight) + 1e-3
-    scores /= (positions + 1.0) ** config.position_power
-    scores *= np.minimum(1.0, config.long_words / np.maximum(f.word_counts, 1.0))
-    scores[f.word_counts < config.short_words] *= config.short_penalty
-    scores[f.quoted] *= config.quote_penalty
-    scores[f.furniture] *= config.furniture_penalty
-    return scores
-
-
-def _select(f: _Features, scores: np.ndarray, count: int, config: _DefaultConfig) -> list[int]:
-    if count > config.redundancy_limit or config.redundancy <= 0:
-        return sorted(np.argsort(-scores, kind="stable")[:count].tolist())
-    # Maximal marginal relevance: the next pick trades score against similarity to earlier
-    # picks, so a summary does not say the same thing twice.
-    scale = scores / scores.max() if scores.max() > 0 else scores
-    penalty = np.zeros(len(scores))
-    chosen: list[int] = []
-    for _ in range(count):
-        gains = scale - config.redundancy * penalty
-        gains[chosen] = -np.inf
-        best = int(np.argmax(gains))
-        chosen.append(best)
-        penalty = np.maximum(penalty, _similarities(f, best))
-    return sorted(chosen)
-
-
-def _default_ranking(
-    document: ObjectDocumentModel, language: str, count: int, config: _DefaultConfig = _DEFAULTS
-) -> list[int]:
-    features = _features(document.sentences, language)
-    return _select(features, _default_scores(features, config), count, config)
+def _default_ranking(document: ObjectDocumentModel, language: str, count: int) -> list[int]:
+    return newsrank.rank(_features(document.sentences, language), count)
 
 
 # --------------------------------------------------------------------------- public entry point
