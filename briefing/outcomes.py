@@ -1,0 +1,106 @@
+"""Writing what happened to each delivery: sent, retry later, failed, or bounced."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection as SAConnection
+from sqlalchemy import bindparam, update
+
+from briefing.claims import Claimed
+from briefing.clock import utcnow
+from briefing.config import Settings
+from briefing.db import Database
+from briefing.mailer import MailError, MaybeSentError
+from briefing.models import Delivery, DeliveryStatus, Subscriber, Subscription, SubscriptionStatus
+
+log = logging.getLogger(__name__)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def _record(db: Database, row: Claimed, token: str, **values: Any) -> None:
+    with db.session() as session:
+        session.execute(update(Delivery).where(Delivery.id == row.id, Delivery.claim == token)
+                        .values(claim=None, **values))
+
+
+# Built once: per message, the ORM session and statement compilation cost more than the
+# write itself. Still one commit per message, so a crash leaves at most the message in
+# flight in doubt.
+
+
+_SENT = (update(Delivery)
+         .where(Delivery.id == bindparam("row_id"), Delivery.claim == bindparam("row_claim"))
+         .values(status=DeliveryStatus.SENT, claim=None, sent_at=bindparam("at"),
+                 last_reply=bindparam("reply")))
+
+
+def record_retry(db: Database, row: Claimed, token: str, error: MailError,
+                  settings: Settings) -> bool:
+    """Back to the queue with a backoff, or failed when out of attempts."""
+    note = str(error)[:500]
+    if isinstance(error, MaybeSentError):
+        note = (f"{note}; delivery uncertain, will be resent with the same Message-ID")
+    if row.attempts >= settings.delivery_max_attempts:
+        _record(db, row, token, status=DeliveryStatus.FAILED, last_reply=note)
+        return False
+    _record(db, row, token, status=DeliveryStatus.QUEUED, last_reply=note,
+            due_at=utcnow() + backoff(row.attempts))
+    return True
+
+
+def record_bounce(db: Database, row: Claimed, token: str, error: MailError,
+                   settings: Settings) -> None:
+    with db.session() as session:
+        count = session.execute(update(Subscriber).where(Subscriber.id == row.subscriber_id)
+                                .values(bounce_count=Subscriber.bounce_count + 1)
+                                .returning(Subscriber.bounce_count)).scalar_one_or_none()
+        bounced = count is not None and count >= settings.bounce_limit
+        if bounced:
+            session.execute(update(Subscription).where(
+                Subscription.subscriber_id == row.subscriber_id,
+                Subscription.status.in_([SubscriptionStatus.ACTIVE,
+                                         SubscriptionStatus.PENDING]))
+                .values(status=SubscriptionStatus.BOUNCED, updated_at=utcnow()))
+        session.execute(update(Delivery).where(Delivery.id == row.id, Delivery.claim == token)
+                        .values(claim=None, last_reply=str(error)[:500], status=(
+                            DeliveryStatus.BOUNCED if bounced else DeliveryStatus.FAILED)))
+    if bounced:
+        log.warning("%s bounced %d times: marked bounced on every list", row.email, count)
+
+
+class SentRecorder:
+    """Writes `sent` outcomes on one connection, `commit_every` messages per commit.
+
+    With 1 (the default) every message is committed as soon as the server accepted it, so a
+    crash leaves only the message in flight in doubt. Larger values trade that for speed: a
+    crash can leave up to that many accepted messages unrecorded, which are then sent again
+    with the same Message-ID."""
+
+    MAX_WAIT_SECONDS = 1.0  # a slow or rate-limited server does not widen the window in time
+
+    def __init__(self, connection: SAConnection, token: str, commit_every: int) -> None:
+        self.connection, self.token, self.every = connection, token, commit_every
+        self.pending: list[dict[str, Any]] = []
+        self.oldest = 0.0
+
+    def sent(self, row: Claimed, reply: str) -> None:
+        if not self.pending:
+            self.oldest = time.monotonic()
+        self.pending.append({"row_id": row.id, "row_claim": self.token, "at": utcnow(),
+                             "reply": reply[:500]})
+        if (len(self.pending) >= self.every
+                or time.monotonic() - self.oldest >= self.MAX_WAIT_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.connection.execute(_SENT, self.pending)
+            self.connection.commit()
+            self.pending = []
