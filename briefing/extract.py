@@ -29,7 +29,7 @@ import lxml.html
 import trafilatura
 from trafilatura.settings import Document
 
-from briefing.fetch import decode_body
+from briefing.content import decode_body
 
 __all__ = ["ExtractError", "Extracted", "extract_html"]
 

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from briefing import netguard
+from briefing.content import decode_body
 from briefing.fetch import (
     BlockedAddressError,
     ContentTypeError,
@@ -21,7 +22,6 @@ from briefing.fetch import (
     HTTPStatusError,
     TooLargeError,
     TooManyRedirectsError,
-    decode_body,
     fetch,
     is_public_address,
 )
