@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_boilerplate", "normalize_whitespace", "strip_boilerplate"]
+__all__ = ["is_boilerplate", "normalize_whitespace", "strip_boilerplate", "strip_dateline"]
 
 # Furniture lines are short; longer lines are prose and are never tested against the patterns,
 # which keeps the work linear and the regexes cheap.
@@ -143,6 +143,39 @@ _COOKIE = re.compile(
 _INLINE = re.compile(r"\b(scroll\s+down\s+for\s+(the\s+)?video)\s*[.!]?\s*", _I)
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r"\n{3,}")
+
+
+# A dateline in front of a story's first sentence: an optional place ("LONDON, England",
+# "Kathmandu, Nepal", "West of Baghdad, Iraq") followed by a wire or network in brackets and an
+# optional dash -- "(CNN) --", "WASHINGTON (Reuters) -", "(AP) —" -- or an all-capitals place
+# and a dash ("NEW YORK — ", "LONDON, England -- ").  Capitalized words and a few lower-case
+# connectors only, so prose such as "He told CNN (CNN) ..." or "FBI Director James Comey -- ..."
+# is not a dateline.  Only the first _MAX_DATELINE_CHARS characters are looked at.
+_PLACE = r"[A-Z][\w.'’-]*(?:,?\s+(?:[A-Z][\w.'’-]*|of|de|la|el|del|upon|on))*"
+_AGENCY = r"(?:CNN|AP|AFP|Reuters|UPI|dpa|DPA|Xinhua|Bloomberg|PA|ANSA|EFE|TASS|BBC)"
+_DATELINE = re.compile(
+    rf"(?:(?:{_PLACE}),?\s*)?\(\s*{_AGENCY}\s*\)\s*(?:--|—|–|-|:)?\s*"
+    r"|[A-Z][A-Z.'’-]+(?:\s+[A-Z][A-Z.'’-]+){0,3}(?:,\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2})?"
+    r"\s+(?:--|—|–)\s+"
+)
+# What may follow a dateline: the sentence proper, starting like one.
+_SENTENCE_START = re.compile(r"[\"“‘'A-Z0-9]")
+_MAX_DATELINE_CHARS = 80
+
+
+def strip_dateline(sentence: str) -> str:
+    """*sentence* without a leading dateline ("LONDON, England (CNN) -- "), else unchanged.
+
+    Summaries show sentences out of their article, where a dateline is noise.  The rest must
+    still look like a sentence (capital letter, digit or quote first, three words or more).
+    """
+    match = _DATELINE.match(sentence[:_MAX_DATELINE_CHARS])
+    if match is None:
+        return sentence
+    rest = sentence[match.end() :]
+    if not _SENTENCE_START.match(rest) or len(rest.split()) < 3:
+        return sentence
+    return rest
 
 
 def _is_appeal(line: str) -> bool:

@@ -6,7 +6,8 @@ I/O, no database, no task queue.
 
 Algorithms: every Sumy summarizer (stock settings, run here), ``"lead"`` (first sentences, a
 baseline) and ``"default"``, the project's own news summarizer, which lives in
-:mod:`briefing.newsrank` (directed centrality, position prior, demotions, MMR).
+:mod:`briefing.newsrank` (directed centrality, position prior, demotions, MMR); its sentences
+come without a leading dateline ("LONDON (CNN) --").
 
 This is the only module in the project that imports Sumy.  Its helpers stay Sumy-free:
 :mod:`briefing.tokenizer` supplies the offline tokenizer Sumy's parser is given (blingfire
@@ -36,6 +37,7 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words, normalize_language
 
 from briefing import newsrank
+from briefing.boilerplate import strip_dateline
 from briefing.config import SUMMARY_ALGORITHMS
 from briefing.newsrank import directed_centrality as _directed_centrality  # noqa: F401
 from briefing.tokenizer import OfflineTokenizer
@@ -386,4 +388,9 @@ def summarize_text(
         chosen = _default_ranking(document, language, count)
     else:
         chosen = _run_sumy(algorithm, language, document, count)
-    return Summary(tuple(str(available[i]) for i in chosen), algorithm, params)
+    sentences_out = [str(available[i]) for i in chosen]
+    if algorithm == "default":
+        # Out of its article a dateline ("LONDON (CNN) -- ") is noise; the stock algorithms and
+        # the Lead baseline return the article's sentences verbatim.
+        sentences_out = [strip_dateline(s) for s in sentences_out]
+    return Summary(tuple(sentences_out), algorithm, params)

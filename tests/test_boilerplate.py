@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from briefing.boilerplate import is_boilerplate, normalize_whitespace, strip_boilerplate
+from briefing.boilerplate import (
+    is_boilerplate,
+    normalize_whitespace,
+    strip_boilerplate,
+    strip_dateline,
+)
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
 SEED_FURNITURE = (
@@ -176,3 +181,45 @@ def test_large_hostile_input_completes() -> None:
     # Lines built to make naive regexes backtrack; must still be handled (linear work).
     hostile = "\n".join(["BY " + "A" * 290 + "!", "Share " * 50 + "x", "(" + "AP/" * 90])
     assert strip_boilerplate(hostile * 2_000).count("\n") > 0
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "LONDON, England (CNN) -- The council approved the budget.",
+            "The council approved the budget.",
+        ),
+        ("(CNN)The council approved the budget.", "The council approved the budget."),
+        ("( CNN ) The council approved the budget.", "The council approved the budget."),
+        ("Kathmandu, Nepal (CNN)Rescuers found him alive.", "Rescuers found him alive."),
+        ("West of Baghdad, Iraq (CNN)The troops moved in.", "The troops moved in."),
+        ("WASHINGTON (Reuters) - The Senate voted on Monday.", "The Senate voted on Monday."),
+        ("PARIS (AP) — Strikes closed the metro today.", "Strikes closed the metro today."),
+        ("NEW YORK — The Senate voted on Monday.", "The Senate voted on Monday."),
+        ('(CNN)"A great day for us," he said.', '"A great day for us," he said.'),
+    ],
+)
+def test_leading_dateline_is_stripped(sentence: str, expected: str) -> None:
+    assert strip_dateline(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The council approved the budget.",
+        "He told CNN (CNN) nothing at all.",  # not at the start
+        "The agency (AP) said it would appeal.",
+        "FBI Director James Comey -- The man who knew too much.",  # a subject, not a place
+        "NASA — the space agency — said so.",  # lower case after the dash: prose
+        "(CNN) -- Short one.",  # too little left to be a sentence
+        "Ask CNN: what happened?",
+    ],
+)
+def test_prose_keeps_its_start(sentence: str) -> None:
+    assert strip_dateline(sentence) == sentence
+
+
+def test_dateline_check_is_bounded() -> None:
+    sentence = "A " * 50_000 + "(CNN) The end."
+    assert strip_dateline(sentence) == sentence

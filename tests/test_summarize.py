@@ -296,3 +296,17 @@ def test_default_skips_a_dotted_dailymail_header() -> None:
     furniture = ("By", "PUBLISHED", "UPDATED", "Follow")
     assert all("Daily Mail" not in s and not s.startswith(furniture) for s in summary.sentences)
     assert summary.sentences[0].startswith("The city council approved")
+
+
+def test_default_drops_a_leading_dateline_but_lead_keeps_it() -> None:
+    text = (
+        "LONDON, England (CNN) -- The city council approved a new budget for road repairs. "
+        "The budget for road repairs doubles spending on the city's roads and bridges. "
+        "Council members said road repairs had been delayed for years by budget cuts. "
+        "Residents welcomed the road budget at a meeting on Tuesday night. "
+        "The mayor said work on the first roads would begin in the spring."
+    )
+    summary = summarize_text(text, sentences=3)
+    assert summary.sentences[0] == "The city council approved a new budget for road repairs."
+    lead = summarize_text(text, algorithm="lead", sentences=1)
+    assert lead.sentences[0].startswith("LONDON, England (CNN) --")
