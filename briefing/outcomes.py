@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection as SAConnection
-from sqlalchemy import bindparam, update
+from sqlalchemy import Dialect, bindparam, update
 
 from briefing.claims import Claimed
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.db import Database
+from briefing.db import Database, DriverStatement
 from briefing.mailer import MailError, MaybeSentError
 from briefing.models import Delivery, DeliveryStatus, Subscriber, Subscription, SubscriptionStatus
 
@@ -30,15 +31,19 @@ def _record(db: Database, row: Claimed, token: str, **values: Any) -> None:
                         .values(claim=None, **values))
 
 
-# Built once: per message, the ORM session and statement compilation cost more than the
-# write itself. Still one commit per message, so a crash leaves at most the message in
-# flight in doubt.
-
+# Compiled once per dialect: per message, SQLAlchemy's statement handling cost more than
+# the write itself. Still one commit per message by default, so a crash leaves at most the
+# message in flight in doubt.
 
 _SENT = (update(Delivery)
          .where(Delivery.id == bindparam("row_id"), Delivery.claim == bindparam("row_claim"))
          .values(status=DeliveryStatus.SENT, claim=None, sent_at=bindparam("at"),
                  last_reply=bindparam("reply")))
+
+
+@lru_cache(maxsize=4)
+def _sent_statement(dialect: Dialect) -> DriverStatement:
+    return DriverStatement(_SENT, dialect)
 
 
 def record_retry(db: Database, row: Claimed, token: str, error: MailError,
@@ -87,6 +92,7 @@ class SentRecorder:
 
     def __init__(self, connection: SAConnection, token: str, commit_every: int) -> None:
         self.connection, self.token, self.every = connection, token, commit_every
+        self.statement = _sent_statement(connection.dialect)
         self.pending: list[dict[str, Any]] = []
         self.oldest = 0.0
 
@@ -101,6 +107,8 @@ class SentRecorder:
 
     def flush(self) -> None:
         if self.pending:
-            self.connection.execute(_SENT, self.pending)
-            self.connection.commit()
+            driver = self.connection.connection.driver_connection
+            assert driver is not None
+            self.statement.execute_many(driver, self.pending)
+            driver.commit()
             self.pending = []

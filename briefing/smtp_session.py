@@ -10,10 +10,13 @@ means the message may have been delivered.
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
 from collections.abc import Callable
 
 Fail = Callable[[int, bytes, str], Exception]
+# Checked before any command is written: either would let an address smuggle in a command.
+_UNSAFE_IN_PATH = re.compile(r"[\r\n<>]")
 
 
 def hand_over_envelope(connection: smtplib.SMTP, sender: str, recipient: str,
@@ -21,6 +24,9 @@ def hand_over_envelope(connection: smtplib.SMTP, sender: str, recipient: str,
     """MAIL FROM, RCPT TO and DATA; returns once the server said 354 (go ahead)."""
     if not connection.does_esmtp:
         connection.ehlo_or_helo_if_needed()
+    for address, stage in ((sender, "mail"), (recipient, "rcpt")):
+        if _UNSAFE_IN_PATH.search(address):
+            raise fail(553, b"address holds a line break or angle bracket; not sent", stage)
     if connection.has_extn("pipelining"):
         replies = _pipelined(connection, sender, recipient, options)
     else:
@@ -35,8 +41,9 @@ def hand_over_envelope(connection: smtplib.SMTP, sender: str, recipient: str,
 def _pipelined(connection: smtplib.SMTP, sender: str, recipient: str,
                options: list[str]) -> list[tuple[int, bytes]]:
     extra = "".join(f" {option}" for option in options)
-    connection.send(f"MAIL FROM:{smtplib.quoteaddr(sender)}{extra}\r\n"
-                    f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n")
+    # Plain <address>: smtplib.quoteaddr re-parses each address with the email package,
+    # a noticeable cost per message for addresses that were validated when stored.
+    connection.send(f"MAIL FROM:<{sender}>{extra}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n")
     return [connection.getreply() for _ in range(3)]
 
 

@@ -22,6 +22,8 @@ from briefing.editions import ensure_edition
 from briefing.models import (
     Article,
     ConsentSource,
+    Delivery,
+    DeliveryStatus,
     Edition,
     EditionStatus,
     MailingList,
@@ -62,11 +64,12 @@ def mail_db(mail_settings: Settings, clock: time_machine.Coordinates) -> Iterato
     db.dispose()
 
 
-def send_today(db: Database, settings: Settings, day: date | None = None) -> int:
+def send_today(db: Database, settings: Settings, day: date | None = None, *,
+               failures: int = 0) -> int:
     edition_id, _ = ensure_edition(db, "daily", day)
     assert build_edition(db, edition_id, settings) == EditionStatus.SENDING
     result = deliver.send_some(db, edition_id, settings)
-    assert result.retrying == result.failed == 0, result
+    assert result.retrying == 0 and result.failed == failures, result
     return edition_id
 
 
@@ -209,6 +212,23 @@ def test_hostile_title_and_name_cannot_inject_a_header(
         for name in ("Subject", "To"):
             assert "\n" not in str(message[name]) and "\r" not in str(message[name])
         assert "Markets rally" in message["Subject"]
+
+
+def test_an_address_smuggling_an_smtp_command_is_refused_not_sent(
+        mail_db: Database, mail_settings: Settings, smtp_server: SMTPServer) -> None:
+    # Stored addresses are validated, but the envelope must not trust that: one written
+    # straight into the database must not add a recipient or break the session.
+    add_news(mail_db, mail_settings, 1)
+    readers = add_readers(mail_db, "daily", 2)
+    _raw_subscriber(mail_db, "x@example.com>\r\nRCPT TO:<evil@example.com", "Mal")
+    edition_id = send_today(mail_db, mail_settings, failures=1)
+
+    assert sorted(a for m in smtp_server.messages for a in m.recipients) == readers
+    with mail_db.session() as session:
+        refused = session.execute(select(Delivery.status, Delivery.last_reply).where(
+            Delivery.edition_id == edition_id, Delivery.email.startswith("x@"))).one()
+    assert refused.status == DeliveryStatus.FAILED
+    assert "line break or angle bracket" in (refused.last_reply or "")
 
 
 def test_a_hundred_long_articles_stay_under_gmails_clipping_size(
