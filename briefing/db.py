@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,16 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_turn = _WriteTurn(_sqlite_file(url))
+
+    def write_turn(self) -> AbstractContextManager[None]:
+        """Wait for this process's turn to write, for short writes made many times a second.
+
+        SQLite lets one writer in at a time and makes the others poll, sleeping a millisecond
+        and more between tries; with two senders committing thousands of times a second
+        most of that time is spent asleep. Queuing on an OS file lock instead hands the
+        turn over as soon as it is free. Other databases lock rows: no turn needed."""
+        return self._write_turn
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -68,6 +80,10 @@ class DriverStatement:
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # Values computed in Python per execution (default=, onupdate=) would be NULL.
+            raise ValueError("a DriverStatement cannot fill in Python-side column defaults; "
+                             "set every such column in the statement")
         self._compiled = compiled
         self.sql = str(compiled)
         self._order = self._compiled.positiontup if self._compiled.positional else None
@@ -88,6 +104,33 @@ class DriverStatement:
             cursor.executemany(self.sql, [self.parameters(row) for row in rows])
         finally:
             cursor.close()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1]
+    return Path(path) if path and path != ":memory:" else None
+
+
+class _WriteTurn:
+    """An exclusive flock on a file beside the SQLite database (nothing for other databases)."""
+
+    def __init__(self, database_file: Path | None) -> None:
+        self.path = None if database_file is None else database_file.with_name(
+            database_file.name + "-writeturn")
+        self.fd: int | None = None
+
+    def __enter__(self) -> None:
+        if self.path is None:
+            return
+        if self.fd is None:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_: object) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
 def _alembic_config(db: Database) -> Config:

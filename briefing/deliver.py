@@ -5,7 +5,8 @@ Claiming and recovery live in `briefing.claims`, writing outcomes in `briefing.o
 Exactly-once, as far as SMTP allows:
 * rows are claimed with a conditional UPDATE (and SKIP LOCKED on PostgreSQL), so two workers
   never hold the same row;
-* each outcome is committed right after the server's reply, in claim order;
+* each outcome is committed in claim order before the next message's body goes out (while
+  the server answers that message's envelope, so the commit costs no extra round trip);
 * after a crash, the lowest-id row still `sending` in a dead claim is the one that was in
   flight — the only message whose fate is unknown. It is sent again with the same
   Message-ID (receiving systems drop a repeated Message-ID); the rows after it were never
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,14 +115,14 @@ class Connection:
         self.sender: Sender | None = None
         self.count = 0
 
-    def send(self, envelope: Any) -> str:
+    def send(self, envelope: Any, meanwhile: Callable[[], None]) -> str:
         if self.sender is None or self.count >= self.settings.smtp_messages_per_connection:
             self.close()
             self.sender = self.factory(self.settings).__enter__()
             self.count = 0
         self.count += 1
         try:
-            return self.sender.send(envelope)
+            return self.sender.send(envelope, meanwhile)
         except MailError as exc:
             if exc.stage in ("connect", "data"):
                 self.close()  # the line is gone; the next send opens a new one
@@ -149,7 +151,7 @@ def send_claimed(db: Database, edition_id: int, token: str, claimed: list[Claime
     result = BatchResult()
     keeper = ClaimKeeper(db, token, settings)
     with db.engine.connect() as connection_for_writes:
-        record = SentRecorder(connection_for_writes, token, settings.send_commit_every)
+        record = SentRecorder(db, connection_for_writes, token, settings.send_commit_every)
         for index, row in enumerate(claimed):
             if not keeper.holds(claimed[index:]):
                 continue
@@ -169,7 +171,7 @@ def _send_one(db: Database, record: SentRecorder, connection: Connection, envelo
               row: Claimed, token: str, settings: Settings, result: BatchResult) -> str | None:
     """Send one reader's copy and write its outcome; returns why to stop the batch, if so."""
     try:
-        reply = connection.send(envelope)
+        reply = connection.send(envelope, record.before_next_body)
     except MailError as exc:
         record.flush()  # earlier successes are written before anything else happens
         return _handle_failure(db, connection, row, token, exc, settings, result)

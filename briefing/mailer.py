@@ -12,6 +12,7 @@ import smtplib
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -53,12 +54,19 @@ class Envelope:
     message_id: str
 
 
+def _nothing() -> None:
+    return None
+
+
 class Sender(Protocol):
     def __enter__(self) -> Sender: ...
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None: ...
-    def send(self, envelope: Envelope) -> str:
-        """Send one message; return the server's reply (or the file written)."""
+    def send(self, envelope: Envelope, meanwhile: Callable[[], None] = _nothing) -> str:
+        """Send one message; return the server's reply (or the file written).
+
+        `meanwhile` is run once, while waiting (for the server's answer to the envelope,
+        or out a rate limit's pause), and always before this message's body is sent."""
         ...
 
 
@@ -87,7 +95,8 @@ class FileSender:
     def __exit__(self, *_: object) -> None:
         return None
 
-    def send(self, envelope: Envelope) -> str:
+    def send(self, envelope: Envelope, meanwhile: Callable[[], None] = _nothing) -> str:
+        meanwhile()
         stem = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:10]}"
         path = self.outbox / f"{stem}.eml"
         temporary = path.with_suffix(".tmp")
@@ -147,22 +156,26 @@ class SMTPSender:
                                  stage="connect") from None
         return connection
 
-    def _pace(self) -> None:
+    def _pace(self, meanwhile: Callable[[], None]) -> Callable[[], None]:
+        """Wait out the rate limit, doing `meanwhile` first; returns what is left to do."""
         if self.settings.smtp_max_rate > 0:
             wait = self._last_send + 1 / self.settings.smtp_max_rate - time.monotonic()
             if wait > 0:
+                meanwhile()
+                meanwhile = _nothing
                 time.sleep(wait)
         self._last_send = time.monotonic()
+        return meanwhile
 
-    def send(self, envelope: Envelope) -> str:
+    def send(self, envelope: Envelope, meanwhile: Callable[[], None] = _nothing) -> str:
         connection = self.connection
         if connection is None:
             raise TransientError("SMTP connection is not open")
-        self._pace()
+        meanwhile = self._pace(meanwhile)
         options = ["SMTPUTF8"] if _needs_utf8(envelope.sender, envelope.recipient) else []
         try:
             hand_over_envelope(connection, envelope.sender, envelope.recipient, options,
-                               _by_code)
+                               _by_code, self._guarded(connection, meanwhile))
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.connection = None  # nothing was handed over yet: safe to retry
             raise TransientError(f"connection lost before the message: {exc}",
@@ -177,6 +190,19 @@ class SMTPSender:
         if code != 250:
             raise _by_code(code, reply, "data")
         return f"{code} {reply.decode('utf-8', 'replace')}"
+
+
+    def _guarded(self, connection: smtplib.SMTP,
+                 meanwhile: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                meanwhile()
+            except BaseException:
+                # The server may be waiting for a body: drop the line so it gets none.
+                self.connection = None
+                connection.close()
+                raise
+        return run
 
 
 def _by_code(code: int, reply: bytes | str, stage: str) -> MailError:

@@ -83,24 +83,31 @@ def record_bounce(db: Database, row: Claimed, token: str, error: MailError,
 class SentRecorder:
     """Writes `sent` outcomes on one connection, `commit_every` messages per commit.
 
-    With 1 (the default) every message is committed as soon as the server accepted it, so a
-    crash leaves only the message in flight in doubt. Larger values trade that for speed: a
-    crash can leave up to that many accepted messages unrecorded, which are then sent again
-    with the same Message-ID."""
+    With 1 (the default) a message's outcome is committed while the server answers the next
+    message's envelope, and always before that message's body goes out, so a crash leaves
+    only the message in flight in doubt. Larger values trade that for fewer commits: a crash
+    can leave up to that many accepted messages unrecorded, which are then sent again with
+    the same Message-ID."""
 
     MAX_WAIT_SECONDS = 1.0  # a slow or rate-limited server does not widen the window in time
 
-    def __init__(self, connection: SAConnection, token: str, commit_every: int) -> None:
-        self.connection, self.token, self.every = connection, token, commit_every
+    def __init__(self, db: Database, connection: SAConnection, token: str,
+                 commit_every: int) -> None:
+        self.db, self.connection, self.token, self.every = db, connection, token, commit_every
         self.statement = _sent_statement(connection.dialect)
         self.pending: list[dict[str, Any]] = []
         self.oldest = 0.0
 
     def sent(self, row: Claimed, reply: str) -> None:
+        """Note an accepted message; it is written by `before_next_body` or `flush`."""
         if not self.pending:
             self.oldest = time.monotonic()
         self.pending.append({"row_id": row.id, "row_claim": self.token, "at": utcnow(),
                              "reply": reply[:500]})
+
+    def before_next_body(self) -> None:
+        """Write what is due; called while the server answers the next envelope, so the
+        commit overlaps that round trip, and always before the next body goes out."""
         if (len(self.pending) >= self.every
                 or time.monotonic() - self.oldest >= self.MAX_WAIT_SECONDS):
             self.flush()
@@ -109,6 +116,7 @@ class SentRecorder:
         if self.pending:
             driver = self.connection.connection.driver_connection
             assert driver is not None
-            self.statement.execute_many(driver, self.pending)
-            driver.commit()
+            with self.db.write_turn():
+                self.statement.execute_many(driver, self.pending)
+                driver.commit()
             self.pending = []

@@ -20,16 +20,21 @@ _UNSAFE_IN_PATH = re.compile(r"[\r\n<>]")
 
 
 def hand_over_envelope(connection: smtplib.SMTP, sender: str, recipient: str,
-                       options: list[str], fail: Fail) -> None:
-    """MAIL FROM, RCPT TO and DATA; returns once the server said 354 (go ahead)."""
+                       options: list[str], fail: Fail,
+                       meanwhile: Callable[[], None] = lambda: None) -> None:
+    """MAIL FROM, RCPT TO and DATA; returns once the server said 354 (go ahead).
+
+    `meanwhile` runs while the server answers (once the pipelined commands are out), or
+    before the first command without PIPELINING; in any case before any body is sent."""
     if not connection.does_esmtp:
         connection.ehlo_or_helo_if_needed()
     for address, stage in ((sender, "mail"), (recipient, "rcpt")):
         if _UNSAFE_IN_PATH.search(address):
             raise fail(553, b"address holds a line break or angle bracket; not sent", stage)
     if connection.has_extn("pipelining"):
-        replies = _pipelined(connection, sender, recipient, options)
+        replies = _pipelined(connection, sender, recipient, options, meanwhile)
     else:
+        meanwhile()
         replies = _one_by_one(connection, sender, recipient, options)
     for (code, reply), stage, accepted in zip(replies, ("mail", "rcpt", "data"),
                                               ((250,), (250, 251), (354,)), strict=False):
@@ -38,12 +43,13 @@ def hand_over_envelope(connection: smtplib.SMTP, sender: str, recipient: str,
             raise fail(code, reply, stage)
 
 
-def _pipelined(connection: smtplib.SMTP, sender: str, recipient: str,
-               options: list[str]) -> list[tuple[int, bytes]]:
+def _pipelined(connection: smtplib.SMTP, sender: str, recipient: str, options: list[str],
+               meanwhile: Callable[[], None]) -> list[tuple[int, bytes]]:
     extra = "".join(f" {option}" for option in options)
     # Plain <address>: smtplib.quoteaddr re-parses each address with the email package,
     # a noticeable cost per message for addresses that were validated when stored.
     connection.send(f"MAIL FROM:<{sender}>{extra}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n")
+    meanwhile()
     return [connection.getreply() for _ in range(3)]
 
 
