@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from briefing.bounces import Verdict, classify
 from briefing.claims import (  # re-exported: callers use deliver.<name>
     OPEN,
     Claimed,
@@ -42,7 +43,13 @@ from briefing.dkim_sign import DkimSigner
 from briefing.fastmime import PreparedMessage, Reader, prepare
 from briefing.mailer import Envelope, MailError, PermanentError, Sender, make_sender
 from briefing.models import Edition, MailingList
-from briefing.outcomes import SentRecorder, backoff, record_bounce, record_retry
+from briefing.outcomes import (
+    SentRecorder,
+    backoff,
+    record_blocked,
+    record_bounce,
+    record_retry,
+)
 from briefing.subscriptions import unsubscribe_token
 
 __all__ = ["OPEN", "BatchResult", "Claimed", "backoff", "claim_batch", "edition_counts",
@@ -185,10 +192,15 @@ def _handle_failure(db: Database, connection: Connection, row: Claimed, token: s
     if isinstance(exc, PermanentError):
         if exc.stage in ("connect", "mail"):  # our side (login, sender) is refused
             return str(exc)
-        record_bounce(db, row, token, exc, settings)
-        result.failed += 1
-        return None
-    if exc.stage == "connect" and _server_down(connection, settings):
+        verdict = classify(exc.code, str(exc), exc.stage)
+        if verdict != Verdict.SOFT:  # SOFT (mailbox full) is retried below, like a 4xx
+            if verdict == Verdict.HARD:
+                record_bounce(db, row, token, exc, settings)
+            else:
+                record_blocked(db, row, token, exc)
+            result.failed += 1
+            return None
+    elif exc.stage == "connect" and _server_down(connection, settings):
         return str(exc)
     retried = record_retry(db, row, token, exc, settings)
     result.retrying += retried

@@ -60,6 +60,15 @@ def record_retry(db: Database, row: Claimed, token: str, error: MailError,
     return True
 
 
+def record_blocked(db: Database, row: Claimed, token: str, error: MailError) -> None:
+    """The receiving system refused this message or us, not the reader's address: the row
+    fails with the reason kept, and the reader's bounce count is left alone."""
+    _record(db, row, token, status=DeliveryStatus.FAILED,
+            last_reply=f"{str(error)[:440]}; refused by policy or content, not counted as "
+                       "a bounce")
+    log.warning("the server for %s refused the message itself: %s", row.email, error)
+
+
 def record_bounce(db: Database, row: Claimed, token: str, error: MailError,
                    settings: Settings) -> None:
     with db.session() as session:

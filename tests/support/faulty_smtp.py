@@ -2,6 +2,7 @@
 
     faulty_smtp.tempfail("a@example.com", times=2)   # 451 to RCPT for the first two tries
     faulty_smtp.reject("b@example.com")              # 550 to RCPT, always
+    faulty_smtp.refuse_body("c@example.com", "554 5.7.1 Spam")  # refuse its messages at DATA
     faulty_smtp.drop_after(5)                        # hang up after 5 accepted messages, once
     faulty_smtp.drop_after(5, in_data=True)          # … or during the 6th message's DATA,
                                                      #     before taking it (fate unknown)
@@ -37,7 +38,8 @@ class FaultyHandler:
     messages: list[Received] = field(default_factory=list)
     accepted: Counter[str] = field(default_factory=Counter)
     tempfail_left: dict[str, int] = field(default_factory=dict)
-    rejected: set[str] = field(default_factory=set)
+    rejected: dict[str, str] = field(default_factory=dict)  # address -> reply to RCPT
+    refused_bodies: dict[str, str] = field(default_factory=dict)  # address -> reply to DATA
     drop_after_accepted: int | None = None
     drop_in_data: bool = False
     drops: int = 0
@@ -74,7 +76,7 @@ class FaultyHandler:
                           address: str, rcpt_options: list[str]) -> str:
         with self.lock:
             if address in self.rejected:
-                return REJECT
+                return self.rejected[address]
             if self.tempfail_left.get(address, 0) > 0:
                 self.tempfail_left[address] -= 1
                 return TEMPFAIL
@@ -86,6 +88,9 @@ class FaultyHandler:
             return await self._hang_up(server)
         await asyncio.sleep(self.data_delay)
         data = envelope.original_content or b""
+        refusals = [self.refused_bodies[r] for r in envelope.rcpt_tos if r in self.refused_bodies]
+        if refusals:
+            return refusals[0]
         with self.lock:
             self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
                                           data))
@@ -110,8 +115,13 @@ class FaultySMTPServer:
     def tempfail(self, address: str, times: int) -> None:
         self.handler.tempfail_left[address] = times
 
-    def reject(self, address: str) -> None:
-        self.handler.rejected.add(address)
+    def reject(self, address: str, reply: str = REJECT) -> None:
+        """Refuse the recipient at RCPT, always (by default: no such user)."""
+        self.handler.rejected[address] = reply
+
+    def refuse_body(self, address: str, reply: str) -> None:
+        """Accept the recipient but refuse every message to it after DATA (spam, policy)."""
+        self.handler.refused_bodies[address] = reply
 
     def drop_after(self, accepted: int, *, in_data: bool = False) -> None:
         """Close the connection once, when `accepted` messages in all have been taken: at
