@@ -44,7 +44,9 @@ class Base(DeclarativeBase):
 
 
 def _str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    # Stored as VARCHAR + CHECK on every backend: adding a state later is a plain migration.
+    # Stored as plain VARCHAR on every backend (SQLAlchemy 2 adds no CHECK unless asked):
+    # Python validates the values, and adding a state later needs no DDL, only a migration
+    # for the rows a downgrade would not understand.
     return Enum(
         enum_class, name=name, native_enum=False, length=20,
         values_callable=lambda members: [m.value for m in members],
@@ -207,8 +209,12 @@ class Subscription(Base):
     consent_ip: Mapped[str | None] = mapped_column(String(45))
     # A fresh nonce per confirmation email: an old link cannot re-activate someone who left.
     confirm_nonce: Mapped[str | None] = mapped_column(String(32))
+    # Set when a nonce is issued (and counted, for the rate limit), before anything is mailed.
     confirmation_sent_at: Mapped[datetime | None]
     confirmations_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # Set once the mailer accepted the email for the current nonce: a confirmation issued but
+    # never mailed (the broker was down, the message was lost) is what the sweep looks for.
+    confirmation_mailed_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -226,6 +232,7 @@ class DeliveryStatus(enum.StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
+    SKIPPED = "skipped"  # final: the reader left after the edition was queued
     FAILED = "failed"
     BOUNCED = "bounced"
 

@@ -1,0 +1,118 @@
+"""Migrations carry real rows across, up and down, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from briefing.db import Database, current_revision
+from tests.support.services import PG_ADMIN_URL, missing
+
+ISSUED = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
+LEFT = "not sent: the reader left before sending"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database with no schema at all (the shared test databases are already at head)."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'migrate.db'}")
+        yield db
+        db.dispose()
+        return
+    name = f"briefing_migrate_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        missing(f"PostgreSQL at {PG_ADMIN_URL} ({type(exc).__name__}: {exc})")
+    db = Database(make_url(PG_ADMIN_URL).set(database=name).render_as_string(
+        hide_password=False))
+    yield db
+    db.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def migrate(db: Database, revision: str, *, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("briefing") / "migrations"))
+    config.attributes["engine"] = db.engine
+    (command.downgrade if down else command.upgrade)(config, revision)
+    assert current_revision(db) == revision
+
+
+def insert(db: Database, table: str, **values: Any) -> None:
+    columns = ", ".join(values)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES "
+                          f"({', '.join(':' + name for name in values)})"), values)
+
+
+def seed_0003(db: Database) -> None:
+    """A sent edition with one delivery per outcome that 0003 knew, and a pending reader."""
+    stamps = {"created_at": ISSUED, "updated_at": ISSUED}
+    insert(db, "lists", id=1, slug="daily", name="Daily", description="", from_name="",
+           from_address="news@example.org", send_time="07:00:00", timezone="UTC",
+           max_articles=10, summary_sentences=3, postal_address="", **stamps)
+    for n, status in enumerate(["active", "unsubscribed", "pending"], start=1):
+        insert(db, "subscribers", id=n, email=f"r{n}@example.com",
+               email_key=f"r{n}@example.com", name="", attributes="{}", bounce_count=0,
+               **stamps)
+        insert(db, "subscriptions", id=n, list_id=1, subscriber_id=n, status=status,
+               consent_source="form", consent_at=ISSUED,
+               confirm_nonce="abc123" if status == "pending" else None,
+               confirmation_sent_at=ISSUED if status == "pending" else None,
+               confirmations_sent=int(status == "pending"), **stamps)
+    insert(db, "editions", id=1, list_id=1, edition_date=ISSUED.date(), status="sent",
+           **stamps)
+    for n, reply in [(1, "550 5.1.1 no such user"), (2, LEFT)]:
+        insert(db, "deliveries", id=n, edition_id=1, subscriber_id=n, subscription_id=n,
+               email=f"r{n}@example.com", name="", status="failed", attempts=1,
+               last_reply=reply, due_at=ISSUED, created_at=ISSUED)
+
+
+def rows(db: Database, sql: str) -> list[tuple[Any, ...]]:
+    with db.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(sql))]
+
+
+def test_0004_upgrades_and_downgrades_a_database_holding_deliveries_and_sign_ups(
+        empty_db: Database) -> None:
+    migrate(empty_db, "0003")
+    seed_0003(empty_db)
+
+    migrate(empty_db, "0004")
+    # Only the reader who left is skipped; a real refusal stays a failure.
+    assert rows(empty_db, "SELECT id, status, subscription_id FROM deliveries ORDER BY id") == [
+        (1, "failed", 1), (2, "skipped", 2)]
+    # Whether the pending reader's confirmation went out is unknown: it counts as mailed
+    # when issued, so the sweep sends nobody a second one after the upgrade.
+    ((mailed_at,),) = rows(empty_db, "SELECT confirmation_mailed_at FROM subscriptions "
+                                     "WHERE status = 'pending'")
+    assert mailed_at is not None
+    assert rows(empty_db, "SELECT count(*) FROM subscriptions "
+                          "WHERE confirmation_mailed_at IS NOT NULL") == [(1,)]
+
+    migrate(empty_db, "0003", down=True)
+    assert rows(empty_db, "SELECT id, status, subscription_id FROM deliveries ORDER BY id") == [
+        (1, "failed", 1), (2, "failed", 2)]  # and no delivery lost its subscription
+    columns = {c["name"] for c in inspect(empty_db.engine).get_columns("subscriptions")}
+    assert "confirmation_mailed_at" not in columns and "confirmation_sent_at" in columns
+    assert rows(empty_db, "SELECT count(*) FROM subscriptions") == [(3,)]
+
+    migrate(empty_db, "0004")  # and up again
+    assert rows(empty_db, "SELECT status FROM deliveries ORDER BY id") == [
+        ("failed",), ("skipped",)]
