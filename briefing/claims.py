@@ -68,9 +68,11 @@ def drop_departed(db: Database, token: str, claimed: list[Claimed]) -> list[Clai
             Subscription.id.in_(ids), Subscription.status == SubscriptionStatus.ACTIVE)))
         gone = [c.id for c in claimed if c.subscription_id not in active]
         if gone:
+            # Skipped, not failed: nothing went wrong, and an edition's failures should
+            # only count mail that could not be delivered.
             session.execute(update(Delivery).where(Delivery.id.in_(gone),
                                                    Delivery.claim == token)
-                            .values(status=DeliveryStatus.FAILED, claim=None,
+                            .values(status=DeliveryStatus.SKIPPED, claim=None,
                                     last_reply="not sent: the reader left before sending"))
     return [c for c in claimed if c.subscription_id in active]
 

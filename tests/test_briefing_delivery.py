@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
 
 from briefing import deliver, schedule
+from briefing.api import create_app
 from briefing.config import Settings
 from briefing.db import Database, upgrade
 from briefing.edition import build_edition
-from briefing.editions import ensure_edition
+from briefing.editions import edition_info, ensure_edition
 from briefing.models import (
     Delivery,
     DeliveryStatus,
@@ -258,9 +260,40 @@ def test_a_reader_who_leaves_after_the_edition_was_queued_does_not_get_it(
 
     assert "leaving@example.com" not in faulty_smtp.accepted
     (row,) = [d for d in deliveries(mail_db, edition_id) if d.email == "leaving@example.com"]
-    assert row.status != DeliveryStatus.SENT and row.sent_at is None
+    assert row.status == DeliveryStatus.SKIPPED and row.sent_at is None
+    assert row.last_reply == "not sent: the reader left before sending"
     assert edition_status(mail_db, edition_id) == EditionStatus.SENT
     assert_one_copy_each(faulty_smtp, readers)
+
+
+def test_readers_who_left_are_counted_as_skipped_not_failed(
+        shared_db: Database, tmp_path: Path, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        ) -> None:
+    settings = make_settings(tmp_path / "var", **faulty_smtp.env())
+    staying = add_readers(shared_db, "daily", 6)
+    leaving = add_readers(shared_db, "daily", 4, prefix="leaving")
+    add_news(shared_db, settings, 1)
+    edition_id = queued_edition(shared_db, settings)
+    with shared_db.session() as session:  # they leave after the edition was queued
+        session.execute(update(Subscription).where(Subscription.subscriber_id.in_(
+            select(Subscriber.id).where(Subscriber.email_key.in_(leaving))))
+            .values(status=SubscriptionStatus.UNSUBSCRIBED))
+
+    result = deliver.send_some(shared_db, edition_id, settings)
+
+    assert (result.sent, result.failed) == (6, 0)
+    assert not any(faulty_smtp.accepted[address] for address in leaving)
+    assert_one_copy_each(faulty_smtp, staying)
+    info = edition_info(shared_db, edition_id)
+    assert info.status == EditionStatus.SENT
+    assert info.counts == {"queued": 0, "sending": 0, "sent": 6, "skipped": 4, "failed": 0,
+                           "bounced": 0}
+    api = create_app(make_settings(tmp_path / "api", BRIEFING_DATABASE_URL=shared_db.url))
+    with TestClient(api) as client:
+        shown = client.get(f"/api/editions/{edition_id}",
+                           headers={"Authorization": "Bearer test-token"})
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["counts"] == info.counts
 
 
 def test_rows_claimed_by_a_dead_worker_are_recovered_and_sent_once(

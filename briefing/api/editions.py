@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from briefing import editions
 from briefing.api import errors
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
-from briefing.api.schemas import MAX_ID
+from briefing.api.schemas import MAX_ID, DeliveryCounts
 from briefing.models import EditionStatus
 from briefing.render import web_version
 from briefing.textnorm import InputError
@@ -28,8 +28,9 @@ class EditionOut(BaseModel):
     status: EditionStatus
     subject: str | None
     articles: int
-    counts: dict[str, int] = Field(
-        description="Deliveries by status: queued, sending, sent, failed, bounced.")
+    counts: DeliveryCounts = Field(description=(
+        "Deliveries by status: queued, sending, sent, skipped (the reader left before it "
+        "was sent), failed, bounced."))
     note: str | None
     sent_at: datetime | None
 
@@ -53,7 +54,7 @@ class SendOutcome(BaseModel):
 def _out(info: editions.EditionInfo) -> EditionOut:
     return EditionOut(id=info.id, list=info.list_slug, edition_date=info.edition_date,
                       status=info.status, subject=info.subject, articles=info.articles,
-                      counts=info.counts, note=info.note,
+                      counts=DeliveryCounts(**info.counts), note=info.note,
                       sent_at=info.sent_at if isinstance(info.sent_at, datetime) else None)
 
 

@@ -207,6 +207,17 @@ class ListCreate(ListFields):
     from_address: Text320
 
 
+class DeliveryCounts(BaseModel):
+    """An edition's deliveries by status; `skipped` readers left before it reached them."""
+
+    queued: int
+    sending: int
+    sent: int
+    skipped: int
+    failed: int
+    bounced: int
+
+
 class SubscriberCounts(BaseModel):
     pending: int
     active: int
