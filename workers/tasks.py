@@ -83,8 +83,13 @@ def sweep() -> dict[str, int]:
     building, due = deliver.editions_needing_work(db, settings)
     dispatch.build_editions(building)
     dispatch.send_editions(sorted(set(due) | set(recovered)), settings.send_concurrency)
+    unsent = confirmations.unsent_confirmations(db, settings)
+    if unsent:
+        log.warning("sweep: re-enqueuing %d confirmation emails never mailed", len(unsent))
+    dispatch.send_confirmations(unsent)
     return {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids),
-            "editions_rebuilt": len(building), "editions_resumed": len(set(due) | set(recovered))}
+            "editions_rebuilt": len(building), "editions_resumed": len(set(due) | set(recovered)),
+            "confirmations": len(unsent)}
 
 
 @app.task(name="briefing.tick")

@@ -73,7 +73,8 @@ def sweep() -> None:
 
     context()
     counts = sweep_task.apply().get()
-    typer.echo(f"re-enqueued {counts['articles']} articles, {counts['requests']} requests")
+    typer.echo(f"re-enqueued {counts['articles']} articles, {counts['requests']} requests, "
+               f"{counts['confirmations']} confirmation emails")
 
 
 DEMO_LIST = "demo"
