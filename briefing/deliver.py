@@ -41,7 +41,7 @@ from briefing.config import Settings
 from briefing.db import Database
 from briefing.dkim_sign import DkimSigner
 from briefing.fastmime import PreparedMessage, Reader, prepare
-from briefing.mailer import Envelope, MailError, PermanentError, Sender, make_sender
+from briefing.mailer import Envelope, MailError, Pacer, PermanentError, Sender, make_sender
 from briefing.models import Edition, MailingList
 from briefing.outcomes import (
     SentRecorder,
@@ -50,6 +50,7 @@ from briefing.outcomes import (
     record_bounce,
     record_retry,
 )
+from briefing.pacing import SharedPacer
 from briefing.subscriptions import unsubscribe_token
 
 __all__ = ["OPEN", "BatchResult", "Claimed", "backoff", "claim_batch", "edition_counts",
@@ -117,15 +118,19 @@ def reader_for(row: Claimed, edition_id: int, settings: Settings, domain: str) -
 class Connection:
     """A sender that is renewed every N messages and re-opened once after it drops."""
 
-    def __init__(self, settings: Settings, sender_factory: Any) -> None:
-        self.settings, self.factory = settings, sender_factory
+    def __init__(self, settings: Settings, sender_factory: Any, pacer: Pacer | None) -> None:
+        self.settings, self.factory, self.pacer = settings, sender_factory, pacer
         self.sender: Sender | None = None
         self.count = 0
+
+    def open_sender(self) -> Sender:
+        sender: Sender = self.factory(self.settings, self.pacer).__enter__()
+        return sender
 
     def send(self, envelope: Any, meanwhile: Callable[[], None]) -> str:
         if self.sender is None or self.count >= self.settings.smtp_messages_per_connection:
             self.close()
-            self.sender = self.factory(self.settings).__enter__()
+            self.sender = self.open_sender()
             self.count = 0
         self.count += 1
         try:
@@ -200,7 +205,7 @@ def _handle_failure(db: Database, connection: Connection, row: Claimed, token: s
                 record_blocked(db, row, token, exc)
             result.failed += 1
             return None
-    elif exc.stage == "connect" and _server_down(connection, settings):
+    elif exc.stage == "connect" and _server_down(connection):
         return str(exc)
     retried = record_retry(db, row, token, exc, settings)
     result.retrying += retried
@@ -208,11 +213,11 @@ def _handle_failure(db: Database, connection: Connection, row: Claimed, token: s
     return None
 
 
-def _server_down(connection: Connection, settings: Settings) -> bool:
+def _server_down(connection: Connection) -> bool:
     """After a failed connect, one immediate try tells a blip from an outage."""
     try:
         connection.close()
-        connection.sender = connection.factory(settings).__enter__()
+        connection.sender = connection.open_sender()
         connection.count = 0
         return False
     except MailError:
@@ -224,7 +229,8 @@ def send_some(db: Database, edition_id: int, settings: Settings, *,
               sender_factory: Any = make_sender, max_batches: int = 50) -> BatchResult:
     """Claim and send batches until none are due (or `max_batches` ran): one task's work."""
     total = BatchResult()
-    connection = Connection(settings, sender_factory)
+    pacer = SharedPacer(db, settings) if settings.smtp_max_rate > 0 else None
+    connection = Connection(settings, sender_factory, pacer)
     try:
         for _ in range(max_batches):
             token, claimed = claim_batch(db, edition_id, _batch_size(settings))

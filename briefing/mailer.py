@@ -115,13 +115,36 @@ def _html_part(data: bytes) -> str | None:
     return None if part is None else str(part.get_content())
 
 
+class Pacer(Protocol):
+    def wait(self) -> float:
+        """Take the next slot to send in; returns how many seconds away it is."""
+        ...
+
+
+class LocalPacer:
+    """`rate` messages per second for this sender alone (see briefing.pacing for a limit
+    shared by every sender using the same SMTP account)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1 / rate
+        self.next_slot = 0.0
+
+    def wait(self) -> float:
+        now = time.monotonic()
+        slot = max(self.next_slot, now)
+        self.next_slot = slot + self.interval
+        return slot - now
+
+
 class SMTPSender:
     """One SMTP connection, reused for many messages, with an optional rate limit."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pacer: Pacer | None = None) -> None:
         self.settings = settings
         self.connection: smtplib.SMTP | None = None
-        self._last_send = 0.0
+        if pacer is None and settings.smtp_max_rate > 0:
+            pacer = LocalPacer(settings.smtp_max_rate)
+        self.pacer = pacer
 
     def __enter__(self) -> SMTPSender:
         self.connection = self._connect()
@@ -158,13 +181,11 @@ class SMTPSender:
 
     def _pace(self, meanwhile: Callable[[], None]) -> Callable[[], None]:
         """Wait out the rate limit, doing `meanwhile` first; returns what is left to do."""
-        if self.settings.smtp_max_rate > 0:
-            wait = self._last_send + 1 / self.settings.smtp_max_rate - time.monotonic()
-            if wait > 0:
-                meanwhile()
-                meanwhile = _nothing
-                time.sleep(wait)
-        self._last_send = time.monotonic()
+        wait = self.pacer.wait() if self.pacer is not None else 0.0
+        if wait > 0:
+            meanwhile()
+            time.sleep(wait)
+            return _nothing
         return meanwhile
 
     def send(self, envelope: Envelope, meanwhile: Callable[[], None] = _nothing) -> str:
@@ -213,8 +234,8 @@ def _by_code(code: int, reply: bytes | str, stage: str) -> MailError:
     return PermanentError(message, code=code, stage=stage)
 
 
-def make_sender(settings: Settings) -> Sender:
+def make_sender(settings: Settings, pacer: Pacer | None = None) -> Sender:
     """SMTP when a host is configured; the local outbox otherwise (embedded mode)."""
     if settings.smtp_host:
-        return SMTPSender(settings)
+        return SMTPSender(settings, pacer)
     return FileSender(settings.outbox_dir)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -289,3 +290,12 @@ class Delivery(Base):
     claim: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SendPacing(Base):
+    """The next free moment to send through one SMTP account (see briefing.pacing)."""
+
+    __tablename__ = "send_pacing"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # host:port:user
+    next_at: Mapped[float] = mapped_column(Float)  # Unix time

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ REJECT = "550 5.1.1 No such user here"
 class FaultyHandler:
     messages: list[Received] = field(default_factory=list)
     accepted: Counter[str] = field(default_factory=Counter)
+    accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each 250
     tempfail_left: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)  # address -> reply to RCPT
     refused_bodies: dict[str, str] = field(default_factory=dict)  # address -> reply to DATA
@@ -95,6 +97,7 @@ class FaultyHandler:
             self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
                                           data))
             self.accepted.update(envelope.rcpt_tos)
+            self.accepted_at.append(time.monotonic())
         return "250 Message accepted"
 
 

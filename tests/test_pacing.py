@@ -1,0 +1,88 @@
+"""BRIEFING_SMTP_MAX_RATE is one limit for every sender of the account, not one per sender."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from briefing import deliver
+from briefing.config import Settings
+from briefing.db import Database, upgrade
+from briefing.edition import build_edition
+from briefing.editions import ensure_edition
+from briefing.models import EditionStatus
+from briefing.pacing import SharedPacer, account_key, reserve
+from tests.support.briefing_data import add_news, add_readers, make_list
+from tests.support.databases import make_settings
+from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
+
+RATE = 20
+
+
+@pytest.fixture
+def settings(tmp_path: Path, faulty_smtp: FaultySMTPServer) -> Settings:  # noqa: F811
+    # Small batches, so that both senders get rows to send.
+    return make_settings(tmp_path / "var", BRIEFING_SMTP_MAX_RATE=str(RATE),
+                         BRIEFING_SEND_BATCH="5", BRIEFING_SEND_CONCURRENCY="2",
+                         **faulty_smtp.env())
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.database_url)
+    upgrade(database)
+    make_list(database)
+    yield database
+    database.dispose()
+
+
+def most_in_one_second(times: list[float]) -> int:
+    times = sorted(times)
+    first, most = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def test_two_senders_together_stay_under_the_accounts_rate(
+        db: Database, settings: Settings, faulty_smtp: FaultySMTPServer) -> None:  # noqa: F811
+    readers = add_readers(db, "daily", 2 * RATE)
+    add_news(db, settings, 1)
+    edition_id, _ = ensure_edition(db, "daily")
+    assert build_edition(db, edition_id, settings) == EditionStatus.SENDING
+
+    senders = [threading.Thread(target=deliver.send_some, args=(db, edition_id, settings))
+               for _ in range(2)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=120)
+
+    assert faulty_smtp.accepted == dict.fromkeys(readers, 1)
+    # Each sender alone may send RATE a second; together they must too. Reservations are a
+    # quarter of a second each, so a one-second window can touch five of them.
+    assert most_in_one_second(faulty_smtp.handler.accepted_at) <= RATE * 5 // 4
+
+
+def test_reservations_follow_each_other_and_never_overlap(any_db: Database,
+                                                          settings: Settings) -> None:
+    key = account_key(settings)
+    starts = [reserve(any_db, key, 0.5) for _ in range(4)]
+    assert all(later - earlier == pytest.approx(0.5)
+               for earlier, later in itertools.pairwise(starts))
+    assert reserve(any_db, "another:25:", 0.5) < starts[-1]  # accounts are paced apart
+
+
+def test_slots_of_a_lapsed_reservation_are_not_used(db: Database, settings: Settings) -> None:
+    pacer = SharedPacer(db, settings)
+    pacer.wait()
+    pacer.window_end = 0.0  # as if the sender had paused past the end of its reservation
+    pacer.wait()
+    # A fresh reservation was made after the first one: its slots start after it.
+    assert len(pacer.slots) == pacer.per_grant - 1
