@@ -13,7 +13,7 @@ from sqlalchemy import select
 from briefing import deliver
 from briefing.bounces import Verdict, classify
 from briefing.config import Settings
-from briefing.db import Database, upgrade
+from briefing.db import Database
 from briefing.edition import build_edition
 from briefing.editions import ensure_edition
 from briefing.models import (
@@ -24,7 +24,7 @@ from briefing.models import (
     SubscriptionStatus,
 )
 from briefing.subscriptions import add_subscriber
-from tests.support.briefing_data import add_news, add_readers, deliveries, make_list
+from tests.support.briefing_data import add_news, add_readers, deliveries, list_database
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
 
@@ -71,11 +71,8 @@ def settings(tmp_path: Path, faulty_smtp: FaultySMTPServer) -> Settings:  # noqa
 
 @pytest.fixture
 def db(settings: Settings, clock: time_machine.Coordinates) -> Iterator[Database]:
-    database = Database(settings.database_url)
-    upgrade(database)
-    make_list(database)
-    yield database
-    database.dispose()
+    with list_database(settings) as database:
+        yield database
 
 
 def send_day(db: Database, settings: Settings, day: date) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from briefing import deliver, schedule
 from briefing.api import create_app
 from briefing.config import Settings
-from briefing.db import Database, upgrade
+from briefing.db import Database
 from briefing.edition import build_edition
 from briefing.editions import edition_info, ensure_edition
 from briefing.models import (
@@ -30,7 +30,13 @@ from briefing.models import (
 )
 from briefing.subscriptions import add_subscriber, unsubscribe_token
 from briefing.subscriptions import unsubscribe as unsubscribe_with
-from tests.support.briefing_data import add_news, add_readers, deliveries, make_list
+from tests.support.briefing_data import (
+    add_news,
+    add_readers,
+    deliveries,
+    list_database,
+    make_list,
+)
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
 from tests.support.worker import wait_for
@@ -54,11 +60,8 @@ def mail_settings(tmp_path: Path, faulty_smtp: FaultySMTPServer) -> Settings:  #
 
 @pytest.fixture
 def mail_db(mail_settings: Settings, clock: time_machine.Coordinates) -> Iterator[Database]:
-    db = Database(mail_settings.database_url)
-    upgrade(db)
-    make_list(db)
-    yield db
-    db.dispose()
+    with list_database(mail_settings) as db:
+        yield db
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 
 from briefing import deliver
 from briefing.config import Settings
-from briefing.db import Database, upgrade
+from briefing.db import Database
 from briefing.edition import build_edition
 from briefing.editions import ensure_edition
 from briefing.models import (
@@ -32,7 +32,7 @@ from briefing.models import (
     SubscriptionStatus,
 )
 from briefing.subscriptions import add_subscriber
-from tests.support.briefing_data import POSTAL, add_news, add_readers, make_list
+from tests.support.briefing_data import POSTAL, add_news, add_readers, list_database
 from tests.support.databases import make_settings
 from tests.support.smtp import Received, SMTPServer
 
@@ -57,11 +57,8 @@ def mail_settings(tmp_path: Path, smtp_server: SMTPServer) -> Settings:
 
 @pytest.fixture
 def mail_db(mail_settings: Settings, clock: time_machine.Coordinates) -> Iterator[Database]:
-    db = Database(mail_settings.database_url)
-    upgrade(db)
-    make_list(db)
-    yield db
-    db.dispose()
+    with list_database(mail_settings) as db:
+        yield db
 
 
 def send_today(db: Database, settings: Settings, day: date | None = None, *,

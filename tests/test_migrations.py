@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import resources
@@ -12,11 +11,10 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from briefing.db import Database, current_revision
-from tests.support.services import PG_ADMIN_URL, missing
+from tests.support.databases import scratch_postgres
 
 ISSUED = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
 LEFT = "not sent: the reader left before sending"
@@ -30,20 +28,10 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield db
         db.dispose()
         return
-    name = f"briefing_migrate_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        missing(f"PostgreSQL at {PG_ADMIN_URL} ({type(exc).__name__}: {exc})")
-    db = Database(make_url(PG_ADMIN_URL).set(database=name).render_as_string(
-        hide_password=False))
-    yield db
-    db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres("briefing_migrate") as url:
+        db = Database(url)
+        yield db
+        db.dispose()
 
 
 def migrate(db: Database, revision: str, *, down: bool = False) -> None:

@@ -11,12 +11,12 @@ import pytest
 
 from briefing import deliver
 from briefing.config import Settings
-from briefing.db import Database, upgrade
+from briefing.db import Database
 from briefing.edition import build_edition
 from briefing.editions import ensure_edition
 from briefing.models import EditionStatus
 from briefing.pacing import SharedPacer, account_key, reserve
-from tests.support.briefing_data import add_news, add_readers, make_list
+from tests.support.briefing_data import add_news, add_readers, list_database
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
 
@@ -33,11 +33,8 @@ def settings(tmp_path: Path, faulty_smtp: FaultySMTPServer) -> Settings:  # noqa
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    database = Database(settings.database_url)
-    upgrade(database)
-    make_list(database)
-    yield database
-    database.dispose()
+    with list_database(settings) as database:
+        yield database
 
 
 def most_in_one_second(times: list[float]) -> int:

@@ -73,8 +73,9 @@ def sweep() -> None:
 
     context()
     counts = sweep_task.apply().get()
+    mails = counts["confirmations"]
     typer.echo(f"re-enqueued {counts['articles']} articles, {counts['requests']} requests, "
-               f"{counts['confirmations']} confirmation emails")
+               f"{mails} confirmation email{'' if mails == 1 else 's'}")
 
 
 DEMO_LIST = "demo"

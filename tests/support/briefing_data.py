@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from sqlalchemy import insert, select
@@ -11,7 +12,7 @@ from sqlalchemy import insert, select
 from briefing import jobs
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.db import Database
+from briefing.db import Database, upgrade
 from briefing.ingest import add_article, from_text
 from briefing.lists import ListChanges, create_list
 from briefing.models import (
@@ -26,6 +27,18 @@ from briefing.models import (
 POSTAL = "1 Main St, Springfield"
 TOPICS = ("harbour", "railway", "library", "orchard", "museum", "bridge", "market", "clinic",
           "stadium", "airport", "theatre", "reservoir")
+
+
+@contextmanager
+def list_database(settings: Settings) -> Iterator[Database]:
+    """The settings' database, migrated, with the "daily" list; disposed of afterwards."""
+    db = Database(settings.database_url)
+    upgrade(db)
+    make_list(db)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 def make_list(db: Database, slug: str = "daily", **changes: object) -> MailingList:
