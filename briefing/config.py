@@ -57,6 +57,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BRIEFING_SUMMARY_LANGUAGE", "english", "Language for stemming and stop words."),
     Setting("BRIEFING_MAX_ARTICLE_BYTES", "2000000",
             "Largest article text or upload accepted; larger requests get 413."),
+    Setting("BRIEFING_MAX_IMPORT_BYTES", "100000000",
+            "Largest subscriber CSV accepted by the API (streamed to disk, not held in memory)."),
     Setting("BRIEFING_FETCH_TIMEOUT", "15", "Seconds to wait for a web page or feed."),
     Setting("BRIEFING_FETCH_MAX_BYTES", "5000000", "Largest web page or feed downloaded."),
     Setting("BRIEFING_ALLOW_PRIVATE_URLS", "false",
@@ -120,6 +122,7 @@ class Settings:
     summary_sentences: int = 3
     summary_language: str = "english"
     max_article_bytes: int = 2_000_000
+    max_import_bytes: int = 100_000_000
     fetch_timeout: float = 15.0
     fetch_max_bytes: int = 5_000_000
     allow_private_urls: bool = False
@@ -342,6 +345,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         summary_language=read.get("BRIEFING_SUMMARY_LANGUAGE", str, "english"),
         max_article_bytes=read.get(
             "BRIEFING_MAX_ARTICLE_BYTES", _int_between(1_000, 100_000_000), 2_000_000),
+        max_import_bytes=read.get(
+            "BRIEFING_MAX_IMPORT_BYTES", _int_between(1_000, 10_000_000_000), 100_000_000),
         fetch_timeout=read.get("BRIEFING_FETCH_TIMEOUT", _positive_float, 15.0),
         fetch_max_bytes=read.get(
             "BRIEFING_FETCH_MAX_BYTES", _int_between(10_000, 200_000_000), 5_000_000),

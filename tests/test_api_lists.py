@@ -229,6 +229,55 @@ def test_import_refuses_what_it_cannot_read(client: TestClient) -> None:
     assert emails(client) == []
 
 
+@pytest.fixture
+def small_caps(tmp_path: Path) -> Iterator[TestClient]:
+    """Caps small enough to cross in a test: 10 kB for ordinary bodies, 200 kB for imports."""
+    yield from client_for(make_settings(tmp_path / "var", BRIEFING_MAX_ARTICLE_BYTES="10000",
+                                        BRIEFING_MAX_IMPORT_BYTES="200000"))
+
+
+def people_csv(count: int) -> bytes:
+    return ("email,name\n" + "".join(f"reader{n:06d}@example.com,Reader Number {n}\n"
+                                     for n in range(count))).encode()
+
+
+def in_chunks(data: bytes) -> Iterator[bytes]:
+    """A body without Content-Length: sent chunked, so only counting can catch its size."""
+    for start in range(0, len(data), 8192):
+        yield data[start:start + 8192]
+
+
+def test_an_import_larger_than_the_ordinary_body_cap_streams_through(
+        small_caps: TestClient) -> None:
+    make_list(small_caps)
+    body = people_csv(3_000)  # ~130 kB: over the ordinary cap, under the import cap
+    assert 10_000 < len(body) < 200_000
+    answer = small_caps.post("/api/lists/daily/import", content=in_chunks(body),
+                             headers={**AUTH, "Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["created"] == 3_000
+    upload = small_caps.post("/api/lists/daily/import", headers=AUTH,
+                             files={"file": ("people.csv", body, "text/csv")})
+    assert upload.status_code == 200, upload.text
+    assert upload.json()["unchanged"] == 3_000
+    # Everything else keeps the ordinary cap.
+    assert_error(small_caps.post("/api/articles", content=b"x" * 20_000,
+                                 headers={**AUTH, "Content-Type": "text/plain"}), 413)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_an_import_over_its_cap_is_refused_and_imports_nothing(
+        small_caps: TestClient, chunked: bool) -> None:
+    make_list(small_caps)
+    body = people_csv(6_000)  # ~260 kB
+    answer = small_caps.post("/api/lists/daily/import",
+                             content=in_chunks(body) if chunked else body,
+                             headers={**AUTH, "Content-Type": "text/csv"})
+    assert_error(answer, 413)
+    assert "BRIEFING_MAX_IMPORT_BYTES" in answer.json()["error"]["message"]
+    assert emails(small_caps) == []
+
+
 def test_export_streams_csv_that_imports_back(client: TestClient) -> None:
     make_list(client)
     make_list(client, "copy")

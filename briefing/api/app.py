@@ -21,7 +21,7 @@ from briefing.api import (
     summaries,
 )
 from briefing.api.auth import AdminAuth, bearer
-from briefing.api.limits import BodyLimit
+from briefing.api.limits import BodyLimit, BodyTooLarge, StreamedRoute, body_too_large
 from briefing.api.ratelimit import RateLimiter
 from briefing.config import Settings, load_settings
 from briefing.db import Database, ensure_schema
@@ -64,12 +64,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     pages.install(app)
     app.add_exception_handler(ListNotFound, lists.list_not_found)  # an InputError, but a 404
+    app.add_exception_handler(BodyTooLarge, body_too_large)
     app.include_router(_admin_router())
     app.include_router(public.router)
     app.include_router(pages.router)
     app.include_router(archive.router)
     app.include_router(health.router)
     # Added last, so it runs first: auth, then the body cap, then routing.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_article_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_article_bytes, streamed=(
+        StreamedRoute(r"/api/lists/[^/]+/import", settings.max_import_bytes,
+                      "BRIEFING_MAX_IMPORT_BYTES"),))
     app.add_middleware(AdminAuth, token=settings.api_token)
     return app
