@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.support.databases",
     "tests.support.worker",
     "tests.support.smtp",
+    "tests.support.site",
     "tests.support.cli",
 ]
 

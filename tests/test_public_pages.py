@@ -4,92 +4,28 @@ confirmation mail over real SMTP (aiosmtpd), tasks run in-process (embedded mode
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import time_machine
-import uvicorn
 from sqlalchemy import select
 
 from briefing import subscriptions as subs
-from briefing.api import create_app
 from briefing.api.csrf import COOKIE
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.db import Database
-from briefing.lists import ListChanges, create_list
 from briefing.models import Subscriber, Subscription, SubscriptionStatus
 from tests.support.databases import make_settings
-from tests.support.services import free_port
-from tests.support.smtp import SMTPServer
+from tests.support.site import Site
 from tests.support.worker import wait_for
 
 Status = SubscriptionStatus
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
        "frame-ancestors 'none'")
-
-
-@dataclass
-class Site:
-    url: str
-    settings: Settings
-    db: Database
-    smtp: SMTPServer
-    http: httpx.Client
-
-    def client(self) -> httpx.Client:
-        """Another browser: its own (empty) cookie jar."""
-        return httpx.Client(base_url=self.url, timeout=10)
-
-
-def _serve(app: Any, port: int) -> Callable[[], None]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-    return stop
-
-
-@pytest.fixture
-def make_site(tmp_path: Path, smtp_server: SMTPServer) -> Iterator[Callable[..., Site]]:
-    stops: list[Callable[[], None]] = []
-
-    def make(**env: str) -> Site:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        settings = make_settings(tmp_path / f"var{port}", BRIEFING_BASE_URL=url,
-                                 **smtp_server.env(), **env)
-        stops.append(_serve(create_app(settings), port))  # the lifespan creates the schema
-        db = Database(settings.database_url)
-        create_list(db, "daily", ListChanges(name="Daily Brief", from_address="news@example.org"))
-        create_list(db, "weekly", ListChanges(name="Weekly Digest",
-                                              from_address="news@example.org"))
-        return Site(url, settings, db, smtp_server, httpx.Client(base_url=url, timeout=10))
-
-    yield make
-    for stop in stops:
-        stop()
-
-
-@pytest.fixture
-def site(make_site: Callable[..., Site]) -> Site:
-    return make_site(BRIEFING_PUBLIC_RATE_LIMIT="10000")
 
 
 # ---------------------------------------------------------------- helpers
