@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -180,10 +180,30 @@ def _names(outcome: TokenOutcome) -> tuple[str, str, str]:
     return outcome.list_name, outcome.list_slug, outcome.email
 
 
+def _unsubscribe_payload(token: str, settings: Settings) -> dict[str, object]:
+    return Signer(settings.secret_key).verify(UNSUBSCRIBE, token,
+                                              max_age_days=settings.unsubscribe_days)
+
+
+def subscriber_for(session: Session, token: str, settings: Settings) -> Subscriber:
+    """The person an unsubscribe link was sent to (it names one of their subscriptions)."""
+    return _subscription_from(session, _unsubscribe_payload(token, settings))[2]
+
+
+def leave(session: Session, *where: ColumnElement[bool]) -> list[int]:
+    """End the matching subscriptions that are still on; the one record of a reader leaving
+    (status, time, and no confirmation link left to bring them back). Returns their ids."""
+    now = utcnow()
+    return list(session.scalars(
+        update(Subscription).where(*where, Subscription.status.not_in(GONE))
+        .values(status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=now,
+                confirm_nonce=None, updated_at=now)
+        .returning(Subscription.id)))
+
+
 def peek_unsubscribe(db: Database, token: str, settings: Settings) -> TokenOutcome:
     """Who a link would unsubscribe, for the page that asks (a GET changes nothing)."""
-    payload = Signer(settings.secret_key).verify(UNSUBSCRIBE, token,
-                                                 max_age_days=settings.unsubscribe_days)
+    payload = _unsubscribe_payload(token, settings)
     with db.session() as session:
         row, mailing_list, subscriber = _subscription_from(session, payload)
         state = Outcome.ALREADY if row.status in GONE else Outcome.DONE
@@ -192,17 +212,12 @@ def peek_unsubscribe(db: Database, token: str, settings: Settings) -> TokenOutco
 
 def unsubscribe(db: Database, token: str, settings: Settings, *, everywhere: bool = False
                 ) -> TokenOutcome:
-    payload = Signer(settings.secret_key).verify(UNSUBSCRIBE, token,
-                                                 max_age_days=settings.unsubscribe_days)
+    payload = _unsubscribe_payload(token, settings)
     with db.session() as session:
         row, mailing_list, subscriber = _subscription_from(session, payload)
         scope = (Subscription.subscriber_id == subscriber.id if everywhere
                  else Subscription.id == row.id)
-        changed = session.execute(
-            update(Subscription).where(scope, Subscription.status.not_in(GONE))
-            .values(status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=utcnow(),
-                    confirm_nonce=None, updated_at=utcnow())
-            .returning(Subscription.id)).all()
+        changed = leave(session, scope)
         left = session.scalar(select(func.count()).where(
             Subscription.subscriber_id == subscriber.id,
             Subscription.status.in_([SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING])))
