@@ -112,6 +112,7 @@ def reader_for(row: Claimed, edition_id: int, settings: Settings, domain: str) -
     return Reader(email=row.email, name=row.name,
                   unsubscribe_url=f"{settings.base_url}/unsubscribe/{token}",
                   one_click_url=f"{settings.base_url}/u/{token}",
+                  preferences_url=f"{settings.base_url}/preferences/{token}",
                   message_id=message_id(edition_id, row.id, domain))
 
 

@@ -99,7 +99,7 @@ def send_test_copy(db: Database, slug: str, address: str, settings: Settings) ->
                       unsubscribe_mailto=None, text=rendered.text, html=rendered.html)
     domain = mailing_list.from_address.rpartition("@")[2]
     reader = Reader(email=to.email, name="", unsubscribe_url=f"{settings.base_url}/",
-                    one_click_url=f"{settings.base_url}/",
+                    one_click_url=f"{settings.base_url}/", preferences_url=f"{settings.base_url}/",
                     message_id=f"<test.{utcnow():%Y%m%d%H%M%S%f}@{domain}>")
     with make_sender(settings) as sender:
         return sender.send(message.for_reader(reader))

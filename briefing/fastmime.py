@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import binascii
 import html as html_lib
-import re
 import uuid
 from dataclasses import dataclass
 from email.header import Header
@@ -20,9 +19,7 @@ from email.utils import formatdate
 
 from briefing.mailer import Envelope
 from briefing.messages import check_header_block, header_safe
-from briefing.render import NAME_SLOT, UNSUBSCRIBE_SLOT, greeting_name
-
-_SLOT = re.compile(f"({NAME_SLOT}|{UNSUBSCRIBE_SLOT})")
+from briefing.render import NAME_SLOT, PREFERENCES_SLOT, SLOTS, UNSUBSCRIBE_SLOT, greeting_name
 
 
 class EncodedBody:
@@ -33,13 +30,14 @@ class EncodedBody:
     remove), so no per-reader pass over the whole body is needed."""
 
     def __init__(self, template: str, *, is_html: bool) -> None:
-        pieces = _SLOT.split(template)
+        pieces = SLOTS.split(template)
         self.static = [_qp(piece) for piece in pieces[0::2]]
         self.slots = pieces[1::2]
         self.is_html = is_html
 
-    def fill(self, name: str, unsubscribe_url: str) -> bytes:
-        values = {NAME_SLOT: greeting_name(name), UNSUBSCRIBE_SLOT: unsubscribe_url}
+    def fill(self, reader: Reader) -> bytes:
+        values = {NAME_SLOT: greeting_name(reader.name), UNSUBSCRIBE_SLOT: reader.unsubscribe_url,
+                  PREFERENCES_SLOT: reader.preferences_url}
         out = [self.static[0]]
         for slot, static in zip(self.slots, self.static[1:], strict=True):
             value = html_lib.escape(values[slot]) if self.is_html else values[slot]
@@ -53,6 +51,7 @@ class Reader:
     name: str
     unsubscribe_url: str         # the https page, also the List-Unsubscribe https form
     one_click_url: str           # RFC 8058 POST target
+    preferences_url: str         # the reader's page for lists and name
     message_id: str              # stable per delivery, so a resend can be recognised
 
 
@@ -72,8 +71,8 @@ class PreparedMessage:
     def for_reader(self, reader: Reader) -> Envelope:
         boundary = uuid.uuid4().hex
         head = self._headers(reader, boundary)
-        text = self.text.fill(reader.name, reader.unsubscribe_url)
-        page = self.html.fill(reader.name, reader.unsubscribe_url)
+        text = self.text.fill(reader)
+        page = self.html.fill(reader)
         marker = f"--{boundary}\r\n".encode()
         part = b"Content-Type: text/%s; charset=\"utf-8\"\r\n" \
                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"

@@ -1,14 +1,16 @@
 """An edition becomes subject, plain text and HTML, once, with per-reader slots.
 
 Jinja2 renders and premailer inlines the CSS once per edition. What differs per reader (the
-greeting name and the personal unsubscribe links) is left as placeholder tokens that
-`personalize` fills with a few string replacements, so premailer never runs per reader.
+greeting name and the personal unsubscribe and preferences links) is left as placeholder
+tokens that `personalize` fills with a few string replacements, so premailer never runs per
+reader.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 # greeted "Good morning," and not "Good morning ,".
 NAME_SLOT = "XBRIEFINGREADERNAMEX"
 UNSUBSCRIBE_SLOT = "XBRIEFINGUNSUBSCRIBEURLX"
+PREFERENCES_SLOT = "XBRIEFINGPREFERENCESURLX"
+SLOTS = re.compile(f"({NAME_SLOT}|{UNSUBSCRIBE_SLOT}|{PREFERENCES_SLOT})")
 # Gmail clips messages whose HTML is larger than about 102 KB; stay safely below.
 MAX_HTML_BYTES = 95_000
 
@@ -65,6 +69,7 @@ def _context(settings: Settings, mailing_list: MailingList, day: date,
         "archive_url": archive_url(settings, mailing_list, day),
         "list_archive_url": f"{settings.base_url}/archive/{mailing_list.slug}",
         "name_slot": NAME_SLOT, "unsubscribe_url": UNSUBSCRIBE_SLOT,
+        "preferences_url": PREFERENCES_SLOT,
         "preheader": " · ".join(a.title for a in articles[:3]),
     }
 
@@ -89,7 +94,8 @@ def render_edition(settings: Settings, mailing_list: MailingList, day: date,
 
 def web_version(rendered_html: str) -> str:
     """The archive's copy: no reader, so no greeting name and no personal links."""
-    return personalize(rendered_html, name="", unsubscribe_url="#", is_html=True)
+    return personalize(rendered_html, name="", unsubscribe_url="#", preferences_url="#",
+                       is_html=True)
 
 
 def greeting_name(name: str) -> str:
@@ -97,7 +103,11 @@ def greeting_name(name: str) -> str:
     return f" {name}" if name else ""
 
 
-def personalize(template: str, *, name: str, unsubscribe_url: str, is_html: bool) -> str:
-    shown_name = html.escape(greeting_name(name)) if is_html else greeting_name(name)
-    link = html.escape(unsubscribe_url) if is_html else unsubscribe_url
-    return template.replace(NAME_SLOT, shown_name).replace(UNSUBSCRIBE_SLOT, link)
+def personalize(template: str, *, name: str, unsubscribe_url: str, preferences_url: str,
+                is_html: bool) -> str:
+    values = {NAME_SLOT: greeting_name(name), UNSUBSCRIBE_SLOT: unsubscribe_url,
+              PREFERENCES_SLOT: preferences_url}
+    if is_html:
+        values = {slot: html.escape(value) for slot, value in values.items()}
+    # One pass, as fastmime fills them: a name that spells a slot stays a name.
+    return SLOTS.sub(lambda found: values[found.group(0)], template)

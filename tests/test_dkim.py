@@ -38,7 +38,8 @@ def test_signed_briefing_verifies_and_covers_list_unsubscribe(key_pair: tuple[Pa
                       text=f"Hi {NAME_SLOT}\n{UNSUBSCRIBE_SLOT}\n",
                       html=f"<p>Hi {NAME_SLOT} <a href='{UNSUBSCRIBE_SLOT}'>x</a></p>")
     envelope = message.for_reader(Reader("r@example.com", "Rea", "https://x/unsubscribe/t",
-                                         "https://x/u/t", "<m1@example.org>"))
+                                         "https://x/u/t", "https://x/preferences/t",
+                                         "<m1@example.org>"))
     signed = DkimSigner.from_file(private, "briefing", "example.org").sign(envelope)
     head = signed.data.split(b"\r\n\r\n", 1)[0].lower()
     assert head.startswith(b"dkim-signature:")

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from briefing import editions
 from briefing.api.deps import DatabaseDep, SettingsDep
-from briefing.api.pages import SECURITY_HEADERS, PageError, _find, _limit, page
+from briefing.api.webpage import SECURITY_HEADERS, PageError, known_list, limit, page
 
 router = APIRouter(include_in_schema=False)
 # Editions are public and do not change once sent: caches may keep them a while.
@@ -19,8 +19,8 @@ ARCHIVE_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=300"}
 @router.get("/archive/{slug}", response_class=HTMLResponse)
 def index(slug: str, request: Request, db: DatabaseDep, settings: SettingsDep
           ) -> HTMLResponse:
-    _limit(request)
-    mailing_list = _find(db, slug)
+    limit(request)
+    mailing_list = known_list(db, slug)
     entries = editions.archive_index(db, mailing_list.slug)
     return page("archive.html", title=f"{mailing_list.name}: past editions",
                 list=mailing_list, entries=entries, base_url=settings.base_url)
@@ -28,8 +28,8 @@ def index(slug: str, request: Request, db: DatabaseDep, settings: SettingsDep
 
 @router.get("/archive/{slug}/{day}", response_class=HTMLResponse)
 def edition(slug: str, day: str, request: Request, db: DatabaseDep) -> HTMLResponse:
-    _limit(request)
-    mailing_list = _find(db, slug)
+    limit(request)
+    mailing_list = known_list(db, slug)
     try:
         when = date.fromisoformat(day)
     except ValueError:

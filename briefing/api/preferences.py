@@ -1,0 +1,79 @@
+"""The reader's preferences page: /preferences/{token}, from the footer of every briefing.
+
+The link is the unsubscribe token (it names one subscription, hence the person). The GET
+only shows (mail scanners open links); the POST, behind the same CSRF pair and per-client
+limit as the unsubscribe page, applies the form through briefing.preferences.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from briefing import preferences
+from briefing.api import csrf, ratelimit
+from briefing.api.deps import DatabaseDep, SettingsDep
+from briefing.api.webpage import check_csrf, limit, page, token_problem, with_csrf
+from briefing.config import Settings
+from briefing.db import Database
+from briefing.textnorm import InputError
+from briefing.tokens import TokenError
+
+router = APIRouter(include_in_schema=False)
+HINT = ("Use the Preferences link in a more recent email from the list, "
+        "or reply to one of its emails.")
+Slugs = Annotated[list[str], Form()]
+
+
+def preferences_path(token: str) -> str:
+    return f"/preferences/{quote(token, safe='')}"
+
+
+def _load(db: Database, token: str, settings: Settings) -> preferences.Preferences:
+    try:
+        return preferences.load(db, token, settings)
+    except TokenError as exc:
+        raise token_problem(exc, HINT) from None
+
+
+def _show(request: Request, settings: Settings, token: str, shown: preferences.Preferences, *,
+          status: int = 200, name: str | None = None, error: str = "",
+          saved: preferences.Changes | None = None) -> HTMLResponse:
+    csrf_token = csrf.token_for(request)
+    response = page("preferences.html", status, title="Your preferences", email=shown.email,
+                    name=shown.name if name is None else name, lists=shown.lists,
+                    error=error, saved=saved, action=preferences_path(token),
+                    unsubscribe_url=f"/unsubscribe/{quote(token, safe='')}",
+                    csrf_token=csrf_token)
+    return with_csrf(response, csrf_token, settings)
+
+
+@router.get("/preferences/{token}", response_class=HTMLResponse)
+def preferences_form(token: str, request: Request, db: DatabaseDep,
+                     settings: SettingsDep) -> HTMLResponse:
+    """Shows; changes nothing."""
+    limit(request)
+    return _show(request, settings, token, _load(db, token, settings))
+
+
+@router.post("/preferences/{token}", response_class=HTMLResponse)
+def preferences_saved(token: str, request: Request, db: DatabaseDep, settings: SettingsDep,
+                      csrf_token: Annotated[str, Form()] = "",
+                      name: Annotated[str | None, Form()] = None,
+                      shown: Slugs | None = None, lists: Slugs | None = None) -> HTMLResponse:
+    limit(request)
+    check_csrf(request, csrf_token)
+    try:
+        changes = preferences.save(db, token, settings, name=name, shown=set(shown or ()),
+                                   wanted=set(lists or ()),
+                                   ip=ratelimit.client_address(request))
+    except TokenError as exc:
+        raise token_problem(exc, HINT) from None
+    except InputError as exc:
+        # Nothing was saved: the page shows what is stored, with the (cut) name to fix.
+        return _show(request, settings, token, _load(db, token, settings), status=400,
+                     name=(name or "")[:200], error=f"Please shorten your name: the {exc}.")
+    return _show(request, settings, token, _load(db, token, settings), saved=changes)

@@ -1,0 +1,107 @@
+"""A reader's own preferences, reached from the signed link in any email they were sent.
+
+An unsubscribe token names one subscription, and so one person: the preferences page shows
+every list that person has a subscription row for, and lets them leave lists, re-join lists
+they left, and change the name they are greeted by. Re-joining is fresh consent (the person
+acts through a link mailed to their own inbox), recorded like a sign-up's: source, time and
+client address. Only a list they left can be switched back on: a bounced or complained
+address, or an opt-in still waiting for its confirmation, is not theirs to switch on here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
+
+from briefing.addresses import clean_name
+from briefing.clock import utcnow
+from briefing.config import Settings
+from briefing.db import Database
+from briefing.models import ConsentSource, MailingList, Subscription, SubscriptionStatus
+from briefing.subscriptions import leave, subscriber_for
+
+Status = SubscriptionStatus
+CHANGEABLE = (Status.ACTIVE, Status.UNSUBSCRIBED)
+
+
+@dataclass(frozen=True)
+class ListChoice:
+    slug: str
+    name: str
+    status: Status
+
+    @property
+    def changeable(self) -> bool:
+        return self.status in CHANGEABLE
+
+    @property
+    def subscribed(self) -> bool:
+        return self.status == Status.ACTIVE
+
+
+@dataclass(frozen=True)
+class Preferences:
+    email: str
+    name: str
+    lists: tuple[ListChoice, ...]
+
+
+@dataclass(frozen=True)
+class Changes:
+    left: tuple[str, ...]    # names of the lists left
+    joined: tuple[str, ...]  # names of the lists joined again
+    renamed: bool
+
+
+def _rows(session: Session, subscriber_id: int) -> Sequence[Row[int, str, str, Status]]:
+    return session.execute(
+        select(Subscription.id, MailingList.slug, MailingList.name, Subscription.status)
+        .join(MailingList, MailingList.id == Subscription.list_id)
+        .where(Subscription.subscriber_id == subscriber_id)
+        .order_by(MailingList.name, MailingList.slug)).all()
+
+
+def load(db: Database, token: str, settings: Settings) -> Preferences:
+    """What the page shows; changes nothing (mail scanners open links)."""
+    with db.session() as session:
+        person = subscriber_for(session, token, settings)
+        choices = tuple(ListChoice(slug, name, status)
+                        for _, slug, name, status in _rows(session, person.id))
+        return Preferences(person.email, person.name, choices)
+
+
+def save(db: Database, token: str, settings: Settings, *, name: str | None,
+         shown: Collection[str], wanted: Collection[str], ip: str | None) -> Changes:
+    """Apply the form: lists in `shown` (the ones the page offered) are on when in `wanted`.
+
+    Lists not shown are left alone, so a page opened before the reader joined another list
+    cannot end that subscription. `name` None keeps the name. Raises InputError for a bad
+    name before anything changes, and TokenError for a bad link."""
+    clean = None if name is None else clean_name(name)
+    with db.session() as session:
+        person = subscriber_for(session, token, settings)
+        renamed = clean is not None and clean != person.name
+        if clean is not None:
+            person.name = clean
+        rows = [row for row in _rows(session, person.id) if row.slug in shown]
+        off = [row.id for row in rows if row.status == Status.ACTIVE and row.slug not in wanted]
+        on = [row.id for row in rows if row.status == Status.UNSUBSCRIBED and row.slug in wanted]
+        left = leave(session, Subscription.id.in_(off)) if off else []
+        joined = _rejoin(session, on, ip) if on else []
+        names = {row.id: row.name for row in rows}
+        return Changes(tuple(names[i] for i in left), tuple(names[i] for i in joined), renamed)
+
+
+def _rejoin(session: Session, ids: list[int], ip: str | None) -> list[int]:
+    # Conditional on the status still being `unsubscribed`: a bounce or complaint recorded
+    # since the page was opened wins.
+    now = utcnow()
+    return list(session.scalars(
+        update(Subscription)
+        .where(Subscription.id.in_(ids), Subscription.status == Status.UNSUBSCRIBED)
+        .values(status=Status.ACTIVE, consent_source=ConsentSource.FORM, consent_at=now,
+                consent_ip=ip, confirmed_at=now, confirm_nonce=None, updated_at=now)
+        .returning(Subscription.id)))
