@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 class BatchResult:
     sent: int = 0
     retrying: int = 0
+    skipped: int = 0  # the reader left after the edition was queued
     failed: int = 0
     released: int = 0
     stopped: str | None = None  # why the batch ended early (server down, bad login)
@@ -237,8 +238,9 @@ def send_some(db: Database, edition_id: int, settings: Settings, *,
             token, claimed = claim_batch(db, edition_id, _batch_size(settings))
             if not claimed:
                 break
-            claimed = drop_departed(db, token, claimed)
-            result = send_claimed(db, edition_id, token, claimed, settings, connection)
+            staying = drop_departed(db, token, claimed)
+            total.skipped += len(claimed) - len(staying)
+            result = send_claimed(db, edition_id, token, staying, settings, connection)
             for name in ("sent", "retrying", "failed", "released"):
                 setattr(total, name, getattr(total, name) + getattr(result, name))
             if result.stopped:

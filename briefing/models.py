@@ -149,6 +149,7 @@ class ConsentSource(enum.StrEnum):
     IMPORT = "import"
     API = "api"
     ADMIN = "admin"
+    PREFERENCES = "preferences"  # re-joined from the preferences page their email links to
 
 
 class MailingList(Base):

@@ -102,6 +102,6 @@ def _rejoin(session: Session, ids: list[int], ip: str | None) -> list[int]:
     return list(session.scalars(
         update(Subscription)
         .where(Subscription.id.in_(ids), Subscription.status == Status.UNSUBSCRIBED)
-        .values(status=Status.ACTIVE, consent_source=ConsentSource.FORM, consent_at=now,
+        .values(status=Status.ACTIVE, consent_source=ConsentSource.PREFERENCES, consent_at=now,
                 consent_ip=ip, confirmed_at=now, confirm_nonce=None, updated_at=now)
         .returning(Subscription.id)))

@@ -136,7 +136,7 @@ def test_ticking_a_list_they_left_brings_it_back_with_fresh_consent(site: Site) 
     assert_page(saved, 200, "You will receive Daily Brief again")
     row = subscription(site, "back@example.com")
     assert row is not None and row.status == Status.ACTIVE
-    assert (row.consent_source, row.consent_ip) == ("form", "127.0.0.1")
+    assert (row.consent_source, row.consent_ip) == ("preferences", "127.0.0.1")
     assert row.consent_at >= before - timedelta(seconds=1)
     assert row.confirmed_at is not None and row.confirmed_at >= row.consent_at
     assert status(site, "back@example.com", "weekly") == Status.ACTIVE

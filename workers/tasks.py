@@ -122,7 +122,8 @@ def send_edition(self: Task, edition_id: int) -> dict[str, int]:
     except TRANSIENT as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
     _come_back_later(edition_id, db)
-    return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed}
+    return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed,
+            "skipped": result.skipped}
 
 
 def _come_back_later(edition_id: int, db: Any) -> None:
