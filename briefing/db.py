@@ -32,9 +32,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        database_file = _sqlite_file(url)
+        if database_file is not None:
+            database_file.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -107,6 +107,7 @@ class DriverStatement:
 
 
 def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for in-memory or other databases."""
     if not url.startswith("sqlite"):
         return None
     path = url.split("///", 1)[-1]
