@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from importlib import resources
@@ -115,23 +117,58 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 class _WriteTurn:
-    """An exclusive flock on a file beside the SQLite database (nothing for other databases)."""
+    """An exclusive turn to write: a thread lock, then an flock on a file beside the SQLite
+    database (nothing at all for other databases).
+
+    flock alone is not enough: threads share the process's open file, so two of them would
+    both "hold" it. And a child forked by a Celery worker must open its own file, or it would
+    share the parent's lock instead of queueing for it."""
 
     def __init__(self, database_file: Path | None) -> None:
         self.path = None if database_file is None else database_file.with_name(
             database_file.name + "-writeturn")
         self.fd: int | None = None
+        self.threads = threading.Lock()
+        _write_turns.add(self)
 
     def __enter__(self) -> None:
         if self.path is None:
             return
-        if self.fd is None:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        self.threads.acquire()
+        try:
+            if self.fd is None:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.threads.release()
+            raise
 
     def __exit__(self, *_: object) -> None:
-        if self.fd is not None:
+        if self.path is None:
+            return
+        try:
+            assert self.fd is not None
             fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.threads.release()
+
+    def forget_parent(self) -> None:
+        """In a forked child: the parent's file and thread lock are not ours to use."""
+        if self.fd is not None:
+            os.close(self.fd)
+        self.fd = None
+        self.threads = threading.Lock()
+
+
+_write_turns: weakref.WeakSet[_WriteTurn] = weakref.WeakSet()
+
+
+def _forget_parents_write_turns() -> None:
+    for turn in list(_write_turns):
+        turn.forget_parent()
+
+
+os.register_at_fork(after_in_child=_forget_parents_write_turns)
 
 
 def _alembic_config(db: Database) -> Config:
