@@ -1,3 +1,6 @@
+import os
+import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -20,3 +23,26 @@ def _forget_process_settings() -> Iterator[None]:
     from workers import runtime
 
     runtime.use(None)
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A thread a test left running (say, stuck on a lock) would keep Python from exiting
+    after the report, and CI would wait for it until its own time runs out. Say which
+    threads they are, and end the run with a failure instead."""
+    left = [thread for thread in threading.enumerate()
+            if thread is not threading.main_thread() and thread.is_alive() and not thread.daemon]
+    if not left:
+        return
+    names = ", ".join(thread.name for thread in left)
+    sys.stderr.write(f"\ntests left threads running, ending the run: {names}\n")
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(_exit_status or 1)

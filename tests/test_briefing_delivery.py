@@ -39,6 +39,7 @@ from tests.support.briefing_data import (
 )
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
+from tests.support.threads import run_together
 from tests.support.worker import wait_for
 
 NOW = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
@@ -229,13 +230,7 @@ def test_scheduling_and_building_twice_never_doubles_an_edition_or_a_copy(
     created = schedule.create_due_editions(mail_db)
     assert len(created) == 1 and schedule.create_due_editions(mail_db) == []
     (edition_id,) = created
-    statuses: list[EditionStatus | None] = []
-    builders = [threading.Thread(target=lambda: statuses.append(
-        build_edition(mail_db, edition_id, mail_settings))) for _ in range(3)]
-    for thread in builders:
-        thread.start()
-    for thread in builders:
-        thread.join()
+    statuses = run_together(lambda: build_edition(mail_db, edition_id, mail_settings), 3)
     assert statuses == [EditionStatus.SENDING] * 3
     assert build_edition(mail_db, edition_id, mail_settings) == EditionStatus.SENDING
     assert counts(mail_db, edition_id) == {"queued": 40}
@@ -339,13 +334,7 @@ def test_parallel_senders_deliver_each_copy_exactly_once(
     add_news(shared_db, settings, 1)
     edition_id = queued_edition(shared_db, settings)
 
-    results: list[deliver.BatchResult] = []
-    senders = [threading.Thread(target=lambda: results.append(
-        deliver.send_some(shared_db, edition_id, settings))) for _ in range(4)]
-    for thread in senders:
-        thread.start()
-    for thread in senders:
-        thread.join()
+    results = run_together(lambda: deliver.send_some(shared_db, edition_id, settings), 4)
 
     assert sum(r.sent for r in results) == 400
     assert counts(shared_db, edition_id) == {"sent": 400}
@@ -360,7 +349,8 @@ def test_a_slow_live_sender_keeps_its_claim_and_nobody_sends_its_rows_twice(
     add_news(mail_db, mail_settings, 1)
     edition_id = queued_edition(mail_db, mail_settings)
     faulty_smtp.handler.data_delay = 0.05
-    slow = threading.Thread(target=deliver.send_some, args=(mail_db, edition_id, mail_settings))
+    slow = threading.Thread(target=deliver.send_some, args=(mail_db, edition_id, mail_settings),
+                            daemon=True)
     slow.start()
     try:
         wait_for(lambda: sum(faulty_smtp.accepted.values()) >= 1, 20, interval=0.01,
@@ -374,7 +364,8 @@ def test_a_slow_live_sender_keeps_its_claim_and_nobody_sends_its_rows_twice(
         assert deliver.recover_stale_claims(mail_db, mail_settings) == []
         deliver.send_some(mail_db, edition_id, mail_settings)  # a second sender finds nothing
     finally:
-        slow.join()
+        slow.join(timeout=120)
+    assert not slow.is_alive(), "the slow sender never finished"
     assert counts(mail_db, edition_id) == {"sent": 20}
     assert_one_copy_each(faulty_smtp, readers)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from briefing.pacing import SharedPacer, account_key, reserve
 from tests.support.briefing_data import add_news, add_readers, list_database
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
+from tests.support.threads import run_together
 
 RATE = 20
 
@@ -54,12 +54,7 @@ def test_two_senders_together_stay_under_the_accounts_rate(
     edition_id, _ = ensure_edition(db, "daily")
     assert build_edition(db, edition_id, settings) == EditionStatus.SENDING
 
-    senders = [threading.Thread(target=deliver.send_some, args=(db, edition_id, settings))
-               for _ in range(2)]
-    for sender in senders:
-        sender.start()
-    for sender in senders:
-        sender.join(timeout=120)
+    run_together(lambda: deliver.send_some(db, edition_id, settings), 2)
 
     assert faulty_smtp.accepted == dict.fromkeys(readers, 1)
     # Each sender alone may send RATE a second; together they must too. Reservations are a
