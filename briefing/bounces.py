@@ -1,4 +1,4 @@
-"""What a permanent (5xx) refusal says about the reader's address.
+"""What an SMTP refusal says: about the reader's address (5xx), or about us (4xx throttling).
 
 Counting every 5xx as a hard bounce punishes readers for our own problems: a message refused
 as spam, a sender blocked by a DMARC policy or a message too large says nothing about the
@@ -13,6 +13,12 @@ otherwise:
   4xx, up to the attempt limit; never counts a bounce.
 * BLOCKED: the receiving system refused *this message* or *us* (policy, content, size,
   protocol): the delivery fails and the reason is kept, the reader's address is not blamed.
+
+A temporary (4xx) refusal is either about one reader (greylisting, a busy mailbox: that row
+is retried later) or about us: the server, usually the provider we relay through, says we
+send too much or too fast. Retrying that row by row would spend every reader's attempts
+against a server that refuses them all, and mail would be lost to throttling; see
+`throttled`.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import enum
 import re
 
-__all__ = ["Verdict", "classify"]
+__all__ = ["Verdict", "classify", "throttled"]
 
 
 class Verdict(enum.StrEnum):
@@ -65,3 +71,37 @@ def _text_after_code(reply: str) -> str:
     """'550 5.1.1 No such user' -> '5.1.1 No such user' (replies may arrive with the code)."""
     match = re.match(r"^\s*\d{3}[ -]?", reply)
     return reply[match.end():] if match else reply
+
+
+# Temporary trouble on the server's side rather than the reader's: 4.3.x mail system (busy,
+# out of resources), 4.4.5 congestion, 4.5.3 too many recipients, 4.7.x policy and rate.
+_ABOUT_US = {3, 5, 7}
+_ABOUT_US_DETAILED = {(4, 5)}
+_SLOW_DOWN = re.compile(
+    r"rate|throttl|too many|too fast|limit|quota exceeded|busy|congest|resources|"
+    r"try again later|slow down|exceeded", re.IGNORECASE)
+_ONE_READER = re.compile(r"greylist|graylist", re.IGNORECASE)
+
+
+def throttled(code: int | None, reply: str, stage: str) -> bool:
+    """Whether a temporary refusal asks us to slow down, for every reader, not just this one.
+
+    421 always does: the server is closing the connection on us. So does any 4xx to MAIL
+    FROM or to the greeting, which concern the sender. At RCPT or after DATA it is read by
+    the enhanced status code, and by the wording where the code is missing or vague;
+    greylisting (often sent as 4.7.1 "try again later") is about one recipient."""
+    if code is None or not 400 <= code < 500:
+        return False
+    if code == 421 or stage in ("connect", "mail"):
+        return True
+    text = _text_after_code(reply)
+    if _ONE_READER.search(text):
+        return False
+    enhanced = _ENHANCED.match(text)
+    if enhanced is not None:
+        subject, detail = int(enhanced.group(2)), int(enhanced.group(3))
+        if subject in (1, 2):  # this address or this mailbox
+            return False
+        if subject in _ABOUT_US or (subject, detail) in _ABOUT_US_DETAILED:
+            return True
+    return bool(_SLOW_DOWN.search(text))

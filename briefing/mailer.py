@@ -175,7 +175,9 @@ class SMTPSender:
             raise PermanentError(f"SMTP login refused: {exc.smtp_code}",
                                  code=exc.smtp_code, stage="connect") from None
         except (smtplib.SMTPException, OSError) as exc:
+            # A greeting like "421 too many connections" keeps its code: it means slow down.
             raise TransientError(f"cannot reach SMTP server {s.smtp_host}:{s.smtp_port}: {exc}",
+                                 code=getattr(exc, "smtp_code", None),
                                  stage="connect") from None
         return connection
 

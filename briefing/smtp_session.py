@@ -50,7 +50,12 @@ def _pipelined(connection: smtplib.SMTP, sender: str, recipient: str, options: l
     # a noticeable cost per message for addresses that were validated when stored.
     connection.send(f"MAIL FROM:<{sender}>{extra}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n")
     meanwhile()
-    return [connection.getreply() for _ in range(3)]
+    replies: list[tuple[int, bytes]] = []
+    while len(replies) < 3:
+        replies.append(connection.getreply())
+        if replies[-1][0] == 421:  # the server is closing the line: no more replies come
+            break
+    return replies
 
 
 def _one_by_one(connection: smtplib.SMTP, sender: str, recipient: str,
@@ -64,7 +69,7 @@ def _one_by_one(connection: smtplib.SMTP, sender: str, recipient: str,
 
 
 def _reset(connection: smtplib.SMTP) -> None:
-    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+    with contextlib.suppress(smtplib.SMTPServerDisconnected, OSError):
         connection.rset()  # if the line is gone, the next message opens a new one
 
 

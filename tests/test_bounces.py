@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from briefing import deliver
-from briefing.bounces import Verdict, classify
+from briefing.bounces import Verdict, classify, throttled
 from briefing.config import Settings
 from briefing.db import Database
 from briefing.edition import build_edition
@@ -55,6 +55,32 @@ NOW = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
 def test_replies_are_read_by_their_enhanced_status_code_first(
         code: int, reply: str, stage: str, verdict: Verdict) -> None:
     assert classify(code, reply, stage) == verdict
+
+
+@pytest.mark.parametrize(("code", "reply", "stage", "slow_down"), [
+    # Providers telling us to slow down: every reader would be refused alike.
+    (421, "421 4.7.0 Try again later, closing connection.", "rcpt", True),
+    (421, "421 4.7.28 Our system has detected an unusual rate of mail", "data", True),
+    (454, "454 Throttling failure: Maximum sending rate exceeded.", "rcpt", True),
+    (451, "451 4.7.500 Server busy. Please try again later from [203.0.113.9]", "rcpt", True),
+    (452, "452 4.3.1 Insufficient system resources", "data", True),
+    (451, "451 4.4.5 System congestion", "rcpt", True),
+    (450, "450 Too many messages from your account, slow down", "rcpt", True),
+    (451, "451 Temporary local problem", "mail", True),  # about the sender
+    (421, "cannot reach SMTP server: (421, b'Too many connections')", "connect", True),
+    # About one reader: retried for that reader alone.
+    (451, "451 4.7.1 Greylisted, try again later", "rcpt", False),
+    (450, "450 4.2.0 <ann@example.com>: Recipient address rejected: Greylisted", "rcpt", False),
+    (450, "450 4.2.1 The user you are trying to contact is receiving mail at a rate that "
+          "prevents additional messages from being delivered", "rcpt", False),
+    (452, "452 4.2.2 Mailbox full, quota exceeded", "rcpt", False),
+    (450, "450 Requested mail action not taken: mailbox unavailable", "rcpt", False),
+    (None, "cannot reach SMTP server: Connection refused", "connect", False),
+    (550, "550 5.7.1 Rate limit exceeded for good", "rcpt", False),  # permanent: not a pause
+])
+def test_a_temporary_refusal_is_read_as_slow_down_or_as_about_one_reader(
+        code: int | None, reply: str, stage: str, slow_down: bool) -> None:
+    assert throttled(code, reply, stage) is slow_down
 
 
 @pytest.fixture
