@@ -77,14 +77,16 @@ def drop_departed(db: Database, token: str, claimed: list[Claimed]) -> list[Clai
     return [c for c in claimed if c.subscription_id in active]
 
 
-def release(db: Database, rows: list[Claimed], token: str, reason: str) -> int:
-    """Hand untried rows back (their attempt did not happen)."""
+def release(db: Database, rows: list[Claimed], token: str, reason: str,
+            due_at: datetime | None = None) -> int:
+    """Hand untried rows back (their attempt did not happen), due at `due_at` or shortly."""
     with db.session() as session:
         session.execute(update(Delivery).where(
             Delivery.id.in_([r.id for r in rows]), Delivery.claim == token,
             Delivery.status == DeliveryStatus.SENDING)
             .values(status=DeliveryStatus.QUEUED, claim=None, attempts=Delivery.attempts - 1,
-                    last_reply=reason[:500], due_at=utcnow() + timedelta(seconds=30)))
+                    last_reply=reason[:500],
+                    due_at=due_at or utcnow() + timedelta(seconds=30)))
     return len(rows)
 
 

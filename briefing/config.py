@@ -83,6 +83,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Messages sent over one SMTP connection before it is renewed."),
     Setting("BRIEFING_SMTP_MAX_RATE", "0",
             "Most messages per second (0: no limit), shared by every sender of the account."),
+    Setting("BRIEFING_SMTP_THROTTLE_PAUSE", "60",
+            "Seconds every sender of the account waits when the server says to slow down."),
     Setting("BRIEFING_SEND_BATCH", "200", "Deliveries one worker claims at a time."),
     Setting("BRIEFING_SEND_CONCURRENCY", "2",
             "Parallel senders (SMTP connections) per edition."),
@@ -141,6 +143,7 @@ class Settings:
     smtp_timeout: float = 30.0
     smtp_messages_per_connection: int = 100
     smtp_max_rate: float = 0.0
+    smtp_throttle_pause: int = 60
     send_batch: int = 200
     send_concurrency: int = 2
     send_commit_every: int = 1
@@ -292,6 +295,8 @@ def _smtp_settings(read: _Reader) -> dict[str, Any]:
         "smtp_messages_per_connection": read.get(
             "BRIEFING_SMTP_MESSAGES_PER_CONNECTION", _int_between(1, 100_000), 100),
         "smtp_max_rate": read.get("BRIEFING_SMTP_MAX_RATE", _non_negative_float, 0.0),
+        "smtp_throttle_pause": read.get(
+            "BRIEFING_SMTP_THROTTLE_PAUSE", _int_between(1, 3600), 60),
     }
 
 

@@ -13,6 +13,9 @@ Exactly-once, as far as SMTP allows:
   started and simply go back to the queue.
 * 4xx replies and dropped connections retry with backoff; 5xx fails the row and counts a
   hard bounce; enough bounces mark the reader bounced on every list.
+* a server that says to slow down (throttling, see `briefing.bounces.throttled`) pauses
+  every sender of the account; the row it refused and the rest of the batch go back to
+  the queue without spending an attempt, so throttling delays mail and never loses it.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from briefing.bounces import Verdict, classify
+from briefing.bounces import Verdict, classify, throttled
 from briefing.claims import (  # re-exported: callers use deliver.<name>
     OPEN,
     Claimed,
@@ -50,13 +54,13 @@ from briefing.outcomes import (
     record_bounce,
     record_retry,
 )
-from briefing.pacing import SharedPacer
+from briefing.pacing import Pause, SharedPacer, current_pause, pause
 from briefing.subscriptions import unsubscribe_token
 
 __all__ = ["OPEN", "BatchResult", "Claimed", "backoff", "claim_batch", "edition_counts",
-           "editions_needing_work", "finish_if_done", "message_id", "next_due",
-           "prepared_message", "reader_for", "recover_stale_claims", "send_claimed",
-           "send_some"]
+           "editions_needing_work", "finish_if_done", "message_id", "next_attempt",
+           "next_due", "paused", "prepared_message", "reader_for", "recover_stale_claims",
+           "send_claimed", "send_some"]
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +72,16 @@ class BatchResult:
     skipped: int = 0  # the reader left after the edition was queued
     failed: int = 0
     released: int = 0
-    stopped: str | None = None  # why the batch ended early (server down, bad login)
+    stopped: str | None = None  # why the batch ended early (server down, bad login, paused)
     replies: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why a batch ends early, and when its untried rows are due again (None: shortly)."""
+
+    reason: str
+    resume_at: datetime | None = None
 
 
 _PREPARED: dict[tuple[str, int, str, str], tuple[PreparedMessage, str]] = {}
@@ -173,16 +185,17 @@ def send_claimed(db: Database, edition_id: int, token: str, claimed: list[Claime
             if signer is not None:
                 envelope = signer.sign(envelope)
             stop = _send_one(db, record, connection, envelope, row, token, settings, result)
-            if stop:
-                result.stopped = stop
-                result.released += release(db, claimed[index:], token, stop)
+            if stop is not None:
+                result.stopped = stop.reason
+                result.released += release(db, claimed[index:], token, stop.reason,
+                                           stop.resume_at)
                 break
         record.flush()
     return result
 
 
 def _send_one(db: Database, record: SentRecorder, connection: Connection, envelope: Envelope,
-              row: Claimed, token: str, settings: Settings, result: BatchResult) -> str | None:
+              row: Claimed, token: str, settings: Settings, result: BatchResult) -> Stop | None:
     """Send one reader's copy and write its outcome; returns why to stop the batch, if so."""
     try:
         reply = connection.send(envelope, record.before_next_body)
@@ -195,10 +208,10 @@ def _send_one(db: Database, record: SentRecorder, connection: Connection, envelo
 
 
 def _handle_failure(db: Database, connection: Connection, row: Claimed, token: str,
-                    exc: MailError, settings: Settings, result: BatchResult) -> str | None:
+                    exc: MailError, settings: Settings, result: BatchResult) -> Stop | None:
     if isinstance(exc, PermanentError):
         if exc.stage in ("connect", "mail"):  # our side (login, sender) is refused
-            return str(exc)
+            return Stop(str(exc))
         verdict = classify(exc.code, str(exc), exc.stage)
         if verdict != Verdict.SOFT:  # SOFT (mailbox full) is retried below, like a 4xx
             if verdict == Verdict.HARD:
@@ -207,12 +220,35 @@ def _handle_failure(db: Database, connection: Connection, row: Claimed, token: s
                 record_blocked(db, row, token, exc)
             result.failed += 1
             return None
+    elif throttled(exc.code, str(exc), exc.stage):
+        return _throttled_stop(db, settings, str(exc))
     elif exc.stage == "connect" and _server_down(connection):
-        return str(exc)
+        return Stop(str(exc))
     retried = record_retry(db, row, token, exc, settings)
     result.retrying += retried
     result.failed += not retried
     return None
+
+
+def _throttled_stop(db: Database, settings: Settings, reply: str) -> Stop:
+    held = pause(db, settings, reply)
+    log.warning("throttled: every sender of the SMTP account is %s", held)
+    return Stop(f"throttled, {held}", held.ends_at)
+
+
+def paused(db: Database, settings: Settings) -> Pause | None:
+    """The SMTP account's throttling pause, while it lasts (never for the local outbox)."""
+    return current_pause(db, settings) if settings.smtp_host else None
+
+
+def next_attempt(db: Database, edition_id: int, settings: Settings) -> datetime | None:
+    """When the edition next has a row to send: the earliest due one, but not before the
+    account's pause ends. None when nothing is queued."""
+    due = next_due(db, edition_id)
+    held = paused(db, settings)
+    if due is None or held is None:
+        return due
+    return max(due, held.ends_at)
 
 
 def _server_down(connection: Connection) -> bool:
@@ -235,6 +271,10 @@ def send_some(db: Database, edition_id: int, settings: Settings, *,
     connection = Connection(settings, sender_factory, pacer)
     try:
         for _ in range(max_batches):
+            held = paused(db, settings)
+            if held is not None:
+                total.stopped = str(held)
+                break
             token, claimed = claim_batch(db, edition_id, _batch_size(settings))
             if not claimed:
                 break

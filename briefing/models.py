@@ -294,9 +294,14 @@ class Delivery(Base):
 
 
 class SendPacing(Base):
-    """The next free moment to send through one SMTP account (see briefing.pacing)."""
+    """The next free moment to send through one SMTP account, and whether the account is
+    paused because its server throttled us (see briefing.pacing)."""
 
     __tablename__ = "send_pacing"
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)  # host:port:user
     next_at: Mapped[float] = mapped_column(Float)  # Unix time
+    # The server told us to slow down: nobody sends through the account before this moment.
+    paused_until: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    pauses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in a row
+    pause_reply: Mapped[str] = mapped_column(String(500), default="", server_default="")

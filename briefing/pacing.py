@@ -10,14 +10,20 @@ So senders take their turns from the database, the one thing they all share: a r
 account holds the next free moment, and a sender reserves a short run of slots (a quarter
 of a second's worth) in one small transaction, then spaces its messages over them. Slots a
 sender reserved but did not use are simply lost: the limit can be undershot, never exceeded.
+
+The same row holds a pause: when the server itself says to slow down (see
+`briefing.bounces.throttled`), every sender of the account stops until the pause ends,
+instead of each one spending readers' attempts on refusals.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import case, insert, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from briefing.config import Settings
@@ -25,6 +31,9 @@ from briefing.db import Database
 from briefing.models import SendPacing
 
 GRANT_SECONDS = 0.25  # each reservation covers this much sending time
+MAX_PAUSE_SECONDS = 3600
+# A pause that ended longer ago than this does not count as one "in a row" with the next.
+PAUSES_FORGOTTEN_AFTER = 3600
 
 
 def account_key(settings: Settings) -> str:
@@ -44,12 +53,61 @@ def reserve(db: Database, key: str, span: float) -> float:
                 .returning(SendPacing.next_at)).scalar_one_or_none()
         if end is not None:
             return float(end) - span
-        try:  # first use of this account: make its row; a concurrent first use wins just as well
-            with db.session() as session:
-                session.execute(insert(SendPacing).values(key=key, next_at=now))
-        except IntegrityError:
-            pass
+        _add_account(db, key, now)
     raise RuntimeError(f"could not reserve sending time for {key}")
+
+
+def _add_account(db: Database, key: str, now: float) -> None:
+    try:  # first use of this account: make its row; a concurrent first use wins just as well
+        with db.session() as session:
+            session.execute(insert(SendPacing).values(key=key, next_at=now))
+    except IntegrityError:
+        pass
+
+
+@dataclass(frozen=True)
+class Pause:
+    until: float  # Unix time
+    reply: str  # what the server said
+
+    @property
+    def ends_at(self) -> datetime:
+        return datetime.fromtimestamp(self.until, UTC)
+
+    def __str__(self) -> str:
+        return (f"paused until {self.ends_at.isoformat(timespec='seconds')}: "
+                f"the SMTP server said {self.reply}")
+
+
+def current_pause(db: Database, settings: Settings) -> Pause | None:
+    """The account's pause, while it lasts; None when senders may go on."""
+    with db.session() as session:
+        row = session.execute(select(SendPacing.paused_until, SendPacing.pause_reply)
+                              .where(SendPacing.key == account_key(settings))).one_or_none()
+    if row is None or row.paused_until <= time.time():
+        return None
+    return Pause(row.paused_until, row.pause_reply)
+
+
+def pause(db: Database, settings: Settings, reply: str) -> Pause:
+    """The server said to slow down: pause every sender of the account, for
+    BRIEFING_SMTP_THROTTLE_PAUSE seconds, doubled for each pause in a row, up to an hour.
+    A sender that is refused while the account is already paused keeps that pause."""
+    key = account_key(settings)
+    with db.session() as session:
+        known = session.scalar(select(SendPacing.key).where(SendPacing.key == key))
+    if known is None:
+        _add_account(db, key, time.time())
+    with db.session() as session:
+        row = session.scalars(select(SendPacing).where(SendPacing.key == key)
+                              .with_for_update()).one()
+        now = time.time()
+        if row.paused_until > now:
+            return Pause(row.paused_until, row.pause_reply)
+        in_a_row = row.pauses if now - row.paused_until < PAUSES_FORGOTTEN_AFTER else 0
+        length = min(MAX_PAUSE_SECONDS, settings.smtp_throttle_pause * 2 ** min(in_a_row, 12))
+        row.paused_until, row.pauses, row.pause_reply = now + length, in_a_row + 1, reply[:500]
+        return Pause(row.paused_until, row.pause_reply)
 
 
 class SharedPacer:

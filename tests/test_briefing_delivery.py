@@ -95,6 +95,63 @@ def assert_one_copy_each(smtp: FaultySMTPServer, readers: list[str]) -> None:
     assert len(set(message_ids)) == len(readers)
 
 
+def test_a_server_saying_slow_down_pauses_the_account_and_spends_no_attempts(
+        mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    readers = add_readers(mail_db, "daily", 30)
+    add_news(mail_db, mail_settings, 1)
+    edition_id = queued_edition(mail_db, mail_settings)
+    faulty_smtp.throttle("451 4.7.0 Rate limit exceeded, try again later", times=1)
+
+    first = deliver.send_some(mail_db, edition_id, mail_settings)
+    # One refusal stops the batch: the other 19 claimed rows are not thrown at the server.
+    assert (first.sent, first.retrying, first.failed, first.released) == (0, 0, 0, 20)
+    assert first.stopped is not None and "throttled" in first.stopped
+    assert faulty_smtp.handler.throttled == 1 and not faulty_smtp.accepted
+    assert counts(mail_db, edition_id) == {"queued": 30}
+    assert {d.attempts for d in deliveries(mail_db, edition_id)} == {0}
+    pause_ends = NOW + timedelta(seconds=mail_settings.smtp_throttle_pause)
+    assert deliver.next_attempt(mail_db, edition_id, mail_settings) == pause_ends
+
+    during = deliver.send_some(mail_db, edition_id, mail_settings)  # another sender, paused
+    assert during.sent == 0 and during.stopped is not None and "paused until" in during.stopped
+    assert faulty_smtp.handler.throttled == 1 and not faulty_smtp.accepted
+    with TestClient(create_app(mail_settings)) as client:
+        shown = client.get(f"/api/editions/{edition_id}",
+                           headers={"Authorization": "Bearer test-token"}).json()
+    assert shown["status"] == "sending"
+    assert datetime.fromisoformat(shown["paused_until"]) == pause_ends
+    assert "Rate limit exceeded" in shown["pause_reply"]
+
+    clock.shift(timedelta(seconds=mail_settings.smtp_throttle_pause + 1))
+    assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 30
+    assert counts(mail_db, edition_id) == {"sent": 30}
+    assert edition_status(mail_db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, readers)
+
+
+def test_throttling_longer_than_the_attempt_limit_loses_no_mail(
+        tmp_path: Path, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    settings = make_settings(tmp_path / "var", BRIEFING_DELIVERY_MAX_ATTEMPTS="2",
+                             BRIEFING_SEND_BATCH="10", **faulty_smtp.env())
+    # A 421 also hangs up, as Gmail does when it rate-limits a sender.
+    # Refused more times than there are readers: every reader meets it more often than the
+    # attempt limit allows, which used to fail them all.
+    faulty_smtp.throttle("421 4.7.0 Try again later, closing connection.", times=30)
+    with list_database(settings) as db:
+        readers = add_readers(db, "daily", 25)
+        add_news(db, settings, 1)
+        edition_id = queued_edition(db, settings)
+        for _ in range(40):
+            deliver.send_some(db, edition_id, settings)
+            clock.shift(timedelta(hours=1, seconds=1))
+        assert counts(db, edition_id) == {"sent": 25}
+        assert faulty_smtp.handler.throttled == 30
+        assert edition_status(db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, readers)
+
+
 def test_greylisted_readers_are_retried_after_the_backoff_and_get_one_copy(
         mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
         clock: time_machine.Coordinates) -> None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from briefing import deliver
 from briefing.config import Settings
-from briefing.db import Database
+from briefing.db import Database, upgrade
 from briefing.edition import build_edition
 from briefing.editions import ensure_edition
 from briefing.models import EditionStatus
-from briefing.pacing import SharedPacer, account_key, reserve
+from briefing.pacing import SharedPacer, account_key, current_pause, pause, reserve
 from tests.support.briefing_data import add_news, add_readers, list_database
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
@@ -78,3 +81,27 @@ def test_slots_of_a_lapsed_reservation_are_not_used(db: Database, settings: Sett
     pacer.wait()
     # A fresh reservation was made after the first one: its slots start after it.
     assert len(pacer.slots) == pacer.per_grant - 1
+
+
+def test_a_pause_doubles_when_throttled_again_and_is_forgotten_after_a_quiet_hour(
+        any_db: Database, tmp_path: Path) -> None:
+    upgrade(any_db)
+    settings = make_settings(tmp_path / "var", BRIEFING_SMTP_HOST="smtp.example.org",
+                             BRIEFING_SMTP_THROTTLE_PAUSE="60")
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        assert current_pause(any_db, settings) is None
+        lengths = []
+        for _ in range(8):
+            held = pause(any_db, settings, "421 4.7.0 slow down")
+            lengths.append(held.until - time.time())
+            assert pause(any_db, settings, "421 again").until == held.until  # kept, not stacked
+            assert current_pause(any_db, settings) == held
+            clock.shift(timedelta(seconds=held.until - time.time() + 1))
+            assert current_pause(any_db, settings) is None
+        assert lengths == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+        clock.shift(timedelta(hours=1))  # a quiet hour: the next pause starts short again
+        assert pause(any_db, settings, "421 4.7.0 slow down").until - time.time() == 60
+        other = make_settings(tmp_path / "other", BRIEFING_SMTP_HOST="smtp.example.net")
+        assert current_pause(any_db, other) is None  # one account's pause is its own

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from briefing import confirmations, deliver, edition, feeds, jobs, schedule
 from briefing.clock import utcnow
+from briefing.config import Settings
 from briefing.fetch import FetchError
 from briefing.mailer import MailError, PermanentError, TransientError
 from briefing.models import EditionStatus
@@ -121,13 +122,13 @@ def send_edition(self: Task, edition_id: int) -> dict[str, int]:
         result = deliver.send_some(db, edition_id, settings)
     except TRANSIENT as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
-    _come_back_later(edition_id, db)
+    _come_back_later(edition_id, db, settings)
     return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed,
             "skipped": result.skipped}
 
 
-def _come_back_later(edition_id: int, db: Any) -> None:
-    due = deliver.next_due(db, edition_id)
+def _come_back_later(edition_id: int, db: Any, settings: Settings) -> None:
+    due = deliver.next_attempt(db, edition_id, settings)  # after a throttling pause, if any
     if due is None or app.conf.task_always_eager:  # in-process: `briefing sweep` resumes
         return
     wait = max(0.0, (due - utcnow()).total_seconds())  # due now: straight on

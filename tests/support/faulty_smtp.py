@@ -3,6 +3,8 @@
     faulty_smtp.tempfail("a@example.com", times=2)   # 451 to RCPT for the first two tries
     faulty_smtp.reject("b@example.com")              # 550 to RCPT, always
     faulty_smtp.refuse_body("c@example.com", "554 5.7.1 Spam")  # refuse its messages at DATA
+    faulty_smtp.throttle("451 4.7.0 rate limited", times=3)  # refuse the next 3 RCPTs, anyone
+                                                     # (a 421 also hangs up after replying)
     faulty_smtp.drop_after(5)                        # hang up after 5 accepted messages, once
     faulty_smtp.drop_after(5, in_data=True)          # … or during the 6th message's DATA,
                                                      #     before taking it (fate unknown)
@@ -42,6 +44,9 @@ class FaultyHandler:
     tempfail_left: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)  # address -> reply to RCPT
     refused_bodies: dict[str, str] = field(default_factory=dict)  # address -> reply to DATA
+    throttle_left: int = 0  # RCPTs still to refuse with throttle_reply, whoever they are for
+    throttle_reply: str = ""
+    throttled: int = 0  # RCPTs refused that way so far
     drop_after_accepted: int | None = None
     drop_in_data: bool = False
     drops: int = 0
@@ -77,6 +82,13 @@ class FaultyHandler:
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
         with self.lock:
+            if self.throttle_left > 0:
+                self.throttle_left -= 1
+                self.throttled += 1
+                if self.throttle_reply.startswith("421"):  # reply, then close the line
+                    assert server.transport is not None
+                    asyncio.get_running_loop().call_soon(server.transport.close)
+                return self.throttle_reply
             if address in self.rejected:
                 return self.rejected[address]
             if self.tempfail_left.get(address, 0) > 0:
@@ -121,6 +133,12 @@ class FaultySMTPServer:
     def reject(self, address: str, reply: str = REJECT) -> None:
         """Refuse the recipient at RCPT, always (by default: no such user)."""
         self.handler.rejected[address] = reply
+
+    def throttle(self, reply: str, times: int) -> None:
+        """Refuse the next `times` RCPTs, for any recipient, with `reply` (a provider's "slow
+        down"); with a 421 the server also closes the connection, as real ones do."""
+        with self.handler.lock:
+            self.handler.throttle_reply, self.handler.throttle_left = reply, times
 
     def refuse_body(self, address: str, reply: str) -> None:
         """Accept the recipient but refuse every message to it after DATA (spam, policy)."""
