@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.db import Database
-from briefing.deliver import edition_counts
+from briefing.deliver import edition_counts, paused
 from briefing.edition import compose, render_composition
 from briefing.fastmime import Reader, prepare
 from briefing.lists import get_list
 from briefing.mailer import make_sender
 from briefing.models import Edition, EditionStatus, MailingList
+from briefing.pacing import Pause
 from briefing.render import RenderedEdition, web_version
 from briefing.schedule import local_now
 from briefing.textnorm import InputError
@@ -115,6 +116,11 @@ def edition_info(db: Database, edition_id: int) -> EditionInfo:
     return EditionInfo(edition.id, mailing_list.slug, edition.edition_date, edition.status,
                        edition.subject, len(edition.article_ids or []),
                        edition_counts(db, edition.id), edition.note, edition.sent_at)
+
+
+def sending_paused(db: Database, settings: Settings, info: EditionInfo) -> Pause | None:
+    """Why a sending edition is not moving: the SMTP server throttled the account."""
+    return paused(db, settings) if info.status == EditionStatus.SENDING else None
 
 
 def list_editions(db: Database, slug: str | None = None, *, limit: int = 30,

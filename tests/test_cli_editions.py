@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support.cli import run
+from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
 
@@ -76,3 +77,16 @@ def test_a_list_with_editions_is_deleted_only_when_forced(cli: CliRunner) -> Non
     assert "Daily" in run(cli, "lists", "show", "daily")
     assert "deleted list daily" in run(cli, "lists", "rm", "daily", "--force")
     assert run(cli, "editions", "list").strip() == ""
+
+
+def test_editions_show_says_when_a_throttled_account_sends_again(
+        cli: CliRunner, monkeypatch: pytest.MonkeyPatch,
+        faulty_smtp: FaultySMTPServer) -> None:  # noqa: F811
+    for name, value in faulty_smtp.env().items():
+        monkeypatch.setenv(name, value)
+    run(cli, "articles", "add", str(SEED))
+    faulty_smtp.throttle("421 4.7.0 Try again later, closing connection.", times=1)
+    out = run(cli, "send", "-l", "daily")
+    assert "2 queued" in out and "sending paused until" in out
+    assert "421 4.7.0 Try again later" in run(cli, "editions", "show", "1")
+    assert not faulty_smtp.accepted

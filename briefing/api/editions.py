@@ -14,6 +14,8 @@ from briefing import editions
 from briefing.api import errors
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import MAX_ID, DeliveryCounts
+from briefing.config import Settings
+from briefing.db import Database
 from briefing.models import EditionStatus
 from briefing.render import web_version
 from briefing.textnorm import InputError
@@ -33,6 +35,9 @@ class EditionOut(BaseModel):
         "was sent), failed, bounced."))
     note: str | None
     sent_at: datetime | None
+    paused_until: datetime | None = Field(None, description=(
+        "While the SMTP server has throttled the account: when sending resumes."))
+    pause_reply: str | None = Field(None, description="What the server said.")
 
 
 class SendRequest(BaseModel):
@@ -51,29 +56,32 @@ class SendOutcome(BaseModel):
     test_copy: str | None = None
 
 
-def _out(info: editions.EditionInfo) -> EditionOut:
+def _out(info: editions.EditionInfo, db: Database, settings: Settings) -> EditionOut:
+    held = editions.sending_paused(db, settings, info)
     return EditionOut(id=info.id, list=info.list_slug, edition_date=info.edition_date,
                       status=info.status, subject=info.subject, articles=info.articles,
                       counts=DeliveryCounts(**info.counts), note=info.note,
-                      sent_at=info.sent_at if isinstance(info.sent_at, datetime) else None)
+                      sent_at=info.sent_at if isinstance(info.sent_at, datetime) else None,
+                      paused_until=None if held is None else held.ends_at,
+                      pause_reply=None if held is None else held.reply)
 
 
 @router.get("/editions", response_model=list[EditionOut], responses=errors.responses(401, 404))
-def list_editions(db: DatabaseDep, list_slug: Annotated[str | None, Query(
+def list_editions(db: DatabaseDep, settings: SettingsDep, list_slug: Annotated[str | None, Query(
                       alias="list", max_length=64)] = None,
                   limit: Annotated[int, Query(ge=1, le=200)] = 30,
                   offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> list[EditionOut]:
-    return [_out(info) for info in editions.list_editions(db, list_slug, limit=limit,
-                                                          offset=offset)]
+    return [_out(info, db, settings)
+            for info in editions.list_editions(db, list_slug, limit=limit, offset=offset)]
 
 
 @router.get("/editions/{edition_id}", response_model=EditionOut,
             responses=errors.responses(401, 404))
-def get_edition(edition_id: int, db: DatabaseDep) -> EditionOut:
+def get_edition(edition_id: int, db: DatabaseDep, settings: SettingsDep) -> EditionOut:
     if not 0 < edition_id <= MAX_ID:
         raise errors.not_found(f"edition {edition_id}")
     try:
-        return _out(editions.edition_info(db, edition_id))
+        return _out(editions.edition_info(db, edition_id), db, settings)
     except InputError:
         raise errors.not_found(f"edition {edition_id}") from None
 
@@ -92,7 +100,7 @@ def send(slug: str, body: SendRequest, db: DatabaseDep, settings: SettingsDep) -
     edition_id, created = editions.ensure_edition(db, slug, body.date)
     if created:
         enqueue(dispatch.build_editions, [edition_id])
-    return SendOutcome(edition=_out(editions.edition_info(db, edition_id)))
+    return SendOutcome(edition=_out(editions.edition_info(db, edition_id), db, settings))
 
 
 @router.get("/lists/{slug}/preview", response_class=HTMLResponse,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from briefing import editions, lists
-from briefing.cli.common import context
+from briefing.cli.common import Context, context
 from briefing.textnorm import InputError
 
 app = typer.Typer(help="Past and current editions with their delivery counts.",
@@ -28,12 +28,15 @@ def _date(raw: str | None) -> date | None:
         raise InputError(f"--date {raw!r} is not YYYY-MM-DD") from None
 
 
-def _print_info(info: editions.EditionInfo) -> None:
+def _print_info(info: editions.EditionInfo, ctx: Context) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in info.counts.items() if n)
     typer.echo(f"{info.id:>5}  {info.list_slug:<16} {info.edition_date}  {info.status!s:<8} "
                f"{info.articles} articles  {counts or 'no deliveries'}")
     if info.note:
         typer.echo(f"       {info.note}")
+    held = editions.sending_paused(ctx.db, ctx.settings, info)
+    if held is not None:
+        typer.echo(f"       sending {held}")
 
 
 def send(list_slug: ListOption = None, day: DateOption = None,
@@ -62,7 +65,7 @@ def send(list_slug: ListOption = None, day: DateOption = None,
             edition_id, created = editions.ensure_edition(ctx.db, slug, _date(day))
             if created:
                 dispatch.build_editions([edition_id])
-            _print_info(editions.edition_info(ctx.db, edition_id))
+            _print_info(editions.edition_info(ctx.db, edition_id), ctx)
 
 
 def preview(list_slug: Annotated[str, typer.Option("--list", "-l", help="A list's slug.")],
@@ -83,14 +86,16 @@ def preview(list_slug: Annotated[str, typer.Option("--list", "-l", help="A list'
 def list_(list_slug: ListOption = None,
           limit: Annotated[int, typer.Option(min=1, max=200)] = 30) -> None:
     """Editions, newest first, with delivery counts."""
-    for info in editions.list_editions(context(with_tasks=False).db, list_slug, limit=limit):
-        _print_info(info)
+    ctx = context(with_tasks=False)
+    for info in editions.list_editions(ctx.db, list_slug, limit=limit):
+        _print_info(info, ctx)
 
 
 @app.command("show")
 def show(edition_id: int) -> None:
     """One edition: subject, status and delivery counts."""
-    info = editions.edition_info(context(with_tasks=False).db, edition_id)
-    _print_info(info)
+    ctx = context(with_tasks=False)
+    info = editions.edition_info(ctx.db, edition_id)
+    _print_info(info, ctx)
     if info.subject:
         typer.echo(f"       subject: {info.subject}")
