@@ -42,6 +42,7 @@ class Claimed:
     subscriber_id: int
     subscription_id: int | None
     attempts: int
+    throttled: int = 0
 
 
 def claim_batch(db: Database, edition_id: int, limit: int) -> tuple[str, list[Claimed]]:
@@ -56,7 +57,7 @@ def claim_batch(db: Database, edition_id: int, limit: int) -> tuple[str, list[Cl
             .values(status=DeliveryStatus.SENDING, claim=token, claimed_at=now,
                     attempts=Delivery.attempts + 1)
             .returning(Delivery.id, Delivery.email, Delivery.name, Delivery.subscriber_id,
-                       Delivery.subscription_id, Delivery.attempts)).all()
+                       Delivery.subscription_id, Delivery.attempts, Delivery.throttled)).all()
     return token, sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
 
 

@@ -13,9 +13,9 @@ Exactly-once, as far as SMTP allows:
   started and simply go back to the queue.
 * 4xx replies and dropped connections retry with backoff; 5xx fails the row and counts a
   hard bounce; enough bounces mark the reader bounced on every list.
-* a server that says to slow down (throttling, see `briefing.bounces.throttled`) pauses
-  every sender of the account; the row it refused and the rest of the batch go back to
-  the queue without spending an attempt, so throttling delays mail and never loses it.
+* a server that says to slow down (throttling, see `briefing.throttling`) pauses every
+  sender of the account; the row it refused and the rest of the batch go back to the queue
+  without spending an attempt, so throttling delays mail and never loses it.
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ from briefing.outcomes import (
     record_bounce,
     record_retry,
 )
-from briefing.pacing import Pause, SharedPacer, current_pause, pause
+from briefing.pacing import Pause, SharedPacer, current_pause
 from briefing.subscriptions import unsubscribe_token
+from briefing.throttling import Judgement, SecondOpinion
 
 __all__ = ["OPEN", "BatchResult", "Claimed", "backoff", "claim_batch", "edition_counts",
            "editions_needing_work", "finish_if_done", "message_id", "next_attempt",
@@ -150,8 +151,8 @@ class Connection:
         try:
             return self.sender.send(envelope, meanwhile)
         except MailError as exc:
-            if exc.stage in ("connect", "data"):
-                self.close()  # the line is gone; the next send opens a new one
+            if exc.stage in ("connect", "data") or exc.code == 421:
+                self.close()  # the line is gone (421: the server hangs up); open a new one
             raise
 
     def close(self) -> None:
@@ -174,66 +175,83 @@ def send_claimed(db: Database, edition_id: int, token: str, claimed: list[Claime
                  settings: Settings, connection: Connection) -> BatchResult:
     prepared, domain = prepared_message(db, edition_id, settings)
     signer = dkim_signer(settings, domain)
-    result = BatchResult()
     keeper = ClaimKeeper(db, token, settings)
     with db.engine.connect() as connection_for_writes:
-        record = SentRecorder(db, connection_for_writes, token, settings.send_commit_every)
+        batch = _Batch(db, token, settings, connection,
+                       SentRecorder(db, connection_for_writes, token, settings.send_commit_every),
+                       SecondOpinion(db, token, settings))
         for index, row in enumerate(claimed):
             if not keeper.holds(claimed[index:]):
                 continue
             envelope = prepared.for_reader(reader_for(row, edition_id, settings, domain))
             if signer is not None:
                 envelope = signer.sign(envelope)
-            stop = _send_one(db, record, connection, envelope, row, token, settings, result)
+            stop = batch.send(row, envelope, others_follow=index + 1 < len(claimed))
             if stop is not None:
-                result.stopped = stop.reason
-                result.released += release(db, claimed[index:], token, stop.reason,
-                                           stop.resume_at)
+                batch.result.stopped = stop.reason
+                batch.result.released += release(db, claimed[index:], token, stop.reason,
+                                                 stop.resume_at)
                 break
-        record.flush()
-    return result
+        batch.record.flush()
+    return batch.result
 
 
-def _send_one(db: Database, record: SentRecorder, connection: Connection, envelope: Envelope,
-              row: Claimed, token: str, settings: Settings, result: BatchResult) -> Stop | None:
-    """Send one reader's copy and write its outcome; returns why to stop the batch, if so."""
-    try:
-        reply = connection.send(envelope, record.before_next_body)
-    except MailError as exc:
-        record.flush()  # earlier successes are written before anything else happens
-        return _handle_failure(db, connection, row, token, exc, settings, result)
-    record.sent(row, reply)
-    result.sent += 1
-    return None
+@dataclass
+class _Batch:
+    """One claimed batch being sent: where each reader's outcome is written and counted."""
 
+    db: Database
+    token: str
+    settings: Settings
+    connection: Connection
+    record: SentRecorder
+    opinion: SecondOpinion
+    result: BatchResult = field(default_factory=BatchResult)
 
-def _handle_failure(db: Database, connection: Connection, row: Claimed, token: str,
-                    exc: MailError, settings: Settings, result: BatchResult) -> Stop | None:
-    if isinstance(exc, PermanentError):
-        if exc.stage in ("connect", "mail"):  # our side (login, sender) is refused
+    def send(self, row: Claimed, envelope: Envelope, others_follow: bool) -> Stop | None:
+        """Send one reader's copy and write its outcome; returns why to stop, if so."""
+        try:
+            reply = self.connection.send(envelope, self.record.before_next_body)
+        except MailError as exc:
+            self.record.flush()  # earlier successes are written before anything else happens
+            return self._failed(row, exc, others_follow)
+        self.record.sent(row, reply)
+        self.result.sent += 1
+        self.opinion.answered()
+        return None
+
+    def _failed(self, row: Claimed, exc: MailError, others_follow: bool) -> Stop | None:
+        db, token, settings = self.db, self.token, self.settings
+        if exc.code is not None and exc.stage in ("rcpt", "data") and not throttled(
+                exc.code, str(exc), exc.stage):
+            self.opinion.answered()  # the server judged this reader on its own terms
+        if isinstance(exc, PermanentError):
+            if exc.stage in ("connect", "mail"):  # our side (login, sender) is refused
+                return Stop(str(exc))
+            verdict = classify(exc.code, str(exc), exc.stage)
+            if verdict != Verdict.SOFT:  # SOFT (mailbox full) is retried below, like a 4xx
+                if verdict == Verdict.HARD:
+                    record_bounce(db, row, token, exc, settings)
+                else:
+                    record_blocked(db, row, token, exc)
+                self.result.failed += 1
+                return None
+        elif throttled(exc.code, str(exc), exc.stage):
+            judgement = self.opinion.refused(row, str(exc), others_follow)
+            if judgement is Judgement.PAUSED:
+                held = self.opinion.pause
+                assert held is not None
+                log.warning("throttled: every sender of the SMTP account is %s", held)
+                return Stop(f"throttled, {held}", held.ends_at)
+            if judgement is Judgement.WAIT_AND_SEE:
+                return None
+            # ABOUT_READER: retried below, like any 4xx for this reader alone
+        elif exc.stage == "connect" and _server_down(self.connection):
             return Stop(str(exc))
-        verdict = classify(exc.code, str(exc), exc.stage)
-        if verdict != Verdict.SOFT:  # SOFT (mailbox full) is retried below, like a 4xx
-            if verdict == Verdict.HARD:
-                record_bounce(db, row, token, exc, settings)
-            else:
-                record_blocked(db, row, token, exc)
-            result.failed += 1
-            return None
-    elif throttled(exc.code, str(exc), exc.stage):
-        return _throttled_stop(db, settings, str(exc))
-    elif exc.stage == "connect" and _server_down(connection):
-        return Stop(str(exc))
-    retried = record_retry(db, row, token, exc, settings)
-    result.retrying += retried
-    result.failed += not retried
-    return None
-
-
-def _throttled_stop(db: Database, settings: Settings, reply: str) -> Stop:
-    held = pause(db, settings, reply)
-    log.warning("throttled: every sender of the SMTP account is %s", held)
-    return Stop(f"throttled, {held}", held.ends_at)
+        retried = record_retry(db, row, token, exc, settings)
+        self.result.retrying += retried
+        self.result.failed += not retried
+        return None
 
 
 def paused(db: Database, settings: Settings) -> Pause | None:

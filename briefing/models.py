@@ -285,6 +285,10 @@ class Delivery(Base):
     status: Mapped[DeliveryStatus] = mapped_column(
         _str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Times this reader was the one refused when the server said "slow down" (see
+    # briefing.throttling): such refusals spend no attempt, but a reader drawing them again
+    # and again gets a second opinion from the reader after it.
+    throttled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_reply: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)  # next try, after a backoff
     claimed_at: Mapped[datetime | None]

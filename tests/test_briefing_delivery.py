@@ -152,6 +152,39 @@ def test_throttling_longer_than_the_attempt_limit_loses_no_mail(
     assert_one_copy_each(faulty_smtp, readers)
 
 
+def test_a_reader_the_server_alone_keeps_throttling_does_not_stall_the_edition(
+        tmp_path: Path, faulty_smtp: FaultySMTPServer,  # noqa: F811
+        clock: time_machine.Coordinates) -> None:
+    # A relay rule for one recipient that reads like "slow down": pausing the account for
+    # it again and again would hold back this edition, and every list, for good.
+    settings = make_settings(tmp_path / "var", BRIEFING_DELIVERY_MAX_ATTEMPTS="3",
+                             BRIEFING_SEND_BATCH="10", **faulty_smtp.env())
+    with list_database(settings) as db:
+        readers = add_readers(db, "daily", 12)
+        odd_one = readers[4]
+        faulty_smtp.reject(odd_one, "451 4.7.1 Service unavailable, try again later")
+        add_news(db, settings, 1)
+        edition_id = queued_edition(db, settings)
+
+        first = deliver.send_some(db, edition_id, settings)  # looks like the account's fault
+        assert first.sent == 4 and first.stopped is not None and "throttled" in first.stopped
+        clock.shift(timedelta(seconds=settings.smtp_throttle_pause + 1))
+
+        second = deliver.send_some(db, edition_id, settings)  # refused again: the next decides
+        assert second.sent == 7 and second.stopped is None
+        assert deliver.paused(db, settings) is None  # the account was not paused again
+        assert counts(db, edition_id) == {"sent": 11, "queued": 1}
+        (odd,) = [d for d in deliveries(db, edition_id) if d.email == odd_one]
+        assert odd.attempts == 1  # its own fault now: the attempt is spent
+
+        for _ in range(4):  # alone in its batch from now on: retried like any 4xx, then failed
+            clock.shift(timedelta(hours=2))
+            assert deliver.send_some(db, edition_id, settings).stopped is None
+        assert counts(db, edition_id) == {"sent": 11, "failed": 1}
+        assert edition_status(db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(faulty_smtp, [r for r in readers if r != odd_one])
+
+
 def test_greylisted_readers_are_retried_after_the_backoff_and_get_one_copy(
         mail_db: Database, mail_settings: Settings, faulty_smtp: FaultySMTPServer,  # noqa: F811
         clock: time_machine.Coordinates) -> None:
