@@ -89,6 +89,14 @@ def counts(db: Database, edition_id: int) -> dict[str, int]:
     return {k: v for k, v in deliver.edition_counts(db, edition_id).items() if v}
 
 
+def assert_everyone_has_it(db: Database, edition_id: int, smtp: FaultySMTPServer,
+                           readers: list[str]) -> None:
+    """The edition is sent, each reader has exactly one copy, and nobody else got one."""
+    assert counts(db, edition_id) == {"sent": len(readers)}
+    assert edition_status(db, edition_id) == EditionStatus.SENT
+    assert_one_copy_each(smtp, readers)
+
+
 def assert_one_copy_each(smtp: FaultySMTPServer, readers: list[str]) -> None:
     assert smtp.accepted == dict.fromkeys(readers, 1)
     message_ids = [m.message["Message-ID"] for m in smtp.messages]
@@ -125,9 +133,7 @@ def test_a_server_saying_slow_down_pauses_the_account_and_spends_no_attempts(
 
     clock.shift(timedelta(seconds=mail_settings.smtp_throttle_pause + 1))
     assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 30
-    assert counts(mail_db, edition_id) == {"sent": 30}
-    assert edition_status(mail_db, edition_id) == EditionStatus.SENT
-    assert_one_copy_each(faulty_smtp, readers)
+    assert_everyone_has_it(mail_db, edition_id, faulty_smtp, readers)
 
 
 def test_throttling_longer_than_the_attempt_limit_loses_no_mail(
@@ -207,9 +213,7 @@ def test_greylisted_readers_are_retried_after_the_backoff_and_get_one_copy(
     clock.shift(deliver.backoff(2) + timedelta(seconds=1))
     assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 3
 
-    assert counts(mail_db, edition_id) == {"sent": 30}
-    assert edition_status(mail_db, edition_id) == EditionStatus.SENT
-    assert_one_copy_each(faulty_smtp, readers)
+    assert_everyone_has_it(mail_db, edition_id, faulty_smtp, readers)
 
 
 @pytest.mark.parametrize(("in_data", "readers_count"), [(False, 2000), (True, 300)],
@@ -259,9 +263,7 @@ def test_while_the_server_is_down_rows_wait_and_nothing_is_sent_twice(
 
     faulty_smtp.come_back()
     assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 30
-    assert counts(mail_db, edition_id) == {"sent": 50}
-    assert edition_status(mail_db, edition_id) == EditionStatus.SENT
-    assert_one_copy_each(faulty_smtp, readers)
+    assert_everyone_has_it(mail_db, edition_id, faulty_smtp, readers)
 
 
 def subscriber_state(db: Database, email: str) -> tuple[int, set[SubscriptionStatus]]:
@@ -407,9 +409,7 @@ def test_rows_claimed_by_a_dead_worker_are_recovered_and_sent_once(
                and rows[i].last_reply is None for i in rest)
 
     assert deliver.send_some(shared_db, edition_id, settings).sent == 10
-    assert counts(shared_db, edition_id) == {"sent": 25}
-    assert edition_status(shared_db, edition_id) == EditionStatus.SENT
-    assert_one_copy_each(faulty_smtp, readers)
+    assert_everyone_has_it(shared_db, edition_id, faulty_smtp, readers)
     resent = next(m for m in faulty_smtp.messages if m.recipients == [rows[first].email])
     assert resent.message["Message-ID"] == deliver.message_id(edition_id, first, "example.org")
 
@@ -425,9 +425,7 @@ def test_parallel_senders_deliver_each_copy_exactly_once(
     results = run_together(lambda: deliver.send_some(shared_db, edition_id, settings), 4)
 
     assert sum(r.sent for r in results) == 400
-    assert counts(shared_db, edition_id) == {"sent": 400}
-    assert edition_status(shared_db, edition_id) == EditionStatus.SENT
-    assert_one_copy_each(faulty_smtp, readers)
+    assert_everyone_has_it(shared_db, edition_id, faulty_smtp, readers)
 
 
 def test_a_slow_live_sender_keeps_its_claim_and_nobody_sends_its_rows_twice(
