@@ -221,37 +221,47 @@ class _Batch:
         return None
 
     def _failed(self, row: Claimed, exc: MailError, others_follow: bool) -> Stop | None:
-        db, token, settings = self.db, self.token, self.settings
-        if exc.code is not None and exc.stage in ("rcpt", "data") and not throttled(
-                exc.code, str(exc), exc.stage):
+        slow_down = throttled(exc.code, str(exc), exc.stage)
+        if exc.code is not None and exc.stage in ("rcpt", "data") and not slow_down:
             self.opinion.answered()  # the server judged this reader on its own terms
         if isinstance(exc, PermanentError):
-            if exc.stage in ("connect", "mail"):  # our side (login, sender) is refused
-                return Stop(str(exc))
-            verdict = classify(exc.code, str(exc), exc.stage)
-            if verdict != Verdict.SOFT:  # SOFT (mailbox full) is retried below, like a 4xx
-                if verdict == Verdict.HARD:
-                    record_bounce(db, row, token, exc, settings)
-                else:
-                    record_blocked(db, row, token, exc)
-                self.result.failed += 1
-                return None
-        elif throttled(exc.code, str(exc), exc.stage):
+            return self._refused_for_good(row, exc)
+        if slow_down:
             judgement = self.opinion.refused(row, str(exc), others_follow)
             if judgement is Judgement.PAUSED:
-                held = self.opinion.pause
-                assert held is not None
-                log.warning("throttled: every sender of the SMTP account is %s", held)
-                return Stop(f"throttled, {held}", held.ends_at)
+                return self._paused()
             if judgement is Judgement.WAIT_AND_SEE:
                 return None
-            # ABOUT_READER: retried below, like any 4xx for this reader alone
+            # ABOUT_READER: retried like any 4xx for this reader alone
         elif exc.stage == "connect" and _server_down(self.connection):
             return Stop(str(exc))
-        retried = record_retry(db, row, token, exc, settings)
+        self._retry(row, exc)
+        return None
+
+    def _refused_for_good(self, row: Claimed, exc: PermanentError) -> Stop | None:
+        if exc.stage in ("connect", "mail"):  # our side (login, sender) is refused
+            return Stop(str(exc))
+        verdict = classify(exc.code, str(exc), exc.stage)
+        if verdict == Verdict.SOFT:  # the mailbox is full: retried later, like a 4xx
+            self._retry(row, exc)
+        elif verdict == Verdict.HARD:
+            record_bounce(self.db, row, self.token, exc, self.settings)
+            self.result.failed += 1
+        else:
+            record_blocked(self.db, row, self.token, exc)
+            self.result.failed += 1
+        return None
+
+    def _retry(self, row: Claimed, exc: MailError) -> None:
+        retried = record_retry(self.db, row, self.token, exc, self.settings)
         self.result.retrying += retried
         self.result.failed += not retried
-        return None
+
+    def _paused(self) -> Stop:
+        held = self.opinion.pause
+        assert held is not None
+        log.warning("throttled: every sender of the SMTP account is %s", held)
+        return Stop(f"throttled, {held}", held.ends_at)
 
 
 def paused(db: Database, settings: Settings) -> Pause | None:
