@@ -42,6 +42,7 @@ class SecondOpinion:
     def __init__(self, db: Database, token: str, settings: Settings) -> None:
         self.db, self.token, self.settings = db, token, settings
         self.suspect: Claimed | None = None
+        self.suspect_reply = ""
         self.pause: Pause | None = None  # set when the judgement was PAUSED
 
     def refused(self, row: Claimed, reply: str, others_follow: bool) -> Judgement:
@@ -49,7 +50,7 @@ class SecondOpinion:
             if not others_follow:
                 return Judgement.ABOUT_READER
             self._hold(row, reply)
-            self.suspect = row
+            self.suspect, self.suspect_reply = row, reply
             return Judgement.WAIT_AND_SEE
         self.pause = pause(self.db, self.settings, reply)
         if self.suspect is None:  # the first refused: the reader to watch next time
@@ -72,6 +73,8 @@ class SecondOpinion:
                 Delivery.status == DeliveryStatus.QUEUED)
                 .values(attempts=Delivery.attempts + 1,
                         status=DeliveryStatus.FAILED if spent else DeliveryStatus.QUEUED,
+                        last_reply=f"{self.suspect_reply[:400]}; refused for this reader "
+                                   "alone: retried like any 4xx",
                         due_at=utcnow() + backoff(suspect.attempts)))
 
     def _hold(self, row: Claimed, reply: str) -> None:

@@ -180,6 +180,7 @@ def test_a_reader_the_server_alone_keeps_throttling_does_not_stall_the_edition(
         assert counts(db, edition_id) == {"sent": 11, "queued": 1}
         (odd,) = [d for d in deliveries(db, edition_id) if d.email == odd_one]
         assert odd.attempts == 1  # its own fault now: the attempt is spent
+        assert odd.last_reply is not None and "for this reader alone" in odd.last_reply
 
         for _ in range(4):  # alone in its batch from now on: retried like any 4xx, then failed
             clock.shift(timedelta(hours=2))
