@@ -17,11 +17,12 @@ from briefing.db import Database, ensure_schema
 from workers import runtime
 
 log = logging.getLogger(__name__)
+MEMORY_BROKER = "memory://localhost/"  # embedded mode: tasks run eagerly, nothing is queued
 
 
 def configure(app: Celery, settings: Settings) -> None:
     app.conf.update(
-        broker_url=settings.broker_url or "memory://localhost/",
+        broker_url=settings.broker_url or MEMORY_BROKER,
         task_always_eager=settings.embedded,
         task_eager_propagates=True,
         task_ignore_result=True,  # results live in the database, not in the broker
@@ -57,8 +58,20 @@ configure(app, runtime.settings())
 def setup(settings: Settings) -> Celery:
     """Point this process (its tasks and the Celery app) at `settings`."""
     runtime.use(settings)
+    if app.conf.broker_url != (settings.broker_url or MEMORY_BROKER):
+        _forget_broker_connections(app)
     configure(app, settings)
     return app
+
+
+def _forget_broker_connections(celery: Celery) -> None:
+    """Celery keeps the broker connection pool and producers it made for the first message,
+    so after pointing the app at another broker it would go on publishing to the old one
+    (unseen: the message is "sent"). Drop them, as Celery itself does after a fork."""
+    celery._pool = None
+    amqp = celery.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
 
 
 @worker_init.connect
