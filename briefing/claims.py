@@ -79,15 +79,16 @@ def drop_departed(db: Database, token: str, claimed: list[Claimed]) -> list[Clai
 
 
 def release(db: Database, rows: list[Claimed], token: str, reason: str,
-            due_at: datetime | None = None) -> int:
-    """Hand untried rows back (their attempt did not happen), due at `due_at` or shortly."""
+            due_at: datetime | None = None, **values: Any) -> int:
+    """Hand rows back unspent (their attempt does not count), due at `due_at` or shortly;
+    `values` are further columns to set."""
     with db.session() as session:
         session.execute(update(Delivery).where(
             Delivery.id.in_([r.id for r in rows]), Delivery.claim == token,
             Delivery.status == DeliveryStatus.SENDING)
             .values(status=DeliveryStatus.QUEUED, claim=None, attempts=Delivery.attempts - 1,
                     last_reply=reason[:500],
-                    due_at=due_at or utcnow() + timedelta(seconds=30)))
+                    due_at=due_at or utcnow() + timedelta(seconds=30), **values))
     return len(rows)
 
 

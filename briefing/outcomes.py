@@ -52,12 +52,18 @@ def record_retry(db: Database, row: Claimed, token: str, error: MailError,
     note = str(error)[:500]
     if isinstance(error, MaybeSentError):
         note = (f"{note}; delivery uncertain, will be resent with the same Message-ID")
+    outcome = retry_outcome(row, note, settings)
+    _record(db, row, token, **outcome)
+    return outcome["status"] == DeliveryStatus.QUEUED
+
+
+def retry_outcome(row: Claimed, note: str, settings: Settings) -> dict[str, Any]:
+    """The row's values after an attempt that failed for now: queued again after a backoff,
+    or failed once `row.attempts` (counting that one) reaches the limit."""
     if row.attempts >= settings.delivery_max_attempts:
-        _record(db, row, token, status=DeliveryStatus.FAILED, last_reply=note)
-        return False
-    _record(db, row, token, status=DeliveryStatus.QUEUED, last_reply=note,
-            due_at=utcnow() + backoff(row.attempts))
-    return True
+        return {"status": DeliveryStatus.FAILED, "last_reply": note}
+    return {"status": DeliveryStatus.QUEUED, "last_reply": note,
+            "due_at": utcnow() + backoff(row.attempts)}
 
 
 def record_blocked(db: Database, row: Claimed, token: str, error: MailError) -> None:

@@ -21,12 +21,12 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from briefing.claims import Claimed
+from briefing.claims import Claimed, release
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.db import Database
 from briefing.models import Delivery, DeliveryStatus
-from briefing.outcomes import backoff
+from briefing.outcomes import retry_outcome
 from briefing.pacing import Pause, pause
 
 
@@ -66,37 +66,26 @@ class SecondOpinion:
         suspect, self.suspect = self.suspect, None
         if suspect is None:
             return
-        spent = suspect.attempts >= self.settings.delivery_max_attempts
+        note = f"{self.suspect_reply[:400]}; refused for this reader alone: retried like any 4xx"
         with self.db.session() as session:
             session.execute(update(Delivery).where(
                 Delivery.id == suspect.id, Delivery.claim.is_(None),
                 Delivery.status == DeliveryStatus.QUEUED)
                 .values(attempts=Delivery.attempts + 1,
-                        status=DeliveryStatus.FAILED if spent else DeliveryStatus.QUEUED,
-                        last_reply=f"{self.suspect_reply[:400]}; refused for this reader "
-                                   "alone: retried like any 4xx",
-                        due_at=utcnow() + backoff(suspect.attempts)))
+                        **retry_outcome(suspect, note, self.settings)))
 
     def _hold(self, row: Claimed, reply: str) -> None:
         """Back to the queue unspent, out of reach until a pause would have ended."""
-        with self.db.session() as session:
-            session.execute(update(Delivery).where(
-                Delivery.id == row.id, Delivery.claim == self.token)
-                .values(status=DeliveryStatus.QUEUED, claim=None,
-                        attempts=Delivery.attempts - 1, throttled=Delivery.throttled + 1,
-                        last_reply=f"{reply[:400]}; refused again: the next reader decides "
-                                   "whether this is about this reader",
-                        due_at=utcnow() + timedelta(seconds=self.settings.smtp_throttle_pause)))
+        release(self.db, [row], self.token,
+                f"{reply[:400]}; refused again: the next reader decides whether this is "
+                "about this reader",
+                utcnow() + timedelta(seconds=self.settings.smtp_throttle_pause),
+                throttled=Delivery.throttled + 1)
 
     def _put_back(self, row: Claimed, reply: str, **values: object) -> None:
         assert self.pause is not None
-        with self.db.session() as session:
-            session.execute(update(Delivery).where(
-                Delivery.id == row.id, Delivery.claim == self.token)
-                .values(status=DeliveryStatus.QUEUED, claim=None,
-                        attempts=Delivery.attempts - 1,
-                        last_reply=f"{reply[:300]}; {self.pause}"[:500],
-                        due_at=self.pause.ends_at, **values))
+        release(self.db, [row], self.token, f"{reply[:300]}; {self.pause}",
+                self.pause.ends_at, **values)
 
     def _clear_suspect(self) -> None:
         suspect, self.suspect = self.suspect, None
