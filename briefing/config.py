@@ -10,6 +10,7 @@ through the same code path a worker would use), mail written to `./var/outbox/`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -110,6 +111,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Least time between two confirmation emails to one address and list."),
     Setting("BRIEFING_PUBLIC_RATE_LIMIT", "20",
             "Requests per minute one client address may make to the public pages."),
+    Setting("BRIEFING_TRUSTED_PROXIES", "(empty: trust no proxy headers)",
+            "Comma-separated IPs or CIDR networks of your reverse proxies; only requests from "
+            "them may name the client's address in X-Forwarded-For."),
 )
 
 
@@ -159,6 +163,7 @@ class Settings:
     confirm_resend_minutes: int = 15
     public_rate_limit: int = 20
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def outbox_dir(self) -> Path:
@@ -331,6 +336,21 @@ def _mailbox(raw: str) -> str:
     return raw
 
 
+def _networks(raw: str) -> tuple[str, ...]:
+    """IP addresses and CIDR networks, written the way uvicorn's proxy check reads them."""
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)) if "/" in item
+                         else str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise ValueError(f"expected IP addresses or networks such as 10.0.0.0/8, "
+                             f"separated by commas; {item!r} is neither") from None
+    return tuple(found)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `env` (default: `.env` plus the process environment)."""
     values = _environment(env)
@@ -372,4 +392,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "BRIEFING_CONFIRM_RESEND_MINUTES", _int_between(0, 1440), 15),
         public_rate_limit=read.get("BRIEFING_PUBLIC_RATE_LIMIT", _int_between(1, 100_000), 20),
         extra={k: v for k, v in values.items() if k.startswith("BRIEFING_")},
+        trusted_proxies=read.get("BRIEFING_TRUSTED_PROXIES", _networks, ()),
     )

@@ -221,6 +221,9 @@ class Subscription(Base):
     unsubscribed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The name typed at sign-up, by someone who has not yet shown they own the address: kept
+    # here, never mailed, and offered on the confirmation page; cleared when confirmed.
+    signup_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class EditionStatus(enum.StrEnum):

@@ -104,3 +104,25 @@ def test_0004_upgrades_and_downgrades_a_database_holding_deliveries_and_sign_ups
     migrate(empty_db, "0004")  # and up again
     assert rows(empty_db, "SELECT status FROM deliveries ORDER BY id") == [
         ("failed",), ("skipped",)]
+
+
+def test_0009_adds_the_signup_name_and_takes_it_away_keeping_every_sign_up(
+        empty_db: Database) -> None:
+    migrate(empty_db, "0003")
+    seed_0003(empty_db)
+    migrate(empty_db, "0006")
+
+    migrate(empty_db, "0009")
+    # Sign-ups from before kept their names on the person, as they were: none is pending here.
+    assert rows(empty_db, "SELECT id, status, signup_name FROM subscriptions ORDER BY id") == [
+        (1, "active", None), (2, "unsubscribed", None), (3, "pending", None)]
+    with empty_db.engine.begin() as conn:
+        conn.execute(text("UPDATE subscriptions SET signup_name = 'Ann' WHERE id = 3"))
+
+    migrate(empty_db, "0006", down=True)
+    columns = {c["name"] for c in inspect(empty_db.engine).get_columns("subscriptions")}
+    assert "signup_name" not in columns
+    assert rows(empty_db, "SELECT id, status, confirm_nonce FROM subscriptions ORDER BY id") == [
+        (1, "active", None), (2, "unsubscribed", None), (3, "pending", "abc123")]
+    migrate(empty_db, "0009")  # and up again
+    assert rows(empty_db, "SELECT count(*) FROM subscriptions") == [(3,)]

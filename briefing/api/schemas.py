@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from briefing.addresses import person_name
 from briefing.config import SUMMARY_ALGORITHMS
 from briefing.models import ArticleStatus, ConsentSource, RequestStatus, SubscriptionStatus
 
@@ -173,8 +174,10 @@ Slug = Annotated[str, Field(min_length=1, max_length=64,
 # `format: email` documents the field (and guides generated tests); the core validates.
 Email = Annotated[str, Field(min_length=1, max_length=320, json_schema_extra={"format": "email"}),
                   AfterValidator(_storable)]
-# Longer than the core's 200-character name limit: it counts after collapsing whitespace.
-PersonName = Annotated[str, Field(max_length=1000), AfterValidator(_storable)]
+# The core's rule (briefing.addresses.person_name) decides: it counts after collapsing
+# whitespace, so the raw cap here only keeps absurd bodies out and documents the field.
+PersonName = Annotated[str, Field(max_length=1000), AfterValidator(_storable),
+                       AfterValidator(person_name)]
 
 
 Text200 = Annotated[str, Field(max_length=200), AfterValidator(_storable)]

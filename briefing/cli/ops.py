@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import typer
 from tqdm import tqdm
@@ -44,9 +44,22 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     """Run the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    context()  # fail early on bad settings and migrate before serving
+    settings = context().settings  # fail early on bad settings and migrate before serving
     uvicorn.run("briefing.api:create_app", factory=True, host=host, port=port,
-                workers=workers, proxy_headers=True)
+                workers=workers, **proxy_options(settings))
+
+
+class ProxyOptions(TypedDict):
+    proxy_headers: bool
+    forwarded_allow_ips: str
+
+
+def proxy_options(settings: Settings) -> ProxyOptions:
+    """Whose X-Forwarded-For uvicorn believes: only BRIEFING_TRUSTED_PROXIES'. Left to
+    itself it believes any process on 127.0.0.1, which could then pick its own address for
+    the rate limits and the consent records."""
+    trusted = ",".join(settings.trusted_proxies)
+    return ProxyOptions(proxy_headers=bool(trusted), forwarded_allow_ips=trusted)
 
 
 def worker(concurrency: Annotated[int | None, typer.Option(min=1)] = None,
