@@ -96,7 +96,8 @@ def send_test_copy(db: Database, slug: str, address: str, settings: Settings) ->
         raise InputError(f"list {slug!r} has no news to send right now")
     message = prepare(from_address=mailing_list.from_address,
                       from_name=mailing_list.from_name, reply_to=mailing_list.reply_to,
-                      subject=f"[test] {rendered.subject}", list_id=f"{slug}.test",
+                      subject=f"[test] {rendered.subject}", list_name=mailing_list.name,
+                      list_slug=slug,
                       unsubscribe_mailto=None, text=rendered.text, html=rendered.html)
     domain = mailing_list.from_address.rpartition("@")[2]
     reader = Reader(email=to.email, name="", unsubscribe_url=f"{settings.base_url}/",
