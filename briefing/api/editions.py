@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from briefing import editions
 from briefing.api import errors
@@ -44,7 +44,8 @@ class SendRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: Date | None = Field(None, description="Edition date (default: today, local).")
-    dry_run: bool = Field(False, description="Render and count; send nothing.")
+    dry_run: StrictBool = Field(False, description=(
+        "Render and count; send nothing. JSON true or false only."))
     to: str | None = Field(None, max_length=320,
                            description="Send one test copy to this address only.")
 
