@@ -19,6 +19,7 @@ from briefing.api import (
     public,
     subscribers,
     summaries,
+    testcopy,
 )
 from briefing.api.auth import AdminAuth, bearer
 from briefing.api.limits import BodyLimit, BodyTooLarge, StreamedRoute, body_too_large
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(pages.router)
     app.include_router(archive.router)
+    app.include_router(testcopy.router)
     app.include_router(health.router)
     # Added last, so it runs first: auth, then the body cap, then routing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_article_bytes, streamed=(
