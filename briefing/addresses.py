@@ -37,6 +37,16 @@ def parse_address(raw: str) -> Address:
     return Address(email=checked.normalized, key=checked.normalized.casefold())
 
 
+def ascii_domain(email: str) -> str:
+    """The address's domain as DNS spells it (IDNA: `bücher.example` → `xn--bcher-kva.example`),
+    or "" when the address is not valid."""
+    try:
+        return str(validate_email(email, check_deliverability=False,
+                                  allow_smtputf8=True).ascii_domain)
+    except EmailNotValidError:
+        return ""
+
+
 def clean_name(raw: str | None, *, limit: int = MAX_NAME_CHARS) -> str:
     """A display name fit for a header and a greeting: one line, bounded, no controls."""
     if not raw:

@@ -111,7 +111,7 @@ def _load_prepared(db: Database, edition_id: int, settings: Settings
     return prepare(
         from_address=mailing_list.from_address, from_name=mailing_list.from_name,
         reply_to=mailing_list.reply_to, subject=edition.subject,
-        list_id=f"{mailing_list.name} <{mailing_list.slug}.{domain}>",
+        list_name=mailing_list.name, list_slug=mailing_list.slug,
         unsubscribe_mailto=f"mailto:{mailbox}?subject=unsubscribe%20{mailing_list.slug}",
         text=edition.text, html=edition.html), domain
 

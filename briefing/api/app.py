@@ -20,6 +20,7 @@ from briefing.api import (
     public,
     subscribers,
     summaries,
+    testcopy,
 )
 from briefing.api.auth import AdminAuth, bearer
 from briefing.api.limits import BodyLimit, BodyTooLarge, StreamedRoute, body_too_large
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(pages.router)
     app.include_router(archive.router)
+    app.include_router(testcopy.router)
     app.include_router(health.router)
     docs.install(app)
     # Added last, so it runs first: auth, then the body cap, then routing.

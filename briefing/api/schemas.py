@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from briefing.addresses import person_name
 from briefing.config import SUMMARY_ALGORITHMS
 from briefing.models import ArticleStatus, ConsentSource, RequestStatus, SubscriptionStatus
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
+# Every boolean in a request body is a StrictBool: JSON true or false, nothing else.
+# Pydantic's lax mode reads 0, 1, "no" and "false" as booleans, so `"dry_run": 0` once
+# sent a real edition.
 
 
 def _storable(value: str) -> str:
@@ -61,7 +64,7 @@ class ArticleCreate(BaseModel):
     url: Url | None = None
     html: Text | None = None
     title: Title | None = None
-    markdown: bool = Field(False, description="Treat `text` as Markdown.")
+    markdown: StrictBool = Field(False, description="Treat `text` as Markdown.")
 
     @model_validator(mode="after")
     def _one_source(self) -> ArticleCreate:
@@ -252,7 +255,7 @@ class SubscriberCreate(BaseModel):
 
     email: Email
     name: PersonName | None = None
-    active: bool = Field(True, description="False: added as pending (no email is sent).")
+    active: StrictBool = Field(True, description="False: added as pending (no email is sent).")
 
 
 class SubscriberOut(BaseModel):

@@ -24,7 +24,10 @@ class _FriendlyErrors(TyperGroup):
             raise typer.Exit(1) from None
 
 
+# Plain (click) help, not rich: typer's rich panels show every flag as taking a `<bool>`,
+# so `--json true` looked right and failed.
 app = typer.Typer(cls=_FriendlyErrors, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="briefing: article summaries and daily briefing emails.",
                   context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(ops.db_app, name="db")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Annotated
+
+import typer
 
 from briefing.config import ConfigError, Settings, load_settings
 from briefing.db import Database, ensure_schema
@@ -15,6 +18,10 @@ from briefing.textnorm import InputError
 
 USER_ERRORS = (ConfigError, InputError, FetchError, FeedError, FeedExistsError, SummaryError,
                FileNotFoundError, IsADirectoryError, PermissionError)
+
+# `--json` is a flag: present or not, it takes no value (`--json true` is an error).
+JsonFlag = Annotated[bool, typer.Option(
+    "--json", help="Print JSON (a flag: it takes no value).")]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from briefing.batch import summarize_lines
 from briefing.cli.articles import load_source
+from briefing.cli.common import JsonFlag
 from briefing.cli.render import print_summary
 from briefing.config import SUMMARY_ALGORITHMS, Settings, load_settings
 from briefing.ingest import prepare
@@ -31,7 +32,7 @@ def summarize(
         callback=_check_algorithm, help="One of " + ", ".join(SUMMARY_ALGORITHMS) + ".")] = None,
     sentences: Annotated[int | None, typer.Option(min=1, max=50)] = None,
     ratio: Annotated[float | None, typer.Option(min=0.01, max=1.0)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    as_json: JsonFlag = False,
     jsonl: Annotated[Path | None, typer.Option(
         "--jsonl", help="Batch: a JSON Lines file (id, text, title?) or - for stdin; "
                         "writes one JSON line per input with id and summary.")] = None,
