@@ -74,7 +74,8 @@ def _reason(code: str | None, diagnostic: str, context: str) -> str:
 # "after end of data", "SMTP command: DATA"), or the last command a transcript shows before
 # the first refusal (">>> RCPT To:<…>" then "<<< 550 …").
 _NAMED_STAGE = re.compile(r"(?:in reply to|after|smtp command:?)\s+(?:the\s+)?"
-                          r"(RCPT|MAIL|DATA|end of data)", re.IGNORECASE)
+                          r"(RCPT|MAIL|DATA|end of data)|\[(RCPT|MAIL|DATA)(?:_TO|_FROM)?\]",
+                          re.IGNORECASE)
 _COMMAND = re.compile(r"\b(RCPT|MAIL FROM|DATA)\b")
 _REFUSAL = re.compile(r"(?:^|<<<\s*|Out:\s*)[45]\d\d[ -]", re.MULTILINE)
 _STAGES = {"rcpt": "rcpt", "mail": "mail", "mail from": "mail", "data": "data",
@@ -85,7 +86,7 @@ def _stage(text: str) -> str | None:
     """The SMTP command a refusal in `text` answered: "rcpt", "mail" or "data"."""
     named = _NAMED_STAGE.search(text)
     if named:
-        return _STAGES[named.group(1).lower()]
+        return _STAGES[(named.group(1) or named.group(2)).lower()]
     refusal = _REFUSAL.search(text)
     commands = _COMMAND.findall(text[: refusal.start()] if refusal else "")
     return _STAGES[commands[-1].lower()] if commands else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from email.message import Message
 
 from briefing.feedback.addressing import normalize
-from briefing.feedback.mime import Limits, clean, parts, text_of
+from briefing.feedback.mime import Limits, clean, parts, text_of, unsplit
 
 __all__ = ["StatusBlock", "status_blocks"]
 
@@ -35,6 +35,11 @@ def status_blocks(message: Message, limits: Limits) -> list[StatusBlock]:
     for _, part in parts(message, limits):
         if part.get_content_type() in STATUS_TYPES:
             blocks += [b for b in map(_block, _field_blocks(part, limits)) if b is not None]
+    if not blocks and unsplit(message) and "delivery-status" in message.get_content_type() \
+            + str(message.get("Content-Type", "")):
+        # The boundary was unreadable; the status fields are still in the text.
+        found = map(_block, _parse_fields(text_of(message, limits)))
+        blocks = [b for b in found if b is not None and b.recipient and b.action]
     return blocks
 
 

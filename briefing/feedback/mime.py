@@ -87,13 +87,21 @@ def parts(message: Message, limits: Limits = DEFAULT_LIMITS, *,
 
 def readable_parts(message: Message, limits: Limits = DEFAULT_LIMITS) -> list[Message]:
     """The report's own text parts: not the returned message, not machine-readable parts."""
-    return [part for _, part in parts(message, limits, into_messages=False)
-            if part.get_content_type() in ("text/plain", "text/html")]
+    found = [part for _, part in parts(message, limits, into_messages=False)
+             if part.get_content_type() in ("text/plain", "text/html")]
+    if not found and unsplit(message):
+        found.append(message)
+    return found
+
+
+def unsplit(message: Message) -> bool:
+    """A multipart whose boundary the parser could not find: its body is one text."""
+    return message.get_content_maintype() == "multipart" and isinstance(message.get_payload(), str)
 
 
 def text_of(part: Message, limits: Limits = DEFAULT_LIMITS) -> str:
     """The decoded text of a non-multipart part, at most `limits.max_text` characters."""
-    if part.is_multipart():
+    if part.is_multipart() and not unsplit(part):
         return ""
     try:
         payload = part.get_payload(decode=True)

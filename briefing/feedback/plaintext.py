@@ -46,6 +46,9 @@ _REPORTING_PHRASES = re.compile(
     re.IGNORECASE)
 
 
+_SAYS_WHY = re.compile(r"(?<![\d.])[45]\d\d(?![\d.])|#?[45]\.\d{1,3}\.\d{1,3}")
+
+
 @dataclass
 class Failure:
     recipient: str
@@ -53,6 +56,16 @@ class Failure:
 
     @property
     def diagnostic(self) -> str:
+        # Sendmail writes one line per address ("554 <a@b>... Host unknown") and the lines
+        # after it belong to the next address; elsewhere the answer follows the address.
+        first = self.lines[0] if self.lines else ""
+        if _SAYS_WHY.search(first.split(self.recipient, 1)[-1]):
+            return first.strip()
+        return self.context
+
+    @property
+    def context(self) -> str:
+        """Every line reported with this address."""
         kept = [line.strip() for line in self.lines if line.strip()]
         return " ".join(kept[:MAX_DIAGNOSTIC_LINES])
 

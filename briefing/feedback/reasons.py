@@ -79,7 +79,8 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"your (?:ip|host|server|network) (?:address )?(?:has been |is |was )?(?:\S+ )?"
         r"(?:blocked|banned|rejected|refused)",
         r"connection (?:refused|rejected) (?:by|from)", r"banned", r"not allowed to send",
-        r"refused to talk", r"dynamic ip", r"residential",
+        r"refused to talk", r"dynamic ip", r"residential", r"invalid ip",
+        r"\bip (?:address )?(?:is )?(?:not allowed|not authorized|rejected)",
     )),
     ("rejected", _any(r"sender (?:address )?(?:rejected|refused|denied|unknown|verify failed)",
                       r"(?:domain|address) of sender", r"sender domain", r"bad sender",
@@ -125,7 +126,7 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
                      r"could not be delivered (?:with|for|in) ", r"delivery time",
                      r"undeliverable for", r"deferred for", r"no answer from",
                      r"queue lifetime", r"has not been able to deliver",
-                     r"unable to deliver .{0,40}days")),
+                     r"unable to deliver .{0,40}days", r"(?:failed|after) \d+ (?:delivery )?attempts")),
     ("networkerror", _any(r"connection (?:refused|reset|timed out|lost|closed|dropped)",
                           r"routing loop", r"mail loop", r"too many hops", r"no route to host",
                           r"unreachable", r"lost connection", r"could not connect",

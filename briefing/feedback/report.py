@@ -71,7 +71,7 @@ def _ours(message: Message) -> set[str]:
 
 def _from_status_blocks(blocks: list[StatusBlock], failures: list[Failure],
                         text: str) -> list[RecipientReport]:
-    prose = {f.recipient.lower(): f.diagnostic for f in failures}
+    prose = {f.recipient.lower(): f.context for f in failures}
     reports = []
     for block in blocks:
         context = prose.get((block.recipient or "").lower(), "") or text
@@ -92,7 +92,8 @@ def _from_prose(message: Message, failures: list[Failure],
         failures = [Failure(a) for a in _named_elsewhere(message)]
     if not failures:  # a bounce that names nobody: still a report, matched later by token
         return [judge(None, diagnostic=preamble)]
-    return [judge(f.recipient, diagnostic=f.diagnostic, context=preamble) for f in failures]
+    return [judge(f.recipient, diagnostic=f.diagnostic, context=f"{f.context}\n{preamble}")
+            for f in failures]
 
 
 def _named_elsewhere(message: Message) -> list[str]:

@@ -23,7 +23,7 @@ def ses_notification(message: Message, text: str) -> list[RecipientReport] | Non
     except (ValueError, RecursionError):
         return None
     reports = []
-    for event in ses.notification(payload):
+    for event in ses.parse(payload):  # an SNS envelope, or the bare notification
         if event.kind is EventKind.COMPLAINT:
             reports.append(RecipientReport(event.recipient, Kind.COMPLAINT, None, "feedback"))
         elif event.kind in (EventKind.BOUNCE, EventKind.DEFERRAL):

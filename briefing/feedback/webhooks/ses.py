@@ -22,11 +22,6 @@ _BOUNCE_HARD = {"Permanent": True, "Transient": False}
 _IGNORED = ("Delivery", "Send", "Open", "Click", "Rendering Failure", "Received")
 
 
-def notification(message: Any) -> list[WebhookEvent]:
-    """The events in an SES notification itself (what SNS carries, or mails as JSON)."""
-    return _ses_message(message)
-
-
 def parse(payload: Any) -> list[WebhookEvent]:
     kind = text(payload, "Type")
     if kind == "SubscriptionConfirmation":
