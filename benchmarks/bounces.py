@@ -204,7 +204,8 @@ def render(split: str, score: Score, per_source: dict[str, Score], web: tuple, r
              f"| flufl.bounce alone | {flufl:.3f} | – | – |", "",
              f"Lines beyond the expected recipients: {score.extra_lines}. "
              f"Speed: {rate:,.0f} reports/s ({count:,} reports, one process).", "",
-             "### Misses by MTA / provider", "", "| source | recipients | misses |", "|---|---:|---|"]
+             "### Misses by MTA / provider", "", "| source | recipients | misses |",
+             "|---|---:|---|"]
     for source, sub in sorted(per_source.items()):
         missed = sub.misses.get(source, [])
         if missed:
@@ -215,8 +216,8 @@ def render(split: str, score: Score, per_source: dict[str, Score], web: tuple, r
     lines += [f"| {p} | {totals[p]} | {hits[p] / totals[p]:.3f} |" for p in PROVIDERS if totals[p]]
     lines += [f"| all | {sum(totals.values())} | {web_share:.3f} (goal {GOALS['webhook']}) |"]
     lines += ["", *[f"- miss: {m}" for m in web_misses]] if web_misses else []
-    lines += ["", f"RESULT split={split} kind={kind:.3f} status={status:.3f} flufl_found={flufl:.3f} "
-              f"webhook_kind={web_share:.3f} reports_per_s={rate:.0f}"]
+    lines += ["", f"RESULT split={split} kind={kind:.3f} status={status:.3f} "
+              f"flufl_found={flufl:.3f} webhook_kind={web_share:.3f} reports_per_s={rate:.0f}"]
     return lines
 
 

@@ -9,7 +9,8 @@ __all__ = ["ADDRESS", "addresses_in", "is_mailer", "normalize", "verp_like"]
 
 # Deliberately loose (reports quote addresses in every way), but bounded so a line of garbage
 # costs linear time.
-ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+")
+ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,64}@"
+                     r"[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+")
 _MAILER_LOCALPARTS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "daemon",
                       "mdaemon", "root", "nobody", "bounce", "bounces", "noreply", "no-reply"}
 

@@ -19,7 +19,8 @@ from briefing.feedback.mime import Limits, header, parts, text_of
 __all__ = ["Complaint", "read_complaint"]
 
 _FEEDBACK_TYPE = re.compile(r"^Feedback-Type:\s*([\w-]+)", re.IGNORECASE | re.MULTILINE)
-_RCPT = re.compile(r"^(?:Original-Rcpt-To|Removal-Recipient):\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_RCPT = re.compile(r"^(?:Original-Rcpt-To|Removal-Recipient):\s*(.+)$",
+                   re.IGNORECASE | re.MULTILINE)
 _RETURNED_TO = re.compile(r"^To:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -63,8 +64,9 @@ def _as_text(part: Message, limits: Limits) -> str:
 def _returned_recipient(message: Message, limits: Limits) -> str | None:
     for _, part in parts(message, limits):
         ctype = part.get_content_type()
-        if ctype == "message/rfc822" and isinstance(part.get_payload(), list):
-            original = part.get_payload()[0]
+        inner = part.get_payload()
+        if ctype == "message/rfc822" and isinstance(inner, list) and inner:
+            original = inner[0]
             if isinstance(original, Message):
                 found = addresses_in(header(original, "To"))
                 if found:

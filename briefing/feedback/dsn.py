@@ -47,7 +47,7 @@ def _field_blocks(part: Message, limits: Limits) -> list[dict[str, str]]:
     payload = part.get_payload()
     if isinstance(payload, list) and payload and all(isinstance(p, Message) for p in payload):
         return [{k.lower(): clean(" ".join(str(v).split())) for k, v in block.items()}
-                for block in payload]
+                for block in payload if isinstance(block, Message)]
     return _parse_fields(text_of(part, limits))
 
 

@@ -10,6 +10,7 @@ stdlib parser sees the bytes, and parts are walked iteratively with a budget.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -129,10 +130,8 @@ def header(message: Message, name: str) -> str:
     if value is None:
         return ""
     text = str(value)
-    try:
+    with contextlib.suppress(Exception):  # malformed encoded words: keep the raw text
         text = str(make_header(decode_header(text)))
-    except Exception:  # malformed encoded words: keep the raw text
-        pass
     return clean(" ".join(text.split()))
 
 

@@ -16,7 +16,8 @@ from briefing.feedback.mime import Limits, header, parts, text_of
 
 __all__ = ["envelope_addresses", "original_message_id"]
 
-_MESSAGE_ID_LINE = re.compile(r"^\s*Message-I[Dd]\s*:\s*(<[^<>\s]{3,250}>)", re.IGNORECASE | re.MULTILINE)
+_MESSAGE_ID_LINE = re.compile(r"^\s*Message-I[Dd]\s*:\s*(<[^<>\s]{3,250}>)",
+                              re.IGNORECASE | re.MULTILINE)
 _ANGLE_ID = re.compile(r"<[^<>\s]{3,250}>")
 _ENVELOPE_HEADERS = ("To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To")
 

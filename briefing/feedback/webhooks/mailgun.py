@@ -27,7 +27,7 @@ def _v2(data: Any) -> WebhookEvent:
     name = text(data, "event")
     status = mapping(data, "delivery-status")
     reply = text(status, "message") or text(status, "description")
-    ids = {"provider_message_id": text(mapping(data, "message"), "headers") or None,
+    ids = {"provider_message_id": text(data, "id") or None,
            "message_id": _message_id(data)}
     if name == "failed":
         return _failed(data, status, reply, ids)
@@ -43,7 +43,7 @@ def _failed(data: Any, status: Any, reply: str, ids: dict[str, Any]) -> WebhookE
     # "suppress-bounce": not sent because the address bounced before.
     hard = True if reason == "suppress-bounce" else (
         False if reason in ("espblock", "suppress-complaint", "suppress-unsubscribe")
-        else hard_from_reply(text(status, "enhanced-code") or "", f"{text(status, 'code')} {reply}"))
+        else hard_from_reply(text(status, "enhanced-code"), f"{text(status, 'code')} {reply}"))
     return WebhookEvent(NAME, EventKind.BOUNCE, recipient, hard, reason or reply, **ids)
 
 

@@ -42,8 +42,8 @@ def _inner(envelope: Any) -> Any:
 def _ses_message(message: Any) -> list[WebhookEvent]:
     kind = text(message, "notificationType") or text(message, "eventType")
     mail = mapping(message, "mail")
-    ids = {"provider_message_id": text(mail, "messageId") or None,
-           "message_id": _our_message_id(mail)}
+    ids: dict[str, Any] = {"provider_message_id": text(mail, "messageId") or None,
+                           "message_id": _our_message_id(mail)}
     if kind == "Bounce":
         return _bounces(mapping(message, "bounce"), ids)
     if kind == "Complaint":
