@@ -52,7 +52,13 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 app = Celery("briefing", include=["workers.tasks"])
-configure(app, runtime.settings())
+
+
+@app.on_after_configure.connect
+def _configure_from_environment(sender: Celery, **_: Any) -> None:
+    # Celery's configuration is read when first needed (a worker starting, a task being sent),
+    # not at import: importing `workers` neither reads the environment nor writes files.
+    configure(sender, runtime.settings())
 
 
 def setup(settings: Settings) -> Celery:
