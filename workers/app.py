@@ -13,7 +13,8 @@ from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
 from briefing.config import Settings
-from briefing.db import Database, ensure_schema
+from briefing.db import ensure_schema
+from briefing.outages import ServiceUnreachable, open_database
 from workers import runtime
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,11 @@ def _migrate_on_start(**_: Any) -> None:
     if runtime.settings().embedded:
         log.error("BRIEFING_BROKER_URL is not set: this worker listens on an in-memory queue "
                   "that nothing else can reach (set it, e.g. redis://127.0.0.1:6379/0)")
-    db = Database(runtime.settings().database_url)
+    try:
+        db = open_database(runtime.settings().database_url)
+    except ServiceUnreachable as exc:  # one line, not the driver's traceback (and exit 1)
+        log.critical("%s", exc)
+        raise SystemExit(1) from None
     try:
         ensure_schema(db)
     finally:

@@ -6,13 +6,13 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from briefing.cli import articles, editions, feeds, lists, ops, subscribers, summarize
-from briefing.cli.common import USER_ERRORS
+from briefing.cli.common import DATABASE_ERRORS, USER_ERRORS, database_failure
 
 
 class _FriendlyErrors(TyperGroup):
@@ -20,8 +20,14 @@ class _FriendlyErrors(TyperGroup):
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
-            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(1) from None
+            _fail(str(exc))
+        except DATABASE_ERRORS as exc:
+            _fail(str(database_failure(exc)))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(1) from None
 
 
 app = typer.Typer(cls=_FriendlyErrors, no_args_is_help=True, pretty_exceptions_enable=False,
