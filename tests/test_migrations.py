@@ -104,3 +104,13 @@ def test_0004_upgrades_and_downgrades_a_database_holding_deliveries_and_sign_ups
     migrate(empty_db, "0004")  # and up again
     assert rows(empty_db, "SELECT status FROM deliveries ORDER BY id") == [
         ("failed",), ("skipped",)]
+
+
+def test_0007_adds_the_heartbeats_table_and_takes_it_away_again(empty_db: Database) -> None:
+    migrate(empty_db, "0007")
+    insert(empty_db, "heartbeats", name="tick", at=ISSUED, host="vm:1", detail="{}")
+    assert rows(empty_db, "SELECT name, host FROM heartbeats") == [("tick", "vm:1")]
+    migrate(empty_db, "0006", down=True)
+    assert "heartbeats" not in inspect(empty_db.engine).get_table_names()
+    migrate(empty_db, "0007")
+    assert rows(empty_db, "SELECT count(*) FROM heartbeats") == [(0,)]

@@ -39,6 +39,7 @@ def configure(app: Celery, settings: Settings) -> None:
                                    "interval_step": 0.5, "interval_max": 1.0},
         timezone="UTC",
         beat_schedule=beat_schedule(settings),
+        beat_scheduler="workers.beat:Scheduler",  # makes its folder; records that it started
         worker_hijack_root_logger=True,
     )
 

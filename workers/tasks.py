@@ -15,7 +15,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init
 from sqlalchemy.exc import OperationalError
 
-from briefing import confirmations, deliver, edition, feeds, jobs, schedule
+from briefing import confirmations, deliver, edition, feeds, heartbeats, jobs, schedule
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.fetch import FetchError
@@ -95,9 +95,11 @@ def sweep() -> dict[str, int]:
     if unsent:
         log.warning("sweep: re-enqueuing %d confirmation emails never mailed", len(unsent))
     dispatch.send_confirmations(unsent)
-    return {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids),
-            "editions_rebuilt": len(building), "editions_resumed": len(set(due) | set(recovered)),
-            "confirmations": len(unsent)}
+    counts = {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids),
+              "editions_rebuilt": len(building),
+              "editions_resumed": len(set(due) | set(recovered)), "confirmations": len(unsent)}
+    heartbeats.record(db, heartbeats.Beat.SWEEP, counts)
+    return counts
 
 
 @app.task(name="briefing.tick")
@@ -105,6 +107,8 @@ def tick() -> int:
     """Every minute: create the editions whose local send time has come."""
     created = schedule.create_due_editions(runtime.database())
     dispatch.build_editions(created)
+    # Recorded by the task, not by beat: a heartbeat proves beat, broker and a worker all work.
+    heartbeats.record(runtime.database(), heartbeats.Beat.TICK, {"editions_created": len(created)})
     return len(created)
 
 
@@ -148,6 +152,7 @@ def poll_feeds() -> int:
     ids = feeds.due_feed_ids(runtime.database(), runtime.settings())
     for feed_id in ids:
         poll_feed.delay(feed_id)
+    heartbeats.record(runtime.database(), heartbeats.Beat.FEED_POLL, {"feeds_due": len(ids)})
     return len(ids)
 
 
