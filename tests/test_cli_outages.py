@@ -28,7 +28,7 @@ def one_line_error(cli: CliRunner, *args: str) -> str:
 
 
 @pytest.mark.parametrize("command", [
-    ["articles", "list"], ["db", "current"], ["db", "upgrade"], ["lists", "list"],
+    ["articles", "list"], ["db", "current"], ["db", "upgrade"], ["lists", "list"], ["status"],
     ["sweep"], ["serve", "--port", "1"], ["worker"], ["send"],
 ])
 def test_an_unreachable_database_is_one_line_naming_setting_host_and_failure(

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from briefing.cli import articles, editions, feeds, lists, ops, subscribers, summarize
+from briefing.cli import articles, editions, feeds, lists, ops, status, subscribers, summarize
 from briefing.cli.common import DATABASE_ERRORS, USER_ERRORS, database_failure
 
 
@@ -46,6 +46,7 @@ app.command("serve")(ops.serve)
 app.command("worker")(ops.worker)
 app.command("sweep")(ops.sweep)
 app.command("demo")(ops.demo)
+app.command("status")(status.status)
 
 
 def main() -> None:
