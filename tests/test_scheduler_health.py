@@ -57,22 +57,22 @@ def test_each_heartbeat_is_one_row_overwritten_by_the_next_run(any_db: Database)
     assert timedelta(seconds=4) < utcnow() - runs[Beat.TICK].at < timedelta(seconds=60)
 
 
-@pytest.mark.parametrize(("started", "ticked", "state"), [
-    (None, None, SchedulerState.NOT_STARTED),   # no scheduler ever ran here: nothing to miss
-    (ago(30), None, SchedulerState.OK),         # started, first tick not due long enough
-    (ago(181), None, SchedulerState.LATE),      # started, then died before its first tick
-    (ago(3600), ago(10), SchedulerState.OK),    # ticking
-    (ago(3600), ago(181), SchedulerState.LATE),  # stopped ticking
-    (ago(30), ago(3600), SchedulerState.OK),     # restarted a moment ago
-    (None, ago(181), SchedulerState.LATE),       # (a database from before heartbeats' start)
+@pytest.mark.parametrize(("started", "ticked", "state"), [  # seconds ago
+    (None, None, SchedulerState.NOT_STARTED),  # no scheduler ever ran here: nothing to miss
+    (30, None, SchedulerState.OK),             # started, first tick not due long enough
+    (181, None, SchedulerState.LATE),          # started, then died before its first tick
+    (3600, 10, SchedulerState.OK),             # ticking
+    (3600, 181, SchedulerState.LATE),          # stopped ticking
+    (30, 3600, SchedulerState.OK),             # restarted a moment ago
+    (None, 181, SchedulerState.LATE),          # ticked once, start never recorded
 ])
 def test_the_scheduler_is_late_after_three_ticks_without_one(
-        db: Database, settings: Settings, started: datetime | None, ticked: datetime | None,
+        db: Database, settings: Settings, started: int | None, ticked: int | None,
         state: SchedulerState) -> None:
-    if started:
-        record(db, Beat.STARTED, now=started)
-    if ticked:
-        record(db, Beat.TICK, now=ticked)
+    if started is not None:
+        record(db, Beat.STARTED, now=ago(started))
+    if ticked is not None:
+        record(db, Beat.TICK, now=ago(ticked))
     assert scheduler_status(db, settings).state == state
 
 
