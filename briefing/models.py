@@ -312,3 +312,15 @@ class SendPacing(Base):
     paused_until: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     pauses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in a row
     pause_reply: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+
+class Heartbeat(Base):
+    """When each periodic job of the scheduler last ran (and when a scheduler last started):
+    a scheduler that died shows up as a heartbeat growing old (see briefing.status)."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # briefing.heartbeats.Beat
+    at: Mapped[datetime]
+    host: Mapped[str] = mapped_column(String(255), default="")  # who recorded it: host:pid
+    detail: Mapped[dict[str, Any] | None]  # what the run did, e.g. counts
