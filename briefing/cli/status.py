@@ -6,20 +6,19 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Annotated
 
 import typer
 
 from briefing import status as service
-from briefing.cli.common import context
+from briefing.cli.common import JsonFlag, context
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.editions import EditionInfo
 
 
-def status(as_json: Annotated[bool, typer.Option(
-        "--json", help="JSON output (times in ISO 8601, UTC).")] = False) -> None:
-    """The scheduler's last tick, sweep and feed poll, the queue, and editions in flight."""
+def status(as_json: JsonFlag = False) -> None:
+    """The scheduler's last tick, sweep and feed poll, the queue, and editions in flight
+    (with --json: times in ISO 8601, UTC)."""
     ctx = context(with_tasks=False)
     report = service.service_status(ctx.db, ctx.settings, _queue_probe(ctx.settings))
     if as_json:
