@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,7 +59,7 @@ from briefing.outcomes import (
     record_bounce,
     record_retry,
 )
-from briefing.pacing import Pause, SharedPacer, current_pause
+from briefing.pacing import Pause, SharedPacer, current_pause, went_through
 from briefing.subscriptions import unsubscribe_token
 from briefing.throttling import Judgement, SecondOpinion
 
@@ -245,6 +246,8 @@ class _Batch:
     record: SentRecorder
     opinion: SecondOpinion
     result: BatchResult = field(default_factory=BatchResult)
+    # When next to tell the account that mail goes through (see `_went_through`).
+    next_went_through: float = 0.0
 
     def send(self, row: Claimed, envelope: Envelope, others_follow: bool) -> Stop | None:
         """Send one reader's copy and write its outcome; returns why to stop, if so."""
@@ -256,7 +259,15 @@ class _Batch:
         self.record.sent(row, reply)
         self.result.sent += 1
         self.opinion.answered()
+        self._went_through()
         return None
+
+    def _went_through(self) -> None:
+        """Messages are accepted again: a pause that has ended stops counting towards the
+        next one's length. Once a second per sender is soon enough, and costs one read."""
+        if self.settings.smtp_host and time.monotonic() >= self.next_went_through:
+            self.next_went_through = time.monotonic() + 1.0
+            went_through(self.db, self.settings)
 
     def _failed(self, row: Claimed, exc: MailError, others_follow: bool) -> Stop | None:
         slow_down = throttled(exc.code, str(exc), exc.stage)
