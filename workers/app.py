@@ -35,6 +35,9 @@ def configure(app: Celery, settings: Settings) -> None:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # Wait out a broker outage of any length: Celery's default gives up after 100 tries
+        # (about 50 minutes) and the worker exits, leaving editions unsent until restarted.
+        broker_connection_max_retries=None,
         task_publish_retry_policy={"max_retries": 3, "interval_start": 0.2,
                                    "interval_step": 0.5, "interval_max": 1.0},
         timezone="UTC",

@@ -132,7 +132,10 @@ def send_edition(self: Task, edition_id: int) -> dict[str, int]:
     try:
         result = deliver.send_some(db, edition_id, settings)
     except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+        # send_some handed its claim back; a dropped connection is usually gone by now
+        # (the pool opens a fresh one), so the first retry is at once, later ones back off.
+        retries = self.request.retries
+        raise self.retry(exc=exc, countdown=_backoff(retries) if retries else 0) from None
     _come_back_later(edition_id, db, settings)
     return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed,
             "skipped": result.skipped}
