@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from briefing.tokenizer import unspaced_count
+
 __all__ = [
     "DECLARED",
     "DETECTED",
@@ -37,8 +39,10 @@ DECLARED, DETECTED, FALLBACK, GIVEN = "declared", "detected", "fallback", "given
 # Detection reads the start of the text: a few thousand characters decide as well as the
 # whole article, and keep the cost at a fraction of a millisecond.
 SAMPLE_CHARS = 3_000
-# Fewer letters than this cannot be told apart reliably (a headline, a name).
+# Fewer letters than this cannot be told apart reliably (a headline, a name).  A character of
+# Chinese or Japanese counts as _UNSPACED_WEIGHT letters: it carries about a word.
 MIN_LETTERS = 20
+_UNSPACED_WEIGHT = 3
 # Probability of the best language for a detection to count as sure; a text that reads as
 # two related languages (Czech/Slovak, Russian/Bulgarian) falls below it.
 SURE = 0.5
@@ -130,7 +134,7 @@ def _identifier() -> Any:
 def detect_language(text: str) -> Detection:
     """The language of *text* by its letters alone; ``code`` is None when it reads as none."""
     sample = text[:SAMPLE_CHARS]
-    letters = len(_LETTER.findall(sample))
+    letters = len(_LETTER.findall(sample)) + (_UNSPACED_WEIGHT - 1) * unspaced_count(sample)
     if letters == 0:
         return Detection(None, 1.0, 0, linguistic=False)
     scores: dict[str, float] = {}

@@ -27,7 +27,7 @@ import re
 
 import blingfire
 
-__all__ = ["OfflineTokenizer", "is_unspaced", "split_paragraph", "split_words"]
+__all__ = ["OfflineTokenizer", "is_unspaced", "split_paragraph", "split_words", "unspaced_count"]
 
 # Code points of scripts written without spaces between words: CJK ideographs (with
 # extension A and compatibility forms), kana, Thai, Lao, Khmer and Myanmar.
@@ -46,6 +46,11 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _CJK_SENTENCE_END = re.compile(r"(?:[。！？]+|…+|[.!?]+(?=\s))[”’」』）)\]】〉》\"']*\s*")
 # Languages whose text is cut with the CJK rule even where some of it is in Latin letters.
 _CJK_LANGUAGES = frozenset({"zh", "ja"})
+
+
+def unspaced_count(text: str) -> int:
+    """How many characters of *text* belong to scripts written without spaces."""
+    return len(_UNSPACED_CHAR.findall(text))
 
 
 def is_unspaced(text: str) -> bool:
