@@ -7,7 +7,7 @@ so garbage is refused with the same message wherever it comes in.  A text is rea
 * it is not binary-looking (control, replacement or private-use characters),
 * most of what is visible is letters, and the tokens look like words (not base64, hex dumps or
   keyboard mash without vowels),
-* it has at least three different words (four characters in scripts without spaces): one word
+* it has at least two different words (three characters in scripts without spaces): one word
   or one word repeated is not an article, and long texts must not be a few words over and over,
 * and it reads as a language: the language identifier (:mod:`briefing.language`) does not put
   it in its "no linguistic content" class, which is where keyboard mash and random letters land.
@@ -44,14 +44,16 @@ _MIN_LETTER_SHARE = 0.3
 # Share of whitespace-separated tokens that must look like words (base64, hex dumps fail).
 _MIN_WORD_SHARE = 0.3
 _MAX_WORD_CHARS = 30
-# One word, or two, is not an article; in unspaced scripts, count characters.
-_MIN_WORDS = 3
-_MIN_UNSPACED_CHARS = 4
+# One word is not an article (two can be: "She persisted." is a whole item in the stories
+# set); in unspaced scripts, count characters.
+_MIN_WORDS = 2
+_MIN_UNSPACED_CHARS = 3
 # Over a long text's first _WINDOW words, real prose uses many different words (at least 0.28
 # of them in every article of the evaluation sets); a few words on repeat use very few (here:
 # at most 15 different words in 500).
 _WINDOW = 500
 _MIN_DISTINCT_SHARE = 0.03
+_REPEAT_FROM, _REPEAT_DISTINCT = 4, 3
 
 
 def _neighbours(rows: tuple[str, ...]) -> frozenset[str]:
@@ -66,7 +68,7 @@ _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertzuiop", "yxcvbnm", "azertyu
          "qsdfghjklm", "wxcvbn")
 _NEIGHBOURS = _neighbours(_ROWS)
 _LATIN_WORD = re.compile(r"[a-z]+")
-_MIN_PAIRS = 8
+_MIN_PAIRS = 12  # fewer pairs prove little: "New powers are" has 5 of 9
 _KEYBOARD_CHARS = 2_000
 _MAX_NEIGHBOURS = 0.5
 
@@ -113,7 +115,9 @@ def _variety(sample: str) -> str | None:
     if len(units) < least:
         return f"it is too short to be an article (at least {least} {unit})"
     distinct = len({u.casefold() for u in units})
-    if distinct < least or distinct < _MIN_DISTINCT_SHARE * len(units):
+    # Two words can make a text; four or more that are only two words repeated do not.
+    needed = least if len(units) < _REPEAT_FROM else max(least, _REPEAT_DISTINCT)
+    if distinct < needed or distinct < _MIN_DISTINCT_SHARE * len(units):
         return "it repeats the same few words over and over"
     return None
 
