@@ -69,6 +69,7 @@ class Detection:
 
     ``linguistic`` is False when the text reads as no language at all (keyboard mash, random
     letters); a language without an ISO 639-1 code has ``code`` None but is linguistic.
+    ``letters`` counts the sample's letters, a Chinese or Japanese character as three.
     """
 
     code: str | None

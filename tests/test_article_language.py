@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from typer.testing import CliRunner
 
-from briefing import jobs
+from briefing import feeds, jobs
 from briefing.config import ConfigError, Settings
 from briefing.db import Database
 from briefing.ingest import ArticleInput, add_article, from_text
@@ -18,6 +18,7 @@ from briefing.models import Article
 from tests.support.cli import run
 from tests.support.databases import make_settings
 from tests.support.texts import FRENCH_ARTICLE, GERMAN_ARTICLE, SHORT_NEWS
+from tests.support.web import WebServer
 from tests.test_migrations import empty_db as empty_db
 from tests.test_migrations import insert, migrate, rows
 
@@ -101,3 +102,19 @@ def test_0012_keeps_the_old_language_as_the_declaration(empty_db: Database) -> N
     assert "declared_language" not in columns and "language_source" not in columns
     assert rows(empty_db, "SELECT language FROM articles ORDER BY id") == [("de",), (None,)]
     migrate(empty_db, "0012")
+
+
+def test_a_feeds_declared_language_reaches_its_articles(web: WebServer, db: Database,
+                                                         settings: Settings) -> None:
+    web.route("/gone", "nope", status=404)  # the page is gone: the teaser is the article
+    web.route("/feed.xml", "<?xml version='1.0'?><rss version='2.0'><channel><title>Le Journal"
+              "</title><link>http://example.org/</link><language>fr-FR</language><item>"
+              f"<title>Budget</title><link>{web.url('/gone')}</link>"
+              "<description>Nouveau budget voté hier</description></item></channel></rss>",
+              content_type="application/rss+xml")
+    feed = feeds.add_feed(db, web.url("/feed.xml"), settings)
+    assert len(feeds.poll_feed(db, feed.id, settings).new_article_ids) == 1
+    with db.session() as session:
+        row = session.scalars(select(Article)).one()
+    assert (row.declared_language, row.language, row.language_source) == (
+        "fr-FR", "fr", "declared")
