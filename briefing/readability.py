@@ -26,12 +26,13 @@ from briefing.tokenizer import is_unspaced
 __all__ = ["unreadable_reason"]
 
 # The checks look at the start of the text: enough to tell prose from junk, and cheap.
-_SAMPLE_CHARS = 20_000
+_SAMPLE_CHARS = 3_000
 # Control characters (other than line/tab/form feeds), replacement characters, surrogates and
 # private-use code points: what decoding binary data as text produces.
 _BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd\ufffe\uffff\ud800-\uf8ff]")
 _LETTER = re.compile(r"[^\W\d_]")
-_SPACE = re.compile(r"\s")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_SPACE = re.compile(r"\s+")
 # A whitespace-separated token that is one word, possibly wrapped in quotes or punctuation.
 _WORD_TOKEN = re.compile(
     r"(?<!\S)[\"'“”‘’(\[{<«*]*([^\W\d_]+(?:['’-][^\W\d_]+)*)[\"'“”‘’)\]}>».,;:!?…*-]*(?!\S)"
@@ -69,14 +70,16 @@ _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertzuiop", "yxcvbnm", "azertyu
 _NEIGHBOURS = _neighbours(_ROWS)
 _LATIN_WORD = re.compile(r"[a-z]+")
 _MIN_PAIRS = 12  # fewer pairs prove little: "New powers are" has 5 of 9
-_KEYBOARD_CHARS = 2_000
+_KEYBOARD_CHARS = 1_000
 _MAX_NEIGHBOURS = 0.5
+# Above this confidence in one language the keyboard test is skipped (it costs ~0.5 ms).
+_CLEARLY_PROSE = 0.95
 
 
 def unreadable_reason(text: str) -> str | None:
     """Why *text* is not readable prose (a phrase to follow "not readable: "), or None."""
     sample = text[:_SAMPLE_CHARS].strip()
-    for check in (_binary, _letters, _words, _variety, _keyboard, _language):
+    for check in (_binary, _letters, _words, _variety, _language, _keyboard):
         reason = check(sample)
         if reason is not None:
             return reason
@@ -90,8 +93,8 @@ def _binary(sample: str) -> str | None:
 
 
 def _letters(sample: str) -> str | None:
-    letters = len(_LETTER.findall(sample))
-    visible = len(sample) - len(_SPACE.findall(sample))
+    letters = len(_NOT_LETTER.sub("", sample))
+    visible = len(_SPACE.sub("", sample))
     if letters == 0 or letters < _MIN_LETTER_SHARE * visible:
         return "it has no letters to speak of, only digits, symbols or punctuation"
     return None
@@ -108,10 +111,11 @@ def _words(sample: str) -> str | None:
 
 
 def _variety(sample: str) -> str | None:
-    if is_unspaced(sample):  # characters stand in for words
-        units, least, unit = _LETTER.findall(sample)[:_WINDOW], _MIN_UNSPACED_CHARS, "characters"
+    head = sample[:_WINDOW * 8]  # enough characters for _WINDOW words
+    if is_unspaced(head):  # characters stand in for words
+        units, least, unit = _LETTER.findall(head)[:_WINDOW], _MIN_UNSPACED_CHARS, "characters"
     else:
-        units, least, unit = _WORD.findall(sample)[:_WINDOW], _MIN_WORDS, "words"
+        units, least, unit = _WORD.findall(head)[:_WINDOW], _MIN_WORDS, "words"
     if len(units) < least:
         return f"it is too short to be an article (at least {least} {unit})"
     distinct = len({u.casefold() for u in units})
@@ -123,6 +127,8 @@ def _variety(sample: str) -> str | None:
 
 
 def _keyboard(sample: str) -> str | None:
+    if detect_language(sample).confidence >= _CLEARLY_PROSE:
+        return None  # the identifier is sure of a language: mash never gets this far
     head = sample[:_KEYBOARD_CHARS].lower()
     words = _LATIN_WORD.findall(head)
     if 2 * sum(map(len, words)) < len(_LETTER.findall(head)):
