@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 from dotenv import dotenv_values
 
+from briefing.language import language_code
+
 T = TypeVar("T")
 
 SUMMARY_ALGORITHMS = (
@@ -57,7 +59,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BRIEFING_SUMMARY_ALGORITHM", "default", "Default summarizer: "
             + ", ".join(SUMMARY_ALGORITHMS) + "."),
     Setting("BRIEFING_SUMMARY_SENTENCES", "3", "Default summary length in sentences (1-50)."),
-    Setting("BRIEFING_SUMMARY_LANGUAGE", "english", "Language for stemming and stop words."),
+    Setting("BRIEFING_SUMMARY_LANGUAGE", "english",
+            "Fallback language (ISO 639-1 code or English name) for texts whose own language "
+            "is unsure and undeclared; each article is otherwise summarized in its own."),
     Setting("BRIEFING_MAX_ARTICLE_BYTES", "2000000",
             "Largest article text or upload accepted; larger requests get 413."),
     Setting("BRIEFING_MAX_IMPORT_BYTES", "100000000",
@@ -210,6 +214,12 @@ def _positive_float(raw: str) -> float:
     if not value > 0:
         raise ValueError("expected a number above 0")
     return value
+
+
+def _language(raw: str) -> str:
+    if language_code(raw) is None:
+        raise ValueError("expected an ISO 639-1 code such as 'de' or a name such as 'german'")
+    return raw.strip()
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
@@ -405,7 +415,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         summary_algorithm=read.get(
             "BRIEFING_SUMMARY_ALGORITHM", _choice(SUMMARY_ALGORITHMS), "default"),
         summary_sentences=read.get("BRIEFING_SUMMARY_SENTENCES", _int_between(1, 50), 3),
-        summary_language=read.get("BRIEFING_SUMMARY_LANGUAGE", str, "english"),
+        summary_language=read.get("BRIEFING_SUMMARY_LANGUAGE", _language, "english"),
         max_article_bytes=read.get(
             "BRIEFING_MAX_ARTICLE_BYTES", _int_between(1_000, 100_000_000), 2_000_000),
         max_import_bytes=read.get(

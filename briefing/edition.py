@@ -69,8 +69,9 @@ def summary_for(article: Article, sentences: int, language: str) -> list[str]:
                                     and article.summary_params.get("sentences", 0) >= sentences):
         return stored
     try:
-        return list(summarize_text(article.text, sentences=sentences, language=language,
-                                   title=article.title).sentences)
+        return list(summarize_text(article.text, sentences=sentences, language=article.language,
+                                   declared_language=article.declared_language,
+                                   fallback_language=language, title=article.title).sentences)
     except SummaryError:
         return stored
 

@@ -112,6 +112,11 @@ class Article(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # `language` is the article's language (ISO 639-1) as summarizing decided it; what the page
+    # or feed said is kept apart, and `language_source` says which won: "declared",
+    # "detected" or "fallback" (see briefing/language.py).
+    declared_language: Mapped[str | None] = mapped_column(String(20))
+    language_source: Mapped[str | None] = mapped_column(String(16))
 
 
 class SummaryRequest(Base):
@@ -134,6 +139,8 @@ class SummaryRequest(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # What the fetched page declared while pending; the language summarized in once done.
+    language: Mapped[str | None] = mapped_column(String(20))
 
 
 class SubscriptionStatus(enum.StrEnum):

@@ -90,6 +90,11 @@ class ArticleOut(BaseModel):
     error: str | None
     created_at: datetime
     updated_at: datetime
+    declared_language: str | None = Field(
+        None, description="The language the page or feed declared, if any.")
+    language_source: str | None = Field(
+        None, description="Where `language` (ISO 639-1) came from: declared, detected or "
+                          "fallback (BRIEFING_SUMMARY_LANGUAGE).")
 
 
 class ArticleDetail(ArticleOut):
@@ -144,6 +149,7 @@ class SummaryOut(BaseModel):
     ratio: float | None
     created_at: datetime
     finished_at: datetime | None
+    language: str | None = Field(None, description="The language summarized in (ISO 639-1).")
 
 
 class FeedCreate(BaseModel):
