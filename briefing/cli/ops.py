@@ -89,7 +89,10 @@ def sweep() -> None:
     from workers.tasks import sweep as sweep_task
 
     context()
-    counts = sweep_task.apply().get()
+    # In-process run: Celery's "never .get() within a task" guard is a process-wide flag that
+    # any eager task on another thread (a web app's background send) sets for a moment, so
+    # it would refuse this call at random. Nothing here blocks on a worker.
+    counts = sweep_task.apply().get(disable_sync_subtasks=False)
     mails = counts["confirmations"]
     typer.echo(f"re-enqueued {counts['articles']} articles, {counts['requests']} requests, "
                f"{mails} confirmation email{'' if mails == 1 else 's'}")
