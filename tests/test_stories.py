@@ -37,6 +37,30 @@ BRIDGE = [
      "Engineers had warned about corrosion on the bridge in March."),
 ]
 
+# Five more outlets on the same event: a big story must not fall apart.
+BRIDGE_MORE = [
+    ("Kelso bridge collapse: what we know",
+     "Here is what we know about the partial collapse of the Marrow Street bridge in Kelso on "
+     "Tuesday. A span fell into the river, taking a van with it. Two people were injured. The "
+     "bridge, opened in 1962, had corrosion damage found in March."),
+    ("Inspectors knew of corrosion on collapsed Kelso bridge",
+     "City inspectors found corrosion on the Marrow Street bridge in March, two months before "
+     "part of it collapsed into the river on Tuesday, records show. One lane had been closed. "
+     "Two people were hurt in the collapse."),
+    ("Commuters face long detours after Kelso bridge collapse",
+     "Commuters in Kelso faced long detours on Tuesday after part of the Marrow Street bridge "
+     "collapsed into the river. Buses were rerouted and the fire service said two people were "
+     "injured when a span gave way."),
+    ("Cyclist describes moment Kelso bridge fell",
+     "A cyclist who was on the Marrow Street bridge when part of it collapsed on Tuesday said "
+     "the deck shook before a span dropped into the river with a van. She was one of two "
+     "people injured, the fire service said."),
+    ("Kelso council to debate bridge repairs after collapse",
+     "Kelso's city council will hold an emergency session on bridge repairs after the Marrow "
+     "Street bridge partly collapsed on Tuesday. Corrosion was found on the bridge in March. "
+     "Two people were injured."),
+]
+
 # Three different events about one election: they must stay three stories.
 ELECTION = {
     "debate": [
@@ -127,6 +151,16 @@ def test_three_events_about_one_election_stay_three_stories() -> None:
     found = [_stories_of(day, stories, pairs) for pairs in election.values()]
     assert all(len(s) == 1 for s in found), found  # each event is one story...
     assert len(set.union(*found)) == 3  # ...and they are three
+
+
+def test_a_story_covered_by_ten_outlets_stays_one_story() -> None:
+    day, bridge, _ = _day()
+    more = _articles(BRIDGE_MORE, "more-", 3)
+    day = day + more
+    stories = group_articles(day)
+    assert len(_stories_of(day, stories, bridge + more)) == 1
+    others = [a for a in day if a not in bridge + more]
+    assert len(_stories_of(day, stories, others)) == len(others) - 3  # 3 election pairs
 
 
 def test_an_article_arriving_later_joins_its_story() -> None:

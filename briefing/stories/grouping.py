@@ -11,7 +11,10 @@ How an article finds its story (:class:`StoryIndex`):
    neighbours in general.  On a day with ten stories about one election every election article
    resembles every other; what marks the same *event* is standing out from that crowd.  The
    score of a pair is ``cosine - density_weight * (r_i + r_j) / 2`` where ``r`` is an article's
-   mean similarity to its ``density_neighbours`` most similar articles.
+   mean similarity to its ``density_neighbours`` most similar articles, at most
+   ``own_story_neighbours`` of them from its own story (so that a story covered by ten outlets
+   does not look dense to itself and fall apart), and never less than ``min_density`` (on a
+   quiet day density says little).
 4. **Local re-clustering**: the new article and the stories of its nearest neighbours are
    clustered again by average linkage on that score (merge while the mean score between two
    groups is above ``threshold``).  Only that neighbourhood is touched, never the day; it also
@@ -44,6 +47,9 @@ _UNPLACED: StoryId = 0
 # Similarities below this are not kept for re-clustering (they count as 0 there): most pairs of
 # a day's articles share some word, and keeping them all would cost memory for nothing.
 _PAIR_FLOOR = 0.02
+# Nearest articles remembered per article for its density: enough that the density neighbours
+# outside its own story are among them unless the story is very large.
+_KEPT_NEIGHBOURS = 32
 _SECONDS_PER_DAY = 86_400.0
 
 
@@ -56,6 +62,8 @@ class GroupingConfig:
     density_neighbours: int = 5
     density_weight: float = 1.0
     threshold: float = -0.04
+    own_story_neighbours: int = 3
+    min_density: float = 0.1
     neighbourhood: int = 30  # nearest articles whose stories are re-clustered with a new one
     min_similarity: float = 0.1  # ...if at least this similar
     same_event_days: float = 3.0  # published this close: time does not matter
@@ -89,8 +97,10 @@ class StoryIndex:
         self._index = VectorIndex(self._statistics, reweigh=self._counts_articles)
         self._ids: list[ArticleId] = []
         self._days: list[float] = []  # published, in days since the epoch (nan: unknown)
-        # Per slot, its density_neighbours highest similarities (unsorted; 0 while unknown).
-        self._density = np.zeros((1024, config.density_neighbours))
+        # Per slot, its _KEPT_NEIGHBOURS most similar articles (slot -1: none yet) and their
+        # similarities, unsorted: what the density correction is computed from.
+        self._near_slots = np.full((1024, _KEPT_NEIGHBOURS), -1)
+        self._near_cosines = np.zeros((1024, _KEPT_NEIGHBOURS))
         # Per slot, the earlier slots it resembles (ascending) and how much (time included):
         # similarities are computed once, when the later article arrives.
         self._earlier: list[tuple[np.ndarray, np.ndarray]] = []
@@ -136,8 +146,11 @@ class StoryIndex:
         self._ids.append(article.id)
         published = article.published
         self._days.append(published.timestamp() / _SECONDS_PER_DAY if published else np.nan)
-        if len(self._ids) > len(self._density):
-            self._density = np.concatenate([self._density, np.zeros_like(self._density)])
+        if len(self._ids) > len(self._near_slots):
+            grown = np.full_like(self._near_slots, -1)
+            self._near_slots = np.concatenate([self._near_slots, grown])
+            self._near_cosines = np.concatenate([self._near_cosines,
+                                                 np.zeros_like(self._near_cosines)])
         self._story.append(_UNPLACED)
         return vector
 
@@ -152,19 +165,33 @@ class StoryIndex:
         return np.where(np.isnan(apart), 1.0, factor)
 
     def _update_density(self, slot: int, slots: np.ndarray, cosines: np.ndarray) -> None:
-        k = self.config.density_neighbours
-        highest = np.sort(cosines)[-k:]
-        self._density[slot, : len(highest)] = highest
-        # Each earlier article's lowest kept similarity gives way to a higher new one.
-        rows = self._density[slots]
+        nearest = np.argsort(-cosines, kind="stable")[:_KEPT_NEIGHBOURS]
+        self._near_slots[slot, : len(nearest)] = slots[nearest]
+        self._near_cosines[slot, : len(nearest)] = cosines[nearest]
+        # Each earlier article's least similar kept neighbour gives way to a closer newcomer.
+        rows = self._near_cosines[slots]
         lowest = np.argmin(rows, axis=1)
         better = cosines > rows[np.arange(len(slots)), lowest]
-        self._density[slots[better], lowest[better]] = cosines[better]
+        self._near_slots[slots[better], lowest[better]] = slot
+        self._near_cosines[slots[better], lowest[better]] = cosines[better]
         keep = cosines >= _PAIR_FLOOR
         self._earlier.append((slots[keep], cosines[keep]))
 
-    def _r(self, slots: Sequence[int]) -> np.ndarray:
-        return self._density[list(slots)].mean(axis=1)
+    def _r(self, slots: Sequence[int], own: np.ndarray) -> np.ndarray:
+        """Density of each of *slots*: mean similarity to its nearest articles.
+
+        At most ``own_story_neighbours`` of them may come from the article's own story *own*:
+        otherwise a story covered by twenty outlets would look dense to itself and fall apart,
+        while what should count is how close the nearest other stories come.
+        """
+        k = self.config.density_neighbours
+        order = np.argsort(-self._near_cosines[list(slots)], axis=1, kind="stable")
+        near = np.take_along_axis(self._near_slots[list(slots)], order, axis=1)
+        cosines = np.take_along_axis(self._near_cosines[list(slots)], order, axis=1)
+        mine = (np.asarray(self._story)[np.maximum(near, 0)] == own[:, None]) & (near >= 0)
+        excess = mine & (np.cumsum(mine, axis=1) > self.config.own_story_neighbours)
+        cosines = np.where(excess | (near < 0), 0.0, cosines)
+        return -np.sort(-cosines, axis=1)[:, :k].sum(axis=1) / k
 
     # ------------------------------------------------------------------ placing it
 
@@ -174,15 +201,21 @@ class StoryIndex:
         nearest = slots[np.argsort(-cosines, kind="stable")[: self.config.neighbourhood]]
         touched = sorted({self._story[s] for s in nearest.tolist()})
         group = [slot, *sorted(m for s in touched for m in self._members[s])]
-        labels = average_linkage(self._scores(group), self.config.threshold)
+        # The newcomer has no story yet: its likely one is its nearest neighbour's.
+        likely = self._story[int(nearest[0])] if len(nearest) else _UNPLACED
+        labels = average_linkage(self._scores(group, likely), self.config.threshold)
         changed = self._relabel(group, labels, touched)
         story = self._story[slot]
         return Placement(story, {self._ids[s]: self._story[s] for s in changed})
 
-    def _scores(self, group: list[int]) -> np.ndarray:
+    def _scores(self, group: list[int], newcomer_story: StoryId) -> np.ndarray:
         cosines = self._pairwise(group)
-        r = self._r(group)
-        return cosines - self.config.density_weight * (r[:, None] + r[None, :]) / 2
+        own = np.asarray([newcomer_story] + [self._story[s] for s in group[1:]])
+        r = self._r(group, own)
+        density = self.config.density_weight * (r[:, None] + r[None, :]) / 2
+        # On a quiet day (or the first articles of one) density says little: a floor keeps
+        # two articles that merely share a few words from counting as one event.
+        return cosines - np.maximum(density, self.config.min_density)
 
     def _pairwise(self, group: list[int]) -> np.ndarray:
         """Stored similarities among *group* (those under the floor count as 0)."""
