@@ -21,7 +21,8 @@ Methods, side by side on the same days:
   from empty, learning its idf as it goes.
 
 Time is per 1,000 articles on one core, grouping only (reading the file excluded).  The table
-goes to stdout and ``benchmarks/results/stories.md``; the last line is ``RESULT ...``.
+goes to stdout and to its section of ``benchmarks/results/stories.md``; the last line
+is ``RESULT ...``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from pathlib import Path
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from benchmarks.sections import write_section
 from briefing.stories.articles import StoryArticle
 from briefing.stories.grouping import DEFAULT_GROUPING, GroupingConfig, StoryIndex, group_articles
 from briefing.stories.terms import language_rules
@@ -244,8 +246,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     lines = run(stories, seeds)
     text = "\n".join(["## Grouping (python -m benchmarks.stories)", "", *lines])
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text + "\n", encoding="utf-8")
+    write_section(args.output, text)
     print(text)
 
 

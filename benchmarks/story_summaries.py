@@ -20,8 +20,8 @@ Methods, side by side on the same stories:
   centroid's length).
 
 ``ours - centroid`` gives the paired difference in R1 with a 95% bootstrap interval (2,000
-resamples of stories).  The table goes to stdout and ``benchmarks/results/story-summaries.md``;
-the last line is ``RESULT ...``.
+resamples of stories).  The table goes to stdout and to its section of
+``benchmarks/results/stories.md``; the last line is ``RESULT ...``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from rouge_score import rouge_scorer
 
+from benchmarks.sections import write_section
 from briefing.stories.articles import StoryArticle
 from briefing.stories.summary import summarize_story
 from briefing.stories.terms import language_rules
@@ -174,12 +175,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--output", type=Path,
-                        default=REPO / "benchmarks/results/story-summaries.md")
+                        default=REPO / "benchmarks/results/stories.md")
     args = parser.parse_args(argv)
     lines = run(load(args.eval_dir))
     text = "\n".join(["## Story summaries (python -m benchmarks.story_summaries)", "", *lines])
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text + "\n", encoding="utf-8")
+    write_section(args.output, text)
     print(text)
 
 
