@@ -19,6 +19,7 @@ from briefing.cli import (
     lists,
     ops,
     status,
+    stories,
     subscribers,
     summarize,
 )
@@ -53,6 +54,9 @@ app.add_typer(lists.app, name="lists")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(editions.app, name="editions")
 app.add_typer(bounces.app, name="bounces")
+
+
+app.add_typer(stories.app, name="stories")
 app.command("summarize")(summarize.summarize)
 app.command("send")(editions.send)
 app.command("preview")(editions.preview)
