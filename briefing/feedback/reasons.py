@@ -63,12 +63,17 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"cannot find your hostname",
                         r"(?:client|ip) (?:host|address) .{0,30}(?:has no|without) "
                         r"(?:reverse|ptr)")),
-    ("notcompliantrfc", _any(r"\bRFC ?(?:2822|5322|822)\b", r"not (?:rfc[- ]?)?compliant",
+    ("notcompliantrfc", _any(r"\bRFC ?(?:2822|5322|822)\b(?!\s*;)", r"not (?:rfc[- ]?)?compliant",
                              r"duplicate header", r"multiple (?:from|to|subject|date) header",
                              r"invalid header", r"header (?:is )?(?:missing|malformed)")),
     ("badreputation", _any(r"reputation", r"sender score")),
     ("virusdetected", _any(r"\bvirus", r"malware", r"infected", r"\bworm\b")),
+    # A listed link or domain inside the message (URIBL, SURBL) is about the content, unlike
+    # a listed sending IP, which is "blocked".
     ("spamdetected", _any(r"\bspam(?!haus|cop)", r"junk mail", r"content filter", r"bulk mail",
+                          r"\b(?:uribl|surbl)\b",
+                          r"(?:url|uri|link|domain)s? (?:in|within) (?:the |your )?"
+                          r"(?:message|body)",
                           r"unsolicited")),
     ("speeding", _any(r"rate limit", r"sending rate", r"too (?:fast|quickly)", r"slow down",
                       r"throttl")),
@@ -121,9 +126,11 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("notaccept", _any(r"does not accept (?:any )?(?:e-?)?mail", r"null mx",
                        r"not accepting (?:any )?(?:network )?(?:messages|mail)",
                        r"accepts no mail", r"indicated no smtp service")),
-    ("syntaxerror", _any(r"syntax error", r"command (?:not )?(?:recognized|unrecognized)",
+    ("syntaxerror", _any(r"syntax error", r"malformed (?:recipient )?address",
+                         r"command (?:not )?(?:recognized|unrecognized)",
                          r"bad sequence of commands", r"unknown command")),
-    ("expired", _any(r"expired", r"retry (?:time|timeout)", r"too long in (?:the )?queue",
+    ("expired", _any(r"expired", r"did not accept our requests to connect",
+                     r"retry (?:time|timeout)", r"too long in (?:the )?queue",
                      r"could not be delivered (?:with|for|in) ", r"delivery time",
                      r"undeliverable for", r"deferred for", r"no answer from",
                      r"queue lifetime", r"has not been able to deliver",

@@ -21,7 +21,9 @@ from briefing.feedback.mime import DEFAULT_LIMITS, Limits, header, load, readabl
 from briefing.feedback.model import Kind, RecipientReport, Report
 from briefing.feedback.original import envelope_addresses, original_message_id
 from briefing.feedback.plaintext import Failure, failures_in, human_text, looks_like_bounce
+from briefing.feedback.providers import notice_reason
 from briefing.feedback.sesmail import ses_notification
+from briefing.feedback.status import find_status, prefer, vague
 
 __all__ = ["read_report"]
 
@@ -50,7 +52,7 @@ def _recipients(message: Message, limits: Limits) -> tuple[list[RecipientReport]
     if blocks:
         return _from_status_blocks(blocks, failures, text), "dsn"
     if _is_bounce(message, text):
-        return _from_prose(message, failures, preamble), "text"
+        return _from_prose(message, failures, preamble, notice_reason(message, text)), "text"
     sender = auto_reply_sender(message)
     if sender is not None:
         return [RecipientReport(sender or None, Kind.AUTO_REPLY, None, "vacation")], "auto_reply"
@@ -74,10 +76,37 @@ def _from_status_blocks(blocks: list[StatusBlock], failures: list[Failure],
     prose = {f.recipient.lower(): f.context for f in failures}
     reports = []
     for block in blocks:
-        context = prose.get((block.recipient or "").lower(), "") or text
-        reports.append(judge(block.recipient, status=block.status, diagnostic=block.diagnostic,
-                             action=block.action, context=context))
+        own = prose.get((block.recipient or "").lower(), "")
+        if own and _only_echoes(block):
+            reports.append(judge(block.recipient, status=find_status(own), context=own))
+            continue
+        reports.append(judge(block.recipient, status=_status(block, own),
+                             diagnostic=block.diagnostic, action=block.action,
+                             context=own or text))
     return reports
+
+
+def _only_echoes(block: StatusBlock) -> bool:
+    """A status part outside a report that says less than the text beside it.
+
+    OpenSMTPD attaches one to a multipart/mixed notice with no Diagnostic-Code and only
+    "5.0.0", "4.0.0" or "4.4.7": the server's words are in the text, which is read instead,
+    as bounce processors that know only RFC 3464's multipart/report do.
+    """
+    return not block.standard and not block.diagnostic and (
+        block.status is None or vague(block.status))
+
+
+def _status(block: StatusBlock, prose: str) -> str | None:
+    """The block's Status, or the prose's code when the block says less than the prose.
+
+    Exchange writes "4.4.7 expired", which RFC 3463 asks to replace by the code of the
+    actual problem ("441 4.4.1 Failed to connect"), and gives that one only in the text.
+    """
+    given = prefer(block.status, find_status(block.diagnostic))
+    if given is not None and given != "4.4.7":
+        return block.status
+    return prefer(given, find_status(prose)) or block.status
 
 
 def _is_bounce(message: Message, text: str) -> bool:
@@ -86,14 +115,14 @@ def _is_bounce(message: Message, text: str) -> bool:
         senders[0] if senders else "", header(message, "Subject"), text)
 
 
-def _from_prose(message: Message, failures: list[Failure],
-                preamble: str) -> list[RecipientReport]:
+def _from_prose(message: Message, failures: list[Failure], preamble: str,
+                known: str | None) -> list[RecipientReport]:
     if not failures:
         failures = [Failure(a) for a in _named_elsewhere(message)]
     if not failures:  # a bounce that names nobody: still a report, matched later by token
-        return [judge(None, diagnostic=preamble)]
-    return [judge(f.recipient, diagnostic=f.diagnostic, context=f"{f.context}\n{preamble}")
-            for f in failures]
+        return [judge(None, diagnostic=preamble, known=known)]
+    return [judge(f.recipient, diagnostic=f.diagnostic, context=f"{f.context}\n{preamble}",
+                  known=known) for f in failures]
 
 
 def _named_elsewhere(message: Message) -> list[str]:
