@@ -118,7 +118,8 @@ def test_a_class_only_code_in_the_answer_is_kept_rather_than_replaced() -> None:
 
 
 def test_stand_in_codes_are_sisimais_for_the_newer_reasons() -> None:
-    got = one(exim("SMTP error from remote mail server after MAIL FROM:<briefing@news.example.org>:\n"
+    got = one(exim("SMTP error from remote mail server after MAIL FROM:"
+                   "<briefing@news.example.org>:\n"
                    "    550 Client host rejected: cannot find your reverse hostname"))
     assert (got.reason, got.status) == ("requireptr", "5.0.973")
 
@@ -236,3 +237,115 @@ def test_apple_mails_unsubscribe_button_is_an_opt_out_not_a_vacation_reply() -> 
     got = one(APPLE_UNSUBSCRIBE)
     assert (got.recipient, got.kind, got.feedback_type) == (
         "reader@icloud.example", Kind.COMPLAINT, "opt-out")
+
+
+# --- reading the layout -----------------------------------------------------------------------
+
+def test_a_domain_without_a_mail_exchanger_does_not_accept_mail() -> None:
+    got = one(exim("Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)"))
+    assert (got.reason, got.status, got.kind) == ("notaccept", "5.4.4", Kind.HARD)
+
+
+def test_postmaster_can_be_the_address_that_failed() -> None:
+    text = """An error has occurred while attempting to deliver a message for
+the following list of recipients:
+
+postmaster@gone.example: Domain does not exist
+"""
+    got = one(dsn("5.0.0", None, text=text, container="mixed",
+                  recipient="postmaster@gone.example"))
+    assert (got.recipient, got.status, got.kind) == (
+        "postmaster@gone.example", "5.0.912", Kind.HARD)
+
+
+def test_a_text_part_whose_type_lost_its_semicolon_is_still_read() -> None:
+    raw = """\
+From: "Mail Delivery System" <MAILER-DAEMON>
+To: briefing@news.example.org
+Subject: Returned Mail: User unknown
+Content-Type: multipart/mixed; boundary="=B="
+
+--=B=
+Content-Type: text/plain
+   charset="iso-2022-jp"
+
+---The following addresses had delivery errors---
+
+reader@mail.example [Mailbox full]
+
+--=B=--
+"""
+    got = one(raw)
+    assert (got.recipient, got.reason) == ("reader@mail.example", "mailboxfull")
+
+
+def test_a_failed_address_that_is_also_the_reports_addressee_keeps_its_diagnostic() -> None:
+    raw = exim("SMTP error from remote server for TEXT command, host: mx.mail.example\n"
+               "    reason: 552 5.2.2 Mailbox full", recipient="self@mail.example")
+    raw = raw.replace("To: briefing@news.example.org", "To: self@mail.example")
+    got = one(raw)
+    assert (got.recipient, got.status, got.reason) == ("self@mail.example", "5.2.2",
+                                                       "mailboxfull")
+
+
+POSTMASTER_NOTICE = """\
+From: MAILER-DAEMON@mx.mail.example (Mail Delivery System)
+To: postmaster@mx.mail.example (Postmaster)
+Subject: Postfix SMTP server: errors from relay.example.net[192.0.2.1]
+
+Transcript of session follows.
+
+ Out: 220 mx.mail.example ESMTP
+ In:  EHLO relay.example.net
+ Out: 250 mx.mail.example
+ In:  MAIL FROM:<bounces+d1.Tk@news.example.org>
+ Out: 250 2.1.0 Ok
+ In:  RCPT TO:<reader@mail.example>
+ Out: 250 2.1.5 Ok
+ In:  DATA
+ Out: 354 End data with <CR><LF>.<CR><LF>
+ Out: 451 4.3.0 Error: queue file write error
+ In:  QUIT
+ Out: 221 2.0.0 Bye
+"""
+
+
+def test_a_session_transcript_names_the_recipient_and_its_refusal() -> None:
+    got = one(POSTMASTER_NOTICE)
+    assert (got.recipient, got.status, got.reason, got.kind) == (
+        "reader@mail.example", "4.3.0", "systemerror", Kind.SOFT)
+
+
+SMS_GATEWAY = """\
+From: post_master@sms.example
+To: briefing@news.example.org
+Subject: Re: Your briefing
+Content-Type: multipart/mixed; boundary="=outer="
+
+--=outer=
+Content-Type: multipart/alternative;
+boundary="=inner="
+
+--=inner=
+Content-Type: text/plain; charset=us-ascii
+
+Error: Invalid user address
+
+Error message below:
+550 - Requested action not taken: no such user here
+
+Message details:
+  Subject: Your briefing
+  MAIL FROM: briefing@news.example.org
+  RCPT TO: reader@sms.example
+
+--=inner=--
+
+--=outer=--
+"""
+
+
+def test_a_gateway_refusal_with_a_broken_inner_boundary_is_a_bounce() -> None:
+    got = one(SMS_GATEWAY)
+    assert (got.recipient, got.reason, got.status, got.kind) == (
+        "reader@sms.example", "userunknown", "5.0.911", Kind.HARD)

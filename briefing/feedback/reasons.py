@@ -113,6 +113,15 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"invalid (?:final delivery )?user ?id",
         r"check (?:if |that |whether )?(?:the )?(?:e-?mail |recipient'?s? )?address is correct",
     )),
+    # A domain that exists but takes no mail (no MX, a null MX) before one that does not exist,
+    # as sisimai has it; both are dead addresses when permanent.
+    ("notaccept", _any(r"does not accept (?:any )?(?:e-?)?mail", r"null mx",
+                       r"not accepting (?:any )?(?:network )?(?:messages|mail)",
+                       r"accepts no mail", r"indicated no smtp service",
+                       r"doesn't receive e-?mail",
+                       r"no (?:mx|mail exchanger|valid mx)(?: records?)? (?:found|for)",
+                       r"(?:couldn't|could not|unable to) find (?:a |an |any )?"
+                       r"(?:mx|mail exchanger)")),
     ("hostunknown", _any(
         r"host (?:or domain name )?(?:not found|unknown)", r"unknown host",
         r"domain (?:name )?(?:not found|does not exist|unknown|not exist|is invalid|invalid)",
@@ -121,11 +130,8 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"no (?:mx|mail exchanger|valid mx)", r"nxdomain", r"unknown domain",
         r"invalid domain", r"non-?existent domain", r"could not resolve",
         r"domain .{0,40}not (?:valid|exist)", r"illegal host/domain",
-        r"bad destination (?:host|system)", r"unable to find mx",
+        r"bad destination (?:host|system)",
     )),
-    ("notaccept", _any(r"does not accept (?:any )?(?:e-?)?mail", r"null mx",
-                       r"not accepting (?:any )?(?:network )?(?:messages|mail)",
-                       r"accepts no mail", r"indicated no smtp service")),
     ("syntaxerror", _any(r"syntax error", r"malformed (?:recipient )?address",
                          r"command (?:not )?(?:recognized|unrecognized)",
                          r"bad sequence of commands", r"unknown command")),

@@ -17,7 +17,15 @@ from briefing.feedback.arf import read_complaint
 from briefing.feedback.autoreply import auto_reply_sender
 from briefing.feedback.classify import judge
 from briefing.feedback.dsn import StatusBlock, status_blocks
-from briefing.feedback.mime import DEFAULT_LIMITS, Limits, header, load, readable_parts, text_of
+from briefing.feedback.mime import (
+    DEFAULT_LIMITS,
+    Limits,
+    content_type,
+    header,
+    load,
+    readable_parts,
+    text_of,
+)
 from briefing.feedback.model import Kind, RecipientReport, Report
 from briefing.feedback.original import envelope_addresses, original_message_id
 from briefing.feedback.plaintext import Failure, failures_in, human_text, looks_like_bounce
@@ -52,7 +60,8 @@ def _recipients(message: Message, limits: Limits) -> tuple[list[RecipientReport]
     if blocks:
         return _from_status_blocks(blocks, failures, text), "dsn"
     if _is_bounce(message, text):
-        return _from_prose(message, failures, preamble, notice_reason(message, text)), "text"
+        failures = failures or _failures_named_elsewhere(message, text)
+        return _from_prose(failures, preamble, notice_reason(message, text)), "text"
     sender = auto_reply_sender(message)
     if sender is not None:
         return [RecipientReport(sender or None, Kind.AUTO_REPLY, None, "vacation")], "auto_reply"
@@ -60,7 +69,8 @@ def _recipients(message: Message, limits: Limits) -> tuple[list[RecipientReport]
 
 
 def _readable_text(message: Message, limits: Limits) -> str:
-    found = [(p.get_content_subtype(), text_of(p, limits)) for p in readable_parts(message, limits)]
+    found = [(content_type(p).partition("/")[2], text_of(p, limits))
+             for p in readable_parts(message, limits)]
     plain = [text for subtype, text in found if subtype == "plain" and text.strip()]
     return "\n".join(plain or [human_text(text, is_html=True) for _, text in found])
 
@@ -115,14 +125,21 @@ def _is_bounce(message: Message, text: str) -> bool:
         senders[0] if senders else "", header(message, "Subject"), text)
 
 
-def _from_prose(message: Message, failures: list[Failure], preamble: str,
+def _from_prose(failures: list[Failure], preamble: str,
                 known: str | None) -> list[RecipientReport]:
-    if not failures:
-        failures = [Failure(a) for a in _named_elsewhere(message)]
     if not failures:  # a bounce that names nobody: still a report, matched later by token
         return [judge(None, diagnostic=preamble, known=known)]
     return [judge(f.recipient, diagnostic=f.diagnostic, context=f"{f.context}\n{preamble}",
                   known=known) for f in failures]
+
+
+def _failures_named_elsewhere(message: Message, text: str) -> list[Failure]:
+    named = _named_elsewhere(message)
+    # A failed address can also be one the report was mailed to (a reader forwarding to
+    # themselves, a test to oneself); the lines after it are still its diagnostic.
+    lines, _ = failures_in(text, _ours(message) - {a.lower() for a in named})
+    found = {f.recipient.lower(): f for f in lines}
+    return [found.get(a.lower(), Failure(a)) for a in named]
 
 
 def _named_elsewhere(message: Message) -> list[str]:
