@@ -349,3 +349,25 @@ def test_a_gateway_refusal_with_a_broken_inner_boundary_is_a_bounce() -> None:
     got = one(SMS_GATEWAY)
     assert (got.recipient, got.reason, got.status, got.kind) == (
         "reader@sms.example", "userunknown", "5.0.911", Kind.HARD)
+
+
+SENDMAIL_V5 = """\
+From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>
+To: briefing@news.example.org
+Subject: Returned mail: User unknown
+
+   ----- Transcript of session follows -----
+554 <first@one.example>... Remote protocol error: Connection reset by peer
+550 two.example (smtp)... 550 Host unknown
+554 <second@two.example>... 550 Host unknown (Authoritative answer from name server)
+
+   ----- Unsent message follows -----
+Subject: Your briefing
+"""
+
+
+def test_a_sendmail_line_that_starts_with_its_code_is_that_addresss_whole_answer() -> None:
+    first, second = read_report(SENDMAIL_V5.encode()).recipients
+    assert (first.recipient, first.kind) == ("first@one.example", Kind.SOFT)
+    assert (second.recipient, second.reason, second.kind) == (
+        "second@two.example", "hostunknown", Kind.HARD)

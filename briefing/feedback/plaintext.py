@@ -64,7 +64,7 @@ class Failure:
         # Sendmail writes one line per address ("554 <a@b>... Host unknown") and the lines
         # after it belong to the next address; elsewhere the answer follows the address.
         first = self.lines[0] if self.lines else ""
-        if _SAYS_WHY.search(first.split(self.recipient, 1)[-1]):
+        if _SAYS_WHY.search(first.replace(self.recipient, " ")):
             return first.strip()
         if first.lstrip().startswith(("In:", ">>>")):  # a transcript: the refusals say why
             refusals = [line.strip() for line in self.lines if _REFUSAL_LINE.match(line)]
