@@ -13,7 +13,7 @@ import re
 
 from briefing.feedback.model import Kind, RecipientReport
 from briefing.feedback.providers import provider_code_reason
-from briefing.feedback.reasons import reason_from_text
+from briefing.feedback.reasons import AFTER_CODE, reason_from_text
 from briefing.feedback.status import (
     find_reply_code,
     find_status,
@@ -27,6 +27,9 @@ __all__ = ["HARD_REASONS", "judge"]
 
 HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
+# What sisimai's codes only hint at, so that the words are asked again (its "retry" set).
+_UNSURE_CODES = frozenset({"systemerror", "securityerror", "expired", "networkerror",
+                           "hostunknown", "userunknown"})
 _TEMPORARY_WORDS = re.compile(r"\btemporar|\bpersistent", re.IGNORECASE)
 _VALID_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
 
@@ -63,19 +66,31 @@ def _temporary(reply: str | None, diagnostic: str) -> bool:
     return bool(_TEMPORARY_WORDS.search(diagnostic))
 
 
+# A multi-line SMTP reply repeats its codes on every line ("550-5.7.1 Messages with multiple
+# 550-5.7.1 addresses in From: ..."); the words read as one sentence without them.
+_CONTINUED_REPLY = re.compile(r"(?<=\S)\s+[245]\d\d[- ](?:#?[245]\.\d{1,3}\.\d{1,3}\s+)?")
+
+
 def _reason(code: str | None, diagnostic: str, context: str) -> str:
-    by_provider = provider_code_reason(diagnostic)
+    words = _CONTINUED_REPLY.sub(" ", diagnostic)
+    by_provider = provider_code_reason(words)
     if by_provider is not None:  # a provider's own reference code says exactly what it meant
         return by_provider
     by_code = reason_of_status(code)
     if by_code == "rejected":  # X.1.7 / X.1.8: the code says it is our sender address
         return by_code
-    # The server's own words first, then its code, then the looser words and the prose
-    # around it; a failure nothing explains is "onhold" (sisimai's "can't tell yet").
-    reason = (reason_from_text(diagnostic) or by_code
-              or reason_from_text(diagnostic, loose=True) or reason_from_text(context)
-              or reason_from_text(context, loose=True) or ("undefined" if code else "onhold"))
+    reason = _explained(by_code, words, context) or ("undefined" if code else "onhold")
     return _in_context(reason, code, _stage(diagnostic) or _stage(context))
+
+
+def _explained(by_code: str | None, words: str, context: str) -> str | None:
+    """The server's own words first, then its code, then the looser words and the prose
+    around it; None when nothing explains the failure (sisimai's "onhold")."""
+    said = reason_from_text(words)
+    if said in AFTER_CODE and by_code is not None and by_code not in _UNSURE_CODES:
+        said = None  # words about the path or the server yield to a code that is precise
+    return (said or by_code or reason_from_text(words, loose=True)
+            or reason_from_text(context) or reason_from_text(context, loose=True))
 
 
 # The SMTP command a refusal answered: named outright ("in reply to RCPT TO command",

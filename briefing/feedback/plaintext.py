@@ -64,12 +64,22 @@ class Failure:
         # Sendmail writes one line per address ("554 <a@b>... Host unknown") and the lines
         # after it belong to the next address; elsewhere the answer follows the address.
         first = self.lines[0] if self.lines else ""
-        if _SAYS_WHY.search(first.replace(self.recipient, " ")):
+        if _SAYS_WHY.search(first.replace(self.recipient, " ")) or self._one_line_answer():
             return first.strip()
         if first.lstrip().startswith(("In:", ">>>")):  # a transcript: the refusals say why
             refusals = [line.strip() for line in self.lines if _REFUSAL_LINE.match(line)]
             return " ".join(refusals) or self.context
         return self.context
+
+    def _one_line_answer(self) -> bool:
+        # "reader@example.org: Envelope expired" and a blank line: the answer is that line,
+        # and the paragraph after it is the notice's own text ("this is only a temporary
+        # failure report"), not the server's.
+        if not self.lines:
+            return False
+        after = self.lines[0].split(self.recipient, 1)[-1]
+        blank_next = len(self.lines) == 1 or not self.lines[1].strip()
+        return blank_next and bool(_EXPLAINED.match(after))
 
     @property
     def context(self) -> str:

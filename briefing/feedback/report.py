@@ -83,12 +83,14 @@ def _ours(message: Message) -> set[str]:
 
 def _from_status_blocks(blocks: list[StatusBlock], failures: list[Failure],
                         text: str) -> list[RecipientReport]:
-    prose = {f.recipient.lower(): f.context for f in failures}
+    prose = {f.recipient.lower(): f for f in failures}
     reports = []
     for block in blocks:
-        own = prose.get((block.recipient or "").lower(), "")
-        if own and _only_echoes(block):
-            reports.append(judge(block.recipient, status=find_status(own), context=own))
+        failure = prose.get((block.recipient or "").lower())
+        own = failure.context if failure else ""
+        if failure and _only_echoes(block):
+            reports.append(judge(block.recipient, status=find_status(own),
+                                 diagnostic=failure.diagnostic, context=own))
             continue
         reports.append(judge(block.recipient, status=_status(block, own),
                              diagnostic=block.diagnostic, action=block.action,
