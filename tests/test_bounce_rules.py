@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from briefing.feedback import Kind, RecipientReport, read_report
 
 
@@ -371,3 +373,27 @@ def test_a_sendmail_line_that_starts_with_its_code_is_that_addresss_whole_answer
     assert (first.recipient, first.kind) == ("first@one.example", Kind.SOFT)
     assert (second.recipient, second.reason, second.kind) == (
         "second@two.example", "hostunknown", Kind.HARD)
+
+
+# --- the wording of many servers, as sisimai's reason lists know it --------------------------
+
+@pytest.mark.parametrize(("answer", "reason"), [
+    ("554 5.7.1 Sender address has been blacklisted", "rejected"),
+    ("550 Rejected: header size exceeds the maximum permitted", "contenterror"),
+    ("421 Throttling failure: daily message quota exceeded", "toomanyconn"),
+    ("554 Remote protocol error: connection reset by peer", "blocked"),
+    ("550 The account that you tried to reach is disabled", "suspend"),
+    ("550-5.7.1 Messages with multiple 550-5.7.1 addresses in From: header are not accepted",
+     "notcompliantrfc"),
+    ("451 4.7.1 Client host rejected: Please try again slower", "speeding"),
+    ("552 Max message size exceeded", "mesgtoobig"),
+    ("550 Unknown virtual user", "userunknown"),
+    ("554 This recipient has been replaced by someone@else.example", "hasmoved"),
+])
+def test_common_wordings_read_as_sisimais_reason(answer: str, reason: str) -> None:
+    assert one(dsn("5.0.0", answer)).reason == reason
+
+
+def test_a_precise_code_overrules_words_about_the_server() -> None:
+    got = one(dsn("4.2.2", "452 Temporary failure, please try again later"))
+    assert (got.reason, got.status) == ("mailboxfull", "4.2.2")
