@@ -12,6 +12,7 @@ import json
 import pytest
 
 from briefing.feedback import Kind, RecipientReport, read_report
+from tests.support.threads import run_together
 
 
 def one(raw: str) -> RecipientReport:
@@ -397,3 +398,12 @@ def test_common_wordings_read_as_sisimais_reason(answer: str, reason: str) -> No
 def test_a_precise_code_overrules_words_about_the_server() -> None:
     got = one(dsn("4.2.2", "452 Temporary failure, please try again later"))
     assert (got.reason, got.status) == ("mailboxfull", "4.2.2")
+
+
+@pytest.mark.parametrize("filler", ["<", "mailbox", "user ", "RCPT TO:<"])
+def test_a_megabyte_wall_of_one_word_is_read_without_stalling(filler: str) -> None:
+    wall = filler * (900_000 // len(filler))
+    raw = exim(f"550 {wall}").encode()
+    # A deadline, not a timing: a phrase that backtracks over the wall would take hours.
+    [report] = run_together(lambda: read_report(raw), copies=1, timeout=120)
+    assert all(entry.kind is not Kind.HARD for entry in report.recipients)

@@ -19,10 +19,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["AFTER_CODE", "reason_from_text"]
+__all__ = ["AFTER_CODE", "MAX_TEXT", "reason_from_text"]
+
+# A server's answer and the notice around it fit in a few kilobytes; reading at most this much
+# keeps a hostile megabyte of text from costing seconds in the phrase tables.
+MAX_TEXT = 16 * 1024
 
 
 def _any(*phrases: str) -> re.Pattern[str]:
+    # Every repeat is bounded ({1,254}, not +): the text is anyone's, and an unbounded run
+    # before a literal costs time squared on a line of 60,000 "<".
     return re.compile("|".join(f"(?:{p})" for p in phrases), re.IGNORECASE)
 
 
@@ -30,9 +36,9 @@ _WHO = r"(?:mailbox|address|recipient|account|user|e-?mail account|e-?mail addre
 
 _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mailboxfull", _any(
-        r"mailbox (?:is )?full", r"mail ?box (?:\S+ )?(?:is )?(?:over|exceed)", r"over ?quota",
+        r"mailbox (?:is )?full", r"mail ?box (?:\S{1,64} )?(?:is )?(?:over|exceed)", r"over ?quota",
         r"(?<!message )quota (?:exceeded|full|violation)",
-        r"(?:mailbox|maildir|account is \S+) quota",
+        r"(?:mailbox|maildir|account is \S{1,64}) quota",
         r"exceeded (?:the |their |his |her )?(?:storage|quota)",
         r"(?:user|recipient|mailbox)(?:'s)? .{0,40}(?:is )?(?:full|over (?:the )?quota)",
         r"(?:insufficient|not sufficient|not enough) (?:disk |storage )?space", r"disk quota",
@@ -79,7 +85,7 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
                       r"has been replaced by")),
     ("norelaying", _any(r"relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed))",
                         r"not (?:permitted|allowed|authorized) to relay", r"unable to relay",
-                        r"relaying (?:mail )?(?:to .+ )?(?:is )?(?:not|denied|prohibited)",
+                        r"relaying (?:mail )?(?:to .{1,200}? )?(?:is )?(?:not|denied|prohibited)",
                         r"we do not relay", r"no relaying", r"cannot relay", r"as a relay",
                         r"not an open relay", r"not a gateway", r"not configured to relay",
                         r"isn't in my list of allowed rcpthosts?", r"we don't handle mail for",
@@ -147,7 +153,7 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("blocked", _any(
         r"black ?list", r"block ?list", r"deny ?list", r"\bRBL\b", r"\bDNSBL\b", r"spamhaus",
         r"spamcop", r"listed (?:at|in|on|by) ", r"client host .{0,60}(?:rejected|refused|blocked)",
-        r"your (?:ip|host|server|network) (?:address )?(?:has been |is |was )?(?:\S+ )?"
+        r"your (?:ip|host|server|network) (?:address )?(?:has been |is |was )?(?:\S{1,64} )?"
         r"(?:blocked|banned|rejected|refused)",
         r"connection (?:refused|rejected) (?:by|from)", r"banned", r"not allowed to send",
         r"refused to talk", r"dynamic ip", r"residential", r"invalid ip",
@@ -167,7 +173,7 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"user(?:name)? (?:is )?(?:unknown|not (?:found|known|exist|listed|valid|active))",
         r"unknown (?:local[- ]?part|user|recipient|mailbox|address|account|e-?mail|virtual user)",
         r"no such (?:user|mailbox|recipient|address|account|person|local user|e-?mail)",
-        _WHO + r"(?: name)? (?:\S+ )?(?:does not|doesn't|did not|not) exist",
+        _WHO + r"(?: name)? (?:\S{1,254} )?(?:does not|doesn't|did not|not) exist",
         r"(?:mailbox|recipient|address|user|account) (?:is )?(?:not found|unknown|invalid|"
         r"unavailable|not valid|not available|not known|not recognized|not present|inactive)",
         r"invalid (?:recipient|mailbox|address|user|account|e-?mail)",
@@ -187,9 +193,9 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"badrcptto", r"validrcptto", r"account that you tried to reach does not exist",
         r"e-?mail name is not found", r"no one at this address",
         r"wrong or no longer valid", r"missing home directory", r"utilisateur inconnu",
-        r"non[- ]?existent user", r"(?:user|recipient) \S+ was not found",
-        r"user \(\S+\) unknown", r"not found in (?:the )?(?:name )?directory",
-        r"<\S+> not found",
+        r"non[- ]?existent user", r"(?:user|recipient) \S{1,254} was not found",
+        r"user \([^\s()]{1,254}\) unknown", r"not found in (?:the )?(?:name )?directory",
+        r"<[^\s<>]{1,254}> not found",
     )),
     ("filtered", _any(r"account is protected by", r"bounced address",
                       r"is not accepting any mail", r"message filtered",
@@ -308,6 +314,7 @@ def reason_from_text(text: str, *, loose: bool = False) -> str | None:
     """The first reason whose phrases occur in `text`, or None; `loose` asks the weak words."""
     if not text:
         return None
+    text = text[:MAX_TEXT]
     for reason, pattern in _LOOSE if loose else _PHRASES:
         if pattern.search(text):
             return reason
