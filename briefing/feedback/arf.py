@@ -5,6 +5,8 @@ machine-readable part ("Feedback-Type: abuse"). Some send it as plain text, or w
 multipart/report wrapper, so the fields are also looked for in any text part. The reader is
 Original-Rcpt-To when the provider keeps it (many redact it), else the To of the returned
 message; a later step can still match the complaint through the returned Message-ID.
+Apple Mail's unsubscribe button, which mails the list's unsubscribe address on the reader's
+behalf, is read as the "opt-out" report it amounts to.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Reason names follow sisimai's taxonomy (userunknown, mailboxfull, blocked, …),
 bounce processors share, so a report read here can be compared with theirs. A report with no
 status code of its own gets sisimai's convention for one: class, then ".0.9xx" naming the
 reason (5.0.911 is "user unknown, no code given"), which keeps the class — permanent or
-temporary — and says the detail is ours, not the remote server's.
+temporary — and says the detail is ours, not the remote server's. Which code a report stands
+for when it carries several (a Status field, codes in the server's answer) follows sisimai's
+rules too (`find_status`, `prefer`), so the codes compare one to one.
 """
 
 from __future__ import annotations
