@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     python -m benchmarks.bounces [--eval-dir ../shared/eval/mail] [--split all|tune|confirm]
-                                 [--misses] [--speed 10000]
+                                 [--speed 10000]
 
 ``bounces-dev.jsonl`` holds real bounce and complaint messages with sisimai's reading of each
 bounced recipient, in message order. Each message goes through ``briefing bounces parse``'s

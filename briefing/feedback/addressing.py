@@ -12,7 +12,8 @@ __all__ = ["ADDRESS", "addresses_in", "is_mailer", "normalize", "verp_like"]
 ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,64}@"
                      r"[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+")
 _MAILER_LOCALPARTS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "daemon",
-                      "mdaemon", "root", "nobody", "bounce", "bounces", "noreply", "no-reply"}
+                      "mdaemon", "root", "nobody", "bounce", "bounces", "noreply", "no-reply",
+                      "mailer_daemon", "post_master"}
 
 
 def normalize(text: str) -> str | None:

@@ -5,6 +5,8 @@ machine-readable part ("Feedback-Type: abuse"). Some send it as plain text, or w
 multipart/report wrapper, so the fields are also looked for in any text part. The reader is
 Original-Rcpt-To when the provider keeps it (many redact it), else the To of the returned
 message; a later step can still match the complaint through the returned Message-ID.
+Apple Mail's unsubscribe button, which mails the list's unsubscribe address on the reader's
+behalf, is read as the "opt-out" report it amounts to.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def read_complaint(message: Message, limits: Limits) -> Complaint | None:
     """The complaint a message carries, or None when it is not a feedback report."""
     fields = _feedback_fields(message, limits)
     if fields is None:
-        return _microsoft_jmrp(message, limits)
+        return _microsoft_jmrp(message, limits) or _mailed_unsubscribe(message)
     kind = _FEEDBACK_TYPE.search(fields)
     recipients = [normalize(m.group(1)) for m in _RCPT.finditer(fields)]
     found = tuple(r for r in recipients if r) or (_returned_recipient(message, limits),)
@@ -85,3 +87,12 @@ def _microsoft_jmrp(message: Message, limits: Limits) -> Complaint | None:
         if value:
             return Complaint("abuse", (normalize(str(value)),))
     return None
+
+
+def _mailed_unsubscribe(message: Message) -> Complaint | None:
+    # Apple Mail's "Unsubscribe" button mails the List-Unsubscribe address on the reader's
+    # behalf and marks it so: the reader asked to stop, which ARF calls an "opt-out" report.
+    if header(message, "X-Apple-Unsubscribe").lower() != "true":
+        return None
+    readers = addresses_in(header(message, "From"))
+    return Complaint("opt-out", (readers[0] if readers else None,))

@@ -9,7 +9,7 @@ from its text, which works for both.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 
 from briefing.feedback.addressing import normalize
@@ -27,6 +27,7 @@ class StatusBlock:
     action: str
     status: str | None
     diagnostic: str
+    standard: bool = True   # inside a multipart/report, as RFC 3464 has it
 
 
 def status_blocks(message: Message, limits: Limits) -> list[StatusBlock]:
@@ -35,6 +36,9 @@ def status_blocks(message: Message, limits: Limits) -> list[StatusBlock]:
     for _, part in parts(message, limits):
         if part.get_content_type() in STATUS_TYPES:
             blocks += [b for b in map(_block, _field_blocks(part, limits)) if b is not None]
+    if blocks and not any(p.get_content_type() == "multipart/report"
+                          for _, p in parts(message, limits)):
+        blocks = [replace(b, standard=False) for b in blocks]
     if not blocks and unsplit(message) and "delivery-status" in message.get_content_type() \
             + str(message.get("Content-Type", "")):
         # The boundary was unreadable; the status fields are still in the text.

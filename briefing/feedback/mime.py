@@ -19,7 +19,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 
-__all__ = ["Limits", "ReportError", "clean", "header", "load", "parts", "readable_parts", "text_of"]
+__all__ = ["Limits", "ReportError", "clean", "content_type", "header", "load", "parts",
+           "readable_parts", "text_of"]
 
 
 class ReportError(ValueError):
@@ -89,10 +90,22 @@ def parts(message: Message, limits: Limits = DEFAULT_LIMITS, *,
 def readable_parts(message: Message, limits: Limits = DEFAULT_LIMITS) -> list[Message]:
     """The report's own text parts: not the returned message, not machine-readable parts."""
     found = [part for _, part in parts(message, limits, into_messages=False)
-             if part.get_content_type() in ("text/plain", "text/html")]
-    if not found and unsplit(message):
-        found.append(message)
+             if content_type(part) in ("text/plain", "text/html")]
+    if not found:  # a multipart whose boundary got lost (at any depth) is still readable
+        found = [part for _, part in parts(message, limits, into_messages=False)
+                 if unsplit(part)]
     return found
+
+
+_MEDIA_TYPE = re.compile(r"\s*([\w.+-]+/[\w.+-]+)")
+
+
+def content_type(part: Message) -> str:
+    """The part's media type, also when a sloppy server left out the ";" before its
+    parameters ("text/plain\\n charset=iso-2022-jp"), which the stdlib keeps verbatim."""
+    declared = part.get_content_type()
+    match = _MEDIA_TYPE.match(declared)
+    return match.group(1).lower() if match else declared
 
 
 def unsplit(message: Message) -> bool:

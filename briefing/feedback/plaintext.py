@@ -21,9 +21,11 @@ MAX_LINES = 400
 MAX_DIAGNOSTIC_LINES = 12
 
 _LEADING_ADDRESS = re.compile(
-    r"^\s{0,12}(?:[>*-]+\s*)?(?:\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3}\s+)?)?"
-    # "Recipient: x", "Invalid final delivery userid: x" — but not the original's own headers.
-    r"(?:(?!(?:To|From|Cc|Bcc|Sent|Date|Subject|Reply-To)\s*:)[A-Za-z][\w .'-]{0,50}:\s*"
+    r"^\s{0,12}(?:[>*-]+\s*)?(?:In:\s+)?(?:\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3}\s+)?)?"
+    # "Recipient: x", "Invalid final delivery userid: x", a transcript's "RCPT TO:<x>" — but
+    # not the original's own headers, nor the sender a transcript gave in MAIL FROM.
+    r"(?:(?!(?:To|From|Cc|Bcc|Sent|Date|Subject|Reply-To|MAIL FROM)\s*:)"
+    r"[A-Za-z][\w .'-]{0,50}:\s*"
     r"(?:rfc822;\s*)?)?"
     r"[<\"(]?(" + ADDRESS.pattern + r")[>\")]?"
     r"(?:[\s:;,.(\[<-].*)?$",
@@ -42,10 +44,13 @@ _REPORTING_PHRASES = re.compile(
     r"delivery problem|rejected|returned to sender|unzustellbar|nicht zustellbar|"
     r"problem delivering|failed delivery|delivery has failed|error sending|"
     r"message (?:that )?you sent|not reach|bounce|delivery error|mail system error|"
-    r"returning message|mail failure|permission to post",
+    r"returning message|mail failure|permission to post|transcript of session",
     re.IGNORECASE)
+# An SMTP refusal on a line of its own, or as a transcript shows it ("Out: 451 …", "<<< 550").
+_REFUSAL_LINE = re.compile(r"^\s*(?:Out:\s*|<<<\s*)?[45]\d\d[ -]", re.MULTILINE)
 
 
+_EXPLAINED = re.compile(r"[>\"]?:\s*\S")
 _SAYS_WHY = re.compile(r"(?<![\d.])[45]\d\d(?![\d.])|#?[45]\.\d{1,3}\.\d{1,3}")
 
 
@@ -59,9 +64,22 @@ class Failure:
         # Sendmail writes one line per address ("554 <a@b>... Host unknown") and the lines
         # after it belong to the next address; elsewhere the answer follows the address.
         first = self.lines[0] if self.lines else ""
-        if _SAYS_WHY.search(first.split(self.recipient, 1)[-1]):
+        if _SAYS_WHY.search(first.replace(self.recipient, " ")) or self._one_line_answer():
             return first.strip()
+        if first.lstrip().startswith(("In:", ">>>")):  # a transcript: the refusals say why
+            refusals = [line.strip() for line in self.lines if _REFUSAL_LINE.match(line)]
+            return " ".join(refusals) or self.context
         return self.context
+
+    def _one_line_answer(self) -> bool:
+        # "reader@example.org: Envelope expired" and a blank line: the answer is that line,
+        # and the paragraph after it is the notice's own text ("this is only a temporary
+        # failure report"), not the server's.
+        if not self.lines:
+            return False
+        after = self.lines[0].split(self.recipient, 1)[-1]
+        blank_next = len(self.lines) == 1 or not self.lines[1].strip()
+        return blank_next and bool(_EXPLAINED.match(after))
 
     @property
     def context(self) -> str:
@@ -74,7 +92,7 @@ def looks_like_bounce(sender: str, subject: str, text: str) -> bool:
     """Whether a message without a status part reads as a report of failed delivery."""
     from_mailer = bool(sender) and is_mailer(sender)
     subject_says = bool(_REPORTING_PHRASES.search(subject))
-    body_says = bool(_REPORTING_PHRASES.search(text[:4000]))
+    body_says = bool(_REPORTING_PHRASES.search(text[:4000]) or _REFUSAL_LINE.search(text[:4000]))
     return subject_says or (from_mailer and body_says)
 
 
@@ -119,6 +137,10 @@ def _leading_address(line: str, ours: set[str]) -> str | None:
     if match is None:
         return None
     address = normalize(match.group(1))
-    if address is None or address.lower() in ours or is_mailer(address):
+    if address is None or address.lower() in ours:
+        return None
+    # A mail system's own address in the text is usually who to contact, not who failed;
+    # but "postmaster@gone.example: Domain does not exist" is a failed recipient like any.
+    if is_mailer(address) and not _EXPLAINED.match(line[match.end(1):]):
         return None
     return address

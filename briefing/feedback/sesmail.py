@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from email.message import Message
 
 from briefing.feedback.classify import judge
@@ -12,15 +13,16 @@ from briefing.feedback.webhooks.events import EventKind
 
 __all__ = ["ses_notification"]
 
+_UNWRAP = re.compile(r"\r?\n[ \t]")
+
 
 def ses_notification(message: Message, text: str) -> list[RecipientReport] | None:
     """The recipients an SES notification mailed as JSON reports, or None if it is not one."""
     body = text.strip()
     if not body.startswith("{") or "notificationType" not in body[:4000]:
         return None
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
+    payload = _json(body)
+    if payload is None:
         return None
     reports = []
     for event in ses.parse(payload):  # an SNS envelope, or the bare notification
@@ -31,3 +33,14 @@ def ses_notification(message: Message, text: str) -> list[RecipientReport] | Non
             reports.append(judge(event.recipient, status=event.status,
                                  diagnostic=event.reason, action=action))
     return reports or None
+
+
+def _json(body: str) -> object | None:
+    # SNS writes the SES message as one long JSON string; relays that keep to the 998
+    # character line limit break it with a newline and a space, which JSON forbids there.
+    for candidate in (body, _UNWRAP.sub("", body)):
+        try:
+            return json.loads(candidate)
+        except (ValueError, RecursionError):
+            continue
+    return None

@@ -4,36 +4,84 @@ Reason names follow sisimai's taxonomy (userunknown, mailboxfull, blocked, …),
 bounce processors share, so a report read here can be compared with theirs. A report with no
 status code of its own gets sisimai's convention for one: class, then ".0.9xx" naming the
 reason (5.0.911 is "user unknown, no code given"), which keeps the class — permanent or
-temporary — and says the detail is ours, not the remote server's.
+temporary — and says the detail is ours, not the remote server's. Which code a report stands
+for when it carries several (a Status field, codes in the server's answer) follows sisimai's
+rules too (`find_status`, `prefer`), so the codes compare one to one.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["find_status", "is_specific", "pseudo_status", "reason_of_status"]
+__all__ = ["find_reply_code", "find_status", "is_specific", "prefer", "pseudo_status",
+           "reason_of_status", "vague"]
 
-# "#5.1.1" (qmail, Exchange), "550-5.1.1" / "550 5.1.1" (an SMTP reply), a bare "5.1.1".
-_IN_PARENS = re.compile(r"[(\[<]#?([245]\.\d{1,3}\.\d{1,3})[)\]>]|#([245]\.\d{1,3}\.\d{1,3})\b")
-_AFTER_REPLY = re.compile(r"\b[245]\d\d[- ]#?([245]\.\d{1,3}\.\d{1,3})\b")
-_BARE = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)")
+# An enhanced code stands alone: not inside an IP address or a version number ("v5.1.1"),
+# its subject is one digit 0-7 and its detail one to three digits.
+_CODE = re.compile(r"(?<![\d./vV])([245]\.[0-7]\.\d{1,3})(?![\d]|\.\d)")
+_REPLY = re.compile(r"(?<![\d.\-])([245])\d\d(?=[ \-:,;]|$)", re.MULTILINE)
 
 
 def find_status(text: str) -> str | None:
-    """The enhanced status code an SMTP reply or diagnostic text carries, if any."""
-    for pattern in (_AFTER_REPLY, _IN_PARENS, _BARE):
-        match = pattern.search(text)
-        if match:
-            code = next(group for group in match.groups() if group)
-            if _plausible(code):
-                return code
-    return None
+    """The enhanced status code a diagnostic text stands for, if it has any.
+
+    Servers often quote several ("554 4.4.7 expired <421 4.4.2 timed out>"). As sisimai does,
+    the codes that say least — a class with no detail (X.0.0) and "delivery time expired"
+    (4.4.7, which RFC 3463 asks to replace by the code of the actual problem) — count only
+    when nothing more precise is there; the rest are weighed in order by `prefer`.
+    """
+    found = _CODE.findall(text)
+    precise = [code for code in found if not vague(code)]
+    loose = [code for code in found if vague(code)]
+    chosen: str | None = None
+    for code in precise + loose[-1:]:
+        chosen = code if chosen is None else prefer(chosen, code)
+    return chosen
 
 
-def _plausible(code: str) -> bool:
-    klass, subject, detail = (int(n) for n in code.split("."))
-    # IP addresses and version numbers look like codes; real subjects are 0-7.
-    return subject <= 7 and detail <= 999 and (klass != 2 or subject <= 7)
+def find_reply_code(text: str) -> str | None:
+    """The three-digit SMTP reply code ("550") a diagnostic text carries, if any."""
+    match = _REPLY.search(text)
+    return match.group(0) if match else None
+
+
+def vague(code: str) -> bool:
+    """Whether a code says little: only its class (X.0.0), or only "delivery time expired"."""
+    return code.endswith(".0.0") or code == "4.4.7"
+
+
+def prefer(field: str | None, in_text: str | None, reply: str | None = None) -> str | None:
+    """Which of two codes for one failure to believe: a Status field and one in the text.
+
+    The Status field wins unless it says less: when the two disagree on the class, the one
+    the SMTP reply code agrees with; a field that names only its class, or only a subject,
+    or a code servers use loosely (4.4.7 expired, 4.7.0, 5.3.x, the protocol codes X.5.x)
+    yields to the text's; 5.1.1 yields to a more specific text code that is not a protocol
+    one; 5.1.3 (bad syntax) to a policy one (5.7.x).
+    """
+    if not field or not in_text:
+        return field or in_text
+    if reply and field[0] != in_text[0] and reply[0] in (field[0], in_text[0]):
+        return field if reply[0] == field[0] else in_text
+    if field == in_text:
+        return field
+    if field.endswith(".0.0"):
+        return field if in_text.endswith(".0.0") else in_text
+    if ".0" in field and ".0" not in in_text:
+        return in_text
+    if in_text.endswith(".0.0"):
+        return field
+    if field in ("4.4.7", "4.7.0") or field.startswith("5.3.") or field[1:4] in _PROTOCOL:
+        return in_text
+    if field == "5.1.1":
+        return field if ".0" in in_text or in_text.startswith("5.5.") else in_text
+    if field == "5.1.3" and in_text.startswith("5.7."):
+        return in_text
+    return field
+
+
+# Invalid command, syntax error, bad arguments, wrong version: how, not why, it failed.
+_PROTOCOL = (".5.1", ".5.2", ".5.4", ".5.5")
 
 
 def is_specific(code: str | None) -> bool:
@@ -88,9 +136,13 @@ _PSEUDO_DETAIL = {
     "rejected": 918, "securityerror": 970, "spamdetected": 980, "suspend": 921,
     "systemerror": 930, "systemfull": 931, "syntaxerror": 902, "toomanyconn": 945,
     "userunknown": 911, "undefined": 900, "virusdetected": 981, "policyviolation": 972,
-    "authfailure": 970, "badreputation": 971, "requireptr": 971, "notcompliantrfc": 960,
-    "speeding": 945,
+    "authfailure": 926, "badreputation": 975, "requireptr": 973, "notcompliantrfc": 974,
+    "speeding": 946, "suppressed": 903,
 }
+# The temporary variants sisimai gives differently; a dead address or domain has none, so
+# it keeps the permanent code even when the report called it temporary.
+_TEMPORARY_PSEUDO = {"filtered": 924}
+_ONLY_PERMANENT = frozenset({"userunknown", "hostunknown", "hasmoved", "syntaxerror"})
 
 
 def pseudo_status(reason: str, permanent: bool) -> str | None:
@@ -98,4 +150,6 @@ def pseudo_status(reason: str, permanent: bool) -> str | None:
     detail = _PSEUDO_DETAIL.get(reason)
     if detail is None:
         return None
-    return f"{5 if permanent else 4}.0.{detail}"
+    if permanent or reason in _ONLY_PERMANENT:
+        return f"5.0.{detail}"
+    return f"4.0.{_TEMPORARY_PSEUDO.get(reason, detail)}"
