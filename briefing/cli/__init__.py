@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from briefing.cli import articles, editions, feeds, lists, ops, subscribers, summarize
+from briefing.cli import articles, editions, feeds, lists, ops, subscribers, summarize, users
 from briefing.cli.common import USER_ERRORS
 
 
@@ -36,6 +36,7 @@ app.add_typer(feeds.app, name="feeds")
 app.add_typer(lists.app, name="lists")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(editions.app, name="editions")
+app.add_typer(users.app, name="users")
 app.command("summarize")(summarize.summarize)
 app.command("send")(editions.send)
 app.command("preview")(editions.preview)
