@@ -12,6 +12,7 @@ from briefing.admin import (
     dashboard,
     editions,
     feeds,
+    imports,
     lists,
     login,
     people,
@@ -50,8 +51,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SignedOut, _signed_out)
     app.add_exception_handler(NotAllowed, _not_allowed)
     app.add_exception_handler(Problem, _problem)
-    for module in (login, dashboard, lists, subscribers, people, articles, feeds, editions,
-                   users):
+    for module in (login, dashboard, lists, subscribers, imports, people, articles, feeds,
+                   editions, users):
         app.include_router(module.router)
     app.mount("/admin/static", StaticFiles(directory=static_dir() / "admin"),
               name="admin-static")
