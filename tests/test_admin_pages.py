@@ -42,7 +42,8 @@ def test_a_signed_out_visitor_is_sent_to_the_login_page(people: Site) -> None:
     client = people.client()
     answer = client.get("/admin/lists/daily/subscribers?status=active")
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/admin/login?next=/admin/lists/daily/subscribers%3Fstatus%3Dactive"
+    assert answer.headers["location"] == (
+        "/admin/login?next=/admin/lists/daily/subscribers%3Fstatus%3Dactive")
     page = client.get("/admin/login").text
     assert '<label for="email">Email</label>' in page
     assert '<label for="password">Password</label>' in page
@@ -228,8 +229,8 @@ def test_personal_api_tokens_act_with_their_holders_role(people: Site) -> None:
     assert call(viewer.token, "GET", "/api/lists") == 200
     assert call(viewer.token, "POST", "/api/lists", json={
         "slug": "v", "name": "V", "from_address": "a@example.org"}) == 403
-    assert call(editor.token, "POST", "/api/articles", json={"text": "Ferry returns.\n\nThe harbour ferry sails again on Monday after long repairs."}) in (
-        200, 201)
+    story = "Ferry returns.\n\nThe harbour ferry sails again on Monday after long repairs."
+    assert call(editor.token, "POST", "/api/articles", json={"text": story}) == 201
     assert call(editor.token, "POST", "/api/lists/daily/subscribers", json={
         "email": "z@example.com"}) == 403
     assert call("test-token", "POST", "/api/lists/daily/subscribers", json={
