@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 
 from briefing.db import Database
 from briefing.models import (
@@ -51,22 +51,33 @@ def _literal_pattern(search: str) -> str:
 
 def readers(db: Database, list_id: int, *, status: SubscriptionStatus | None = None,
             search: str = "", after: str = "", limit: int = PAGE) -> ReaderPage:
-    """One page of a list's readers by address, starting after the address `after`."""
-    query = (select(Subscriber.id, Subscriber.email, Subscriber.email_key, Subscriber.name,
-                    Subscription.status, Subscription.consent_source, Subscription.consent_at)
-             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-             .where(Subscription.list_id == list_id, Subscriber.email_key > after))
+    """One page of a list's readers by address, starting after the address `after`.
+
+    The addresses are walked in the order of their unique index and each is checked for a
+    subscription (EXISTS on the list's unique pair), so no database sorts the whole list to
+    show 50 of its readers; the page's subscriptions are then read by id."""
+    member = select(Subscription.id).where(Subscription.list_id == list_id,
+                                           Subscription.subscriber_id == Subscriber.id)
     if status is not None:
-        query = query.where(Subscription.status == status)
+        member = member.where(Subscription.status == status)
+    query = (select(Subscriber.id, Subscriber.email, Subscriber.email_key, Subscriber.name)
+             .where(Subscriber.email_key > after, exists(member)))
     if search.strip():
         pattern = _literal_pattern(search)
         query = query.where(or_(Subscriber.email_key.like(pattern, escape="\\"),
                                 func.lower(Subscriber.name).like(pattern, escape="\\")))
     with db.session() as session:
-        found = session.execute(query.order_by(Subscriber.email_key).limit(limit + 1)).all()
-    rows = [ReaderRow(r[0], r[1], r[2], r[3], SubscriptionStatus(r[4]), str(r[5]), r[6])
-            for r in found[:limit]]
-    return ReaderPage(rows, rows[-1].email_key if len(found) > limit else None)
+        people = session.execute(query.order_by(Subscriber.email_key).limit(limit + 1)).all()
+        ids = [person.id for person in people[:limit]]
+        subscriptions = {row.subscriber_id: row for row in session.execute(
+            select(Subscription.subscriber_id, Subscription.status, Subscription.consent_source,
+                   Subscription.consent_at)
+            .where(Subscription.list_id == list_id, Subscription.subscriber_id.in_(ids)))}
+    rows = [ReaderRow(p.id, p.email, p.email_key, p.name,
+                      SubscriptionStatus(subscriptions[p.id].status),
+                      str(subscriptions[p.id].consent_source), subscriptions[p.id].consent_at)
+            for p in people[:limit] if p.id in subscriptions]
+    return ReaderPage(rows, people[limit - 1].email_key if len(people) > limit else None)
 
 
 @dataclass(frozen=True)
