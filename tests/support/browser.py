@@ -34,8 +34,10 @@ def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
+    """Per test: Playwright's sync API keeps an event loop in this thread while it runs,
+    which must not outlive the browser tests."""
     if not CHROMIUM.exists():
         missing(f"Chromium: {CHROMIUM} is not installed (apt-get install chromium)")
     try:
