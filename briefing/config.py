@@ -10,11 +10,13 @@ through the same code path a worker would use), mail written to `./var/outbox/`.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -125,7 +127,8 @@ class Settings:
     database_url: str
     broker_url: str
     api_token: str
-    secret_key: str
+    # BRIEFING_SECRET_KEY as given; empty: `secret_key` generates one on first use.
+    configured_secret_key: str = field(default="", repr=False)
     summary_algorithm: str = "default"
     summary_sentences: int = 3
     summary_language: str = "english"
@@ -167,6 +170,12 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     trusted_proxies: tuple[str, ...] = ()
     admin_session_hours: int = 12
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The key for signed links. Generated into the data dir the first time a command
+        needs it (never when settings are merely loaded), so it survives restarts."""
+        return self.configured_secret_key or _persistent_secret(self.data_dir)
 
     @property
     def outbox_dir(self) -> Path:
@@ -277,7 +286,10 @@ def _persistent_secret(data_dir: Path) -> str:
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process generated it just now: use theirs
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
@@ -354,9 +366,35 @@ def _networks(raw: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+# Names the test suite reads for itself (tests/support/services.py); they configure no
+# part of the service, so they are neither settings nor typos.
+TEST_SUITE_NAMES = frozenset({"BRIEFING_REQUIRE_SERVICES"})
+TEST_SUITE_PREFIX = "BRIEFING_TEST_"
+
+
+def _refuse_unknown_names(values: Mapping[str, str]) -> None:
+    """A misspelled name would otherwise be ignored without a word (BRIEFING_SMTP_HSOT
+    quietly writing mail to the outbox), so any BRIEFING_* name we do not read stops start-up."""
+    known = {setting.name for setting in SETTINGS}
+    for name in sorted(values):
+        if (name.startswith("BRIEFING_") and name not in known
+                and name not in TEST_SUITE_NAMES and not name.startswith(TEST_SUITE_PREFIX)):
+            raise ConfigError(f"{name} is not a setting{_suggestion(name, known)}")
+
+
+def _suggestion(name: str, known: set[str]) -> str:
+    # Compared without the shared prefix, which would make every name look alike.
+    prefix = len("BRIEFING_")
+    close = difflib.get_close_matches(name[prefix:], sorted(k[prefix:] for k in known), n=1)
+    if not close:
+        return " (the README's Configuration table lists them all)"
+    return f"; did you mean BRIEFING_{close[0]}?"
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `env` (default: `.env` plus the process environment)."""
     values = _environment(env)
+    _refuse_unknown_names(values)
     read = _Reader(values)
     data_dir = Path(read.get("BRIEFING_DATA_DIR", str, "./var")).expanduser()
     default_db = f"sqlite:///{data_dir / 'briefing.db'}"
@@ -366,7 +404,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=read.get("BRIEFING_DATABASE_URL", _database_url, default_db),
         broker_url=read.get("BRIEFING_BROKER_URL", _broker_url, ""),
         api_token=read.get("BRIEFING_API_TOKEN", str, ""),
-        secret_key=secret or _persistent_secret(data_dir),
+        configured_secret_key=secret,
         summary_algorithm=read.get(
             "BRIEFING_SUMMARY_ALGORITHM", _choice(SUMMARY_ALGORITHMS), "default"),
         summary_sentences=read.get("BRIEFING_SUMMARY_SENTENCES", _int_between(1, 50), 3),

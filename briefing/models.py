@@ -315,6 +315,18 @@ class SendPacing(Base):
     pause_reply: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
+class Heartbeat(Base):
+    """When each periodic job of the scheduler last ran (and when a scheduler last started):
+    a scheduler that died shows up as a heartbeat growing old (see briefing.status)."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # briefing.heartbeats.Beat
+    at: Mapped[datetime]
+    host: Mapped[str] = mapped_column(String(255), default="")  # who recorded it: host:pid
+    detail: Mapped[dict[str, Any] | None]  # what the run did, e.g. counts
+
+
 class AdminRole(enum.StrEnum):
     """What a person running the briefing may do (see briefing.accounts.roles)."""
 

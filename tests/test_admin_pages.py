@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from briefing.accounts.roles import AdminRole
 from briefing.accounts.tokens import issue_token, revoke_token
 from briefing.accounts.users import find_user
+from briefing.heartbeats import Beat, record
 from briefing.models import Article, Edition, ImportJob, MailingList, Subscription
 from briefing.subscriptions import add_subscriber
 from tests.support.admin import csrf_of, make_user, sign_in, submit
@@ -237,3 +238,14 @@ def test_personal_api_tokens_act_with_their_holders_role(people: Site) -> None:
         "email": "z@example.com"}) == 201
     revoke_token(people.db, find_user(people.db, "ed@example.org").id, editor.id)
     assert call(editor.token, "GET", "/api/lists") == 401
+
+
+def test_the_dashboard_says_what_it_knows_and_what_nobody_measures_yet(people: Site) -> None:
+    record(people.db, Beat.TICK, {})
+    html = signed_in(people, "val@example.org").get("/admin").text
+    scheduler = html[html.index('id="h-scheduler"'):html.index('id="h-bounces"')]
+    assert ">ok</span>" in scheduler and "Last tick</dt><dd><time" in scheduler
+    assert "no broker: tasks run in-process" in scheduler
+    bounces = html[html.index('id="h-bounces"'):html.index('id="h-feeds"')]
+    assert bounces.count("not available") == 2  # no invented numbers
+    assert 'data-list="daily" data-day="today"' in html and "due at 07:00 UTC" in html

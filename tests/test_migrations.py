@@ -126,6 +126,14 @@ def test_0009_adds_the_signup_name_and_takes_it_away_keeping_every_sign_up(
         (1, "active", None), (2, "unsubscribed", None), (3, "pending", "abc123")]
     migrate(empty_db, "0009")  # and up again
     assert rows(empty_db, "SELECT count(*) FROM subscriptions") == [(3,)]
+def test_0007_adds_the_heartbeats_table_and_takes_it_away_again(empty_db: Database) -> None:
+    migrate(empty_db, "0007")
+    insert(empty_db, "heartbeats", name="tick", at=ISSUED, host="vm:1", detail="{}")
+    assert rows(empty_db, "SELECT name, host FROM heartbeats") == [("tick", "vm:1")]
+    migrate(empty_db, "0006", down=True)
+    assert "heartbeats" not in inspect(empty_db.engine).get_table_names()
+    migrate(empty_db, "0007")
+    assert rows(empty_db, "SELECT count(*) FROM heartbeats") == [(0,)]
 
 
 def test_0013_adds_admin_accounts_and_imports_and_takes_them_away_keeping_the_rest(

@@ -19,6 +19,7 @@ from briefing.api import (
     lists,
     pages,
     public,
+    status,
     subscribers,
     summaries,
     testcopy,
@@ -48,7 +49,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _admin_router() -> APIRouter:
     # `bearer` only documents the scheme; AdminAuth enforces it before any routing happens.
     router = APIRouter(prefix="/api", dependencies=[Security(bearer)])
-    for module in (articles, summaries, feeds, lists, subscribers, editions):
+    for module in (articles, summaries, feeds, lists, subscribers, editions, status):
         router.include_router(module.router)
     return router
 

@@ -168,6 +168,9 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: str
     broker: str
+    scheduler: str = Field(description=(
+        "ok, or `not started` while no scheduler has ever run against this database. "
+        "A scheduler silent for 3 × BRIEFING_TICK_SECONDS makes the check 503."))
 
 
 # ---------------------------------------------------------------- lists and subscribers

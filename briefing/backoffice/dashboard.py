@@ -1,9 +1,10 @@
 """What the dashboard shows: each list's editions for today and tomorrow (its own local
-dates) with their delivery counts, the scheduler, work waiting, a throttling pause, feeds
-in error. Every figure is read from the database; what nobody measures yet is None."""
+dates) with their delivery counts, the scheduler's heartbeat and the queue (briefing.status),
+work waiting, a throttling pause, feeds in error. What nobody measures yet is None."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -26,6 +27,7 @@ from briefing.models import (
 )
 from briefing.pacing import Pause
 from briefing.schedule import local_now
+from briefing.status import QueueStatus, SchedulerStatus, queue_status, scheduler_status
 
 
 @dataclass(frozen=True)
@@ -44,28 +46,16 @@ class ListDays:
 
 
 @dataclass(frozen=True)
-class Scheduler:
-    """The scheduler's own report. None in a field: not reported by this version."""
-
-    last_tick: datetime | None
-    queue_depth: int | None
-
-
-@dataclass(frozen=True)
 class Dashboard:
     lists: list[ListDays]
-    scheduler: Scheduler
+    scheduler: SchedulerStatus
+    queue: QueueStatus
     articles_waiting: int      # new or being summarized
     deliveries_waiting: int    # queued or being sent
     pause: Pause | None
     feeds_in_error: list[Feed]
     bounce_rate: float | None  # None until bounce processing records them
     complaint_rate: float | None
-
-
-def scheduler_status(db: Database) -> Scheduler:
-    """Swapped for the scheduler heartbeat's report once it lands; nothing is guessed."""
-    return Scheduler(last_tick=None, queue_depth=None)
 
 
 def _day(db: Database, mailing_list: MailingList, day: date) -> DayPlan:
@@ -97,10 +87,13 @@ def feeds_in_error(db: Database) -> list[Feed]:
                                     .order_by(Feed.id).limit(50)))
 
 
-def dashboard(db: Database, settings: Settings) -> Dashboard:
+def dashboard(db: Database, settings: Settings,
+              queue_depth: Callable[[], int] | None) -> Dashboard:
+    """`queue_depth` asks the broker (the core does not speak to it); None: embedded."""
     now = utcnow()
     articles, deliveries = _waiting(db)
     return Dashboard(lists=[list_days(db, row, now) for row in all_lists(db)],
-                     scheduler=scheduler_status(db), articles_waiting=articles,
+                     scheduler=scheduler_status(db, settings, now),
+                     queue=queue_status(queue_depth), articles_waiting=articles,
                      deliveries_waiting=deliveries, pause=paused(db, settings),
                      feeds_in_error=feeds_in_error(db), bounce_rate=None, complaint_rate=None)

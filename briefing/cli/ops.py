@@ -16,6 +16,7 @@ from briefing.config import Settings, load_settings
 from briefing.db import Database, current_revision, head_revision, upgrade
 from briefing.ingest import add_article, from_file, seed_files
 from briefing.models import Article
+from briefing.outages import open_database
 from briefing.resources import seeds_dir
 from briefing.subscriber_io import import_csv
 
@@ -25,7 +26,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest version."""
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings().database_url)
     upgrade(db)
     typer.echo(f"database at revision {current_revision(db)}")
 
@@ -33,7 +34,7 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision (and whether it is the newest)."""
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings().database_url)
     current, head = current_revision(db), head_revision(db)
     typer.echo(f"{current or 'empty'} (newest: {head})")
 
@@ -71,6 +72,9 @@ def worker(concurrency: Annotated[int | None, typer.Option(min=1)] = None,
         raise typer.BadParameter("set BRIEFING_BROKER_URL (e.g. redis://127.0.0.1:6379/0): "
                                  "without a broker, tasks already run in-process")
     from workers.app import app
+    from workers.probes import check_broker
+
+    check_broker(ctx.settings.broker_url)  # one line and exit 1, not Celery's retry loop
 
     argv = ["worker", f"--loglevel={loglevel}"]
     if concurrency:
