@@ -4,18 +4,22 @@ JavaScript uses it: sign-in, sessions, roles, CSRF, and hostile input."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import Response
 from sqlalchemy import func, select
 
 from briefing.accounts.roles import AdminRole
 from briefing.accounts.tokens import issue_token, revoke_token
 from briefing.accounts.users import find_user
+from briefing.admin.session import set_cookie
 from briefing.heartbeats import Beat, record
 from briefing.models import Article, Edition, ImportJob, MailingList, Subscription
 from briefing.subscriptions import add_subscriber
 from tests.support.admin import csrf_of, make_user, sign_in, submit
+from tests.support.databases import make_settings
 from tests.support.site import Site
 
 
@@ -249,3 +253,11 @@ def test_the_dashboard_says_what_it_knows_and_what_nobody_measures_yet(people: S
     bounces = html[html.index('id="h-bounces"'):html.index('id="h-feeds"')]
     assert bounces.count("not available") == 2  # no invented numbers
     assert 'data-list="daily" data-day="today"' in html and "due at 07:00 UTC" in html
+
+
+def test_over_https_the_session_cookie_is_secure(tmp_path: Path) -> None:
+    response = Response()
+    settings = make_settings(tmp_path, BRIEFING_BASE_URL="https://news.example.org")
+    set_cookie(response, "token", settings)
+    cookie = response.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/admin" in cookie
