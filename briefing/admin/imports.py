@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from briefing.accounts.roles import Area
 from briefing.admin.lists import list_page, list_values, load_list
 from briefing.admin.pages import check_form, not_found, render, see_other
-from briefing.admin.session import PATH, ViewerDep, require
+from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.api.deps import enqueue
 from briefing.backoffice.imports import get_job, start_import
 from briefing.db import Database
@@ -54,7 +54,7 @@ def start(slug: str, request: Request, viewer: ViewerDep,
     return see_other(f"{PATH}/imports/{job_id}")
 
 
-def _refused(request: Request, viewer: ViewerDep, row: MailingList, message: str
+def _refused(request: Request, viewer: Viewer, row: MailingList, message: str
              ) -> HTMLResponse:
     return list_page(request, viewer, row, list_values(row), {"file": message}, status=400)
 
