@@ -120,6 +120,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BRIEFING_TRUSTED_PROXIES", "(empty: trust no proxy headers)",
             "Comma-separated IPs or CIDR networks of your reverse proxies; only requests from "
             "them may name the client's address in X-Forwarded-For."),
+    Setting("BRIEFING_ADMIN_SESSION_HOURS", "12",
+            "Hours an admin web app sign-in lasts before the person signs in again."),
 )
 
 
@@ -171,6 +173,7 @@ class Settings:
     public_rate_limit: int = 20
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     trusted_proxies: tuple[str, ...] = ()
+    admin_session_hours: int = 12
 
     @cached_property
     def secret_key(self) -> str:
@@ -441,4 +444,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_rate_limit=read.get("BRIEFING_PUBLIC_RATE_LIMIT", _int_between(1, 100_000), 20),
         extra={k: v for k, v in values.items() if k.startswith("BRIEFING_")},
         trusted_proxies=read.get("BRIEFING_TRUSTED_PROXIES", _networks, ()),
+        admin_session_hours=read.get("BRIEFING_ADMIN_SESSION_HOURS", _int_between(1, 720), 12),
     )

@@ -52,6 +52,21 @@ def _checked(changes: ListChanges) -> dict[str, Any]:
     return values
 
 
+def problems(changes: ListChanges) -> dict[str, str]:
+    """What is wrong with each field given (field name → message), for a form that shows
+    each problem next to its field; empty when every value is fine."""
+    found = {}
+    for field in fields(changes):
+        raw = getattr(changes, field.name)
+        if raw is None:
+            continue
+        try:
+            _CHECKS.get(field.name, _text(500))(raw)
+        except (InputError, ValueError) as exc:
+            found[field.name] = str(exc)
+    return found
+
+
 def _text(limit: int) -> Any:
     def check(raw: str) -> str:
         value = raw.strip()

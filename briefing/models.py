@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Time,
@@ -331,3 +332,109 @@ class Heartbeat(Base):
     at: Mapped[datetime]
     host: Mapped[str] = mapped_column(String(255), default="")  # who recorded it: host:pid
     detail: Mapped[dict[str, Any] | None]  # what the run did, e.g. counts
+
+
+class AdminRole(enum.StrEnum):
+    """What a person running the briefing may do (see briefing.accounts.roles)."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class AdminUser(Base):
+    """Someone who signs in to the admin web app or holds a personal API token."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[AdminRole] = mapped_column(_str_enum(AdminRole, "admin_role"))
+    password_hash: Mapped[str] = mapped_column(String(200))  # Argon2id, PHC string
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AdminSession(Base):
+    """A signed-in browser. Only a hash of its token is stored: a copy of the database
+    cannot be turned into working cookies. Deleting the row signs the browser out."""
+
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ApiToken(Base):
+    """A named, revocable bearer token of one admin user; shown once, stored hashed."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # lets a person tell their tokens apart
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """Failed sign-ins counted per account and per client address, in the database so that
+    every API process sees the same count."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # "account:…" / "address:…"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None]
+
+
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ImportJob(Base):
+    """A CSV import started from the admin: the file waits in `import_chunks` (in the
+    database, so a worker on another machine can read it), progress and report live here."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    as_pending: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ImportStatus] = mapped_column(
+        _str_enum(ImportStatus, "import_status"), default=ImportStatus.QUEUED)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    rows_expected: Mapped[int] = mapped_column(Integer, default=0)  # lines, less the header
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class ImportChunk(Base):
+    """One piece (up to 1 MB) of an uploaded CSV file, in order; deleted once imported."""
+
+    __tablename__ = "import_chunks"
+
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

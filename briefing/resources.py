@@ -1,5 +1,6 @@
-"""Where shipped files live: inside the wheel (`briefing/templates`), or beside the package
-in a source checkout (`templates/`), so both `pip install .` and editable installs work."""
+"""Where shipped files live: inside the wheel (`briefing/templates`, `briefing/static`), or
+beside the package in a source checkout (`templates/`, `static/`), so both `pip install .`
+and editable installs work."""
 
 from __future__ import annotations
 
@@ -19,3 +20,8 @@ def templates_dir() -> Path:
 
 def seeds_dir() -> Path:
     return _shipped("seeds")
+
+
+def static_dir() -> Path:
+    """The admin web app's stylesheet and script (`static/`, `briefing/static` in a wheel)."""
+    return _shipped("static")

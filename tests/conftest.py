@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.support.smtp",
     "tests.support.site",
     "tests.support.cli",
+    "tests.support.browser",
 ]
 
 

@@ -134,3 +134,26 @@ def test_0007_adds_the_heartbeats_table_and_takes_it_away_again(empty_db: Databa
     assert "heartbeats" not in inspect(empty_db.engine).get_table_names()
     migrate(empty_db, "0007")
     assert rows(empty_db, "SELECT count(*) FROM heartbeats") == [(0,)]
+
+
+def test_0013_adds_admin_accounts_and_imports_and_takes_them_away_keeping_the_rest(
+        empty_db: Database) -> None:
+    migrate(empty_db, "0003")
+    seed_0003(empty_db)
+    migrate(empty_db, "0012")
+
+    migrate(empty_db, "0013")
+    insert(empty_db, "admin_users", id=1, email="ann@example.org", email_key="ann@example.org",
+           role="admin", password_hash="$argon2id$x", created_at=ISSUED, updated_at=ISSUED)
+    insert(empty_db, "import_jobs", id=1, list_id=1, user_id=1, filename="a.csv",
+           as_pending=False, status="done", size_bytes=10, rows_expected=1, rows_done=1,
+           created_at=ISSUED)
+    insert(empty_db, "import_chunks", job_id=1, seq=0, data=b"email\n")
+
+    migrate(empty_db, "0012", down=True)
+    tables = set(inspect(empty_db.engine).get_table_names())
+    assert not tables & {"admin_users", "admin_sessions", "api_tokens", "sign_in_failures",
+                         "import_jobs", "import_chunks"}
+    assert rows(empty_db, "SELECT count(*) FROM subscriptions") == [(3,)]
+    migrate(empty_db, "0013")  # and up again
+    assert rows(empty_db, "SELECT count(*) FROM admin_users") == [(0,)]

@@ -49,3 +49,11 @@ def send_editions(edition_ids: Iterable[int], concurrency: int = 1) -> bool:
     """`concurrency` senders per edition: each holds its own SMTP connection."""
     return _enqueue("briefing.send_edition",
                     (((eid,), {}) for eid in edition_ids for _ in range(concurrency)))
+
+
+def import_subscribers(job_ids: Iterable[int]) -> bool:
+    return _enqueue("briefing.import_subscribers", (((jid,), {}) for jid in job_ids))
+
+
+def poll_feeds(feed_ids: Iterable[int]) -> bool:
+    return _enqueue("briefing.poll_feed", (((fid,), {}) for fid in feed_ids))

@@ -8,6 +8,7 @@ stays where it was and the periodic sweep hands it out again: nothing vanishes s
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import Task
@@ -16,6 +17,7 @@ from celery.signals import worker_init
 from sqlalchemy.exc import OperationalError
 
 from briefing import confirmations, deliver, edition, feeds, heartbeats, jobs, schedule
+from briefing.backoffice import imports
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.fetch import FetchError
@@ -95,6 +97,8 @@ def sweep() -> dict[str, int]:
     if unsent:
         log.warning("sweep: re-enqueuing %d confirmation emails never mailed", len(unsent))
     dispatch.send_confirmations(unsent)
+    dispatch.import_subscribers(imports.unfinished_jobs(
+        db, timedelta(seconds=settings.stuck_after_seconds)))
     counts = {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids),
               "editions_rebuilt": len(building),
               "editions_resumed": len(set(due) | set(recovered)), "confirmations": len(unsent)}
@@ -186,4 +190,18 @@ def send_confirmation(self: Task, subscription_id: int) -> str:
         return _retry_or_give_up(self, exc, lambda e: log.error(
             "confirmation for subscription %d not sent: %s", subscription_id, e))
     except MailError as exc:  # maybe sent: a second copy of a confirmation is harmless
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+
+
+@app.task(bind=True, name="briefing.import_subscribers", max_retries=None)
+def import_subscribers(self: Task, job_id: int) -> str:
+    """A CSV import started in the admin web app; its progress is written on the job."""
+    db, settings = runtime.database(), runtime.settings()
+    try:
+        return imports.run_import(db, job_id, timedelta(seconds=settings.stuck_after_seconds))
+    except TRANSIENT as exc:
+        try:
+            imports.release(db, job_id)
+        except TRANSIENT:  # its heartbeat goes stale and the sweep hands it out again
+            log.warning("import %d stays claimed until the sweep frees it", job_id)
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None

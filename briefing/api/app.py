@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Security
 
+from briefing import admin
 from briefing.api import (
     archive,
     articles,
@@ -76,9 +77,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(testcopy.router)
     app.include_router(health.router)
     docs.install(app)
+    admin.install(app)
     # Added last, so it runs first: auth, then the body cap, then routing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_article_bytes, streamed=(
         StreamedRoute(r"/api/lists/[^/]+/import", settings.max_import_bytes,
-                      "BRIEFING_MAX_IMPORT_BYTES"),))
+                      "BRIEFING_MAX_IMPORT_BYTES"),
+        # The admin's uploads are spooled to disk by the form parser; the article page
+        # checks its own, smaller cap and says so next to the field.
+        StreamedRoute(r"/admin/(lists/[^/]+/import|articles)", settings.max_import_bytes,
+                      "BRIEFING_MAX_IMPORT_BYTES")))
     app.add_middleware(AdminAuth, token=settings.api_token)
     return app

@@ -22,6 +22,7 @@ from briefing.cli import (
     stories,
     subscribers,
     summarize,
+    users,
 )
 from briefing.cli.common import DATABASE_ERRORS, USER_ERRORS, database_failure
 
@@ -54,9 +55,8 @@ app.add_typer(lists.app, name="lists")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(editions.app, name="editions")
 app.add_typer(bounces.app, name="bounces")
-
-
 app.add_typer(stories.app, name="stories")
+app.add_typer(users.app, name="users")
 app.command("summarize")(summarize.summarize)
 app.command("send")(editions.send)
 app.command("preview")(editions.preview)

@@ -1,0 +1,99 @@
+"""What the dashboard shows: each list's editions for today and tomorrow (its own local
+dates) with their delivery counts, the scheduler's heartbeat and the queue (briefing.status),
+work waiting, a throttling pause, feeds in error. What nobody measures yet is None."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from briefing.clock import utcnow
+from briefing.config import Settings
+from briefing.db import Database
+from briefing.deliver import paused
+from briefing.editions import EditionInfo, edition_info
+from briefing.lists import all_lists
+from briefing.models import (
+    Article,
+    ArticleStatus,
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    Feed,
+    MailingList,
+)
+from briefing.pacing import Pause
+from briefing.schedule import local_now
+from briefing.status import QueueStatus, SchedulerStatus, queue_status, scheduler_status
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: date
+    send_at: str                # "07:00 Europe/Berlin"
+    edition: EditionInfo | None  # None: not created yet
+
+
+@dataclass(frozen=True)
+class ListDays:
+    slug: str
+    name: str
+    today: DayPlan
+    tomorrow: DayPlan
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    lists: list[ListDays]
+    scheduler: SchedulerStatus
+    queue: QueueStatus
+    articles_waiting: int      # new or being summarized
+    deliveries_waiting: int    # queued or being sent
+    pause: Pause | None
+    feeds_in_error: list[Feed]
+    bounce_rate: float | None  # None until bounce processing records them
+    complaint_rate: float | None
+
+
+def _day(db: Database, mailing_list: MailingList, day: date) -> DayPlan:
+    with db.session() as session:
+        edition_id = session.scalar(select(Edition.id).where(
+            Edition.list_id == mailing_list.id, Edition.edition_date == day))
+    send_at = f"{mailing_list.send_time:%H:%M} {mailing_list.timezone}"
+    return DayPlan(day, send_at, edition_info(db, edition_id) if edition_id else None)
+
+
+def list_days(db: Database, mailing_list: MailingList, now: datetime) -> ListDays:
+    today = local_now(mailing_list, now).date()
+    return ListDays(mailing_list.slug, mailing_list.name, _day(db, mailing_list, today),
+                    _day(db, mailing_list, today + timedelta(days=1)))
+
+
+def _waiting(db: Database) -> tuple[int, int]:
+    with db.session() as session:
+        articles = session.scalar(select(func.count()).where(Article.status.in_(
+            [ArticleStatus.NEW, ArticleStatus.SUMMARIZING]))) or 0
+        deliveries = session.scalar(select(func.count()).where(Delivery.status.in_(
+            [DeliveryStatus.QUEUED, DeliveryStatus.SENDING]))) or 0
+    return int(articles), int(deliveries)
+
+
+def feeds_in_error(db: Database) -> list[Feed]:
+    with db.session() as session:
+        return list(session.scalars(select(Feed).where(Feed.last_error.is_not(None))
+                                    .order_by(Feed.id).limit(50)))
+
+
+def dashboard(db: Database, settings: Settings,
+              queue_depth: Callable[[], int] | None) -> Dashboard:
+    """`queue_depth` asks the broker (the core does not speak to it); None: embedded."""
+    now = utcnow()
+    articles, deliveries = _waiting(db)
+    return Dashboard(lists=[list_days(db, row, now) for row in all_lists(db)],
+                     scheduler=scheduler_status(db, settings, now),
+                     queue=queue_status(queue_depth), articles_waiting=articles,
+                     deliveries_waiting=deliveries, pause=paused(db, settings),
+                     feeds_in_error=feeds_in_error(db), bounce_rate=None, complaint_rate=None)

@@ -1,0 +1,26 @@
+"""Sending from the admin: resume an edition held by a throttling pause."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import update
+
+from briefing.config import Settings
+from briefing.db import Database
+from briefing.editions import edition_info
+from briefing.models import EditionStatus, SendPacing
+from briefing.pacing import account_key
+from briefing.textnorm import InputError
+
+
+def resume_edition(db: Database, edition_id: int, settings: Settings) -> None:
+    """Lift the SMTP account's pause now, so the edition's senders go on at once (the
+    caller enqueues them after this commits). The pause doubling is kept: a server that
+    throttles again gets a longer pause."""
+    info = edition_info(db, edition_id)
+    if info.status != EditionStatus.SENDING:
+        raise InputError(f"edition {edition_id} is {info.status}: there is nothing to resume")
+    with db.session() as session:
+        session.execute(update(SendPacing).where(SendPacing.key == account_key(settings))
+                        .values(paused_until=time.time()))
