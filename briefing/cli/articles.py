@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -58,9 +58,26 @@ def _report(result: AddResult, label: str) -> None:
                    f"{result.title}")
 
 
-def _add_folder(ctx: Context, folder: Path) -> tuple[list[int], int]:
-    created: list[int] = []
-    failures = 0
+@dataclass
+class _Tally:
+    """What one `articles add` did, for its last line."""
+
+    created: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    failures: int = 0
+
+    def count(self, result: AddResult) -> None:
+        if result.created:
+            self.created.append(result.article_id)
+        else:
+            self.duplicates += 1
+
+    def line(self) -> str:
+        return (f"{len(self.created):,} added, {self.duplicates:,} duplicates, "
+                f"{self.failures:,} failed")
+
+
+def _add_folder(ctx: Context, folder: Path, tally: _Tally) -> None:
     items = list(iter_folder(folder, max_bytes=ctx.settings.max_article_bytes))
     for path, item in tqdm(items, desc="adding", unit="file", file=sys.stderr):
         try:
@@ -68,14 +85,12 @@ def _add_folder(ctx: Context, folder: Path) -> tuple[list[int], int]:
                 raise item
             result = _store(ctx, item)
         except InputError as exc:
-            failures += 1
+            tally.failures += 1
             tqdm.write(f"skipped {exc}", file=sys.stderr)
             continue
-        if result.created:
-            created.append(result.article_id)
-        else:
+        tally.count(result)
+        if not result.created:
             tqdm.write(f"{path}: duplicate of article {result.article_id}", file=sys.stderr)
-    return created, failures
 
 
 @app.command("add")
@@ -84,27 +99,25 @@ def add(
     title: Annotated[str | None, typer.Option(help="Title (single source only).")] = None,
     markdown: Annotated[bool, typer.Option(help="Treat stdin as Markdown.")] = False,
 ) -> None:
-    """Add articles and queue them for summarizing."""
+    """Add articles and queue them for summarizing; the last line counts what was added,
+    what was already stored (duplicates) and what failed."""
     from workers import dispatch
 
     ctx = context()
-    created: list[int] = []
-    failures = 0
+    tally = _Tally()
     for source in sources:
         if Path(source).is_dir():
-            ids, failed = _add_folder(ctx, Path(source))
-            created += ids
-            failures += failed
+            _add_folder(ctx, Path(source), tally)
             continue
         result = _store(ctx, load_source(source, ctx.settings, title=title,
                                          markdown=markdown))
         _report(result, source)
-        created += [result.article_id] if result.created else []
-    if created and not dispatch.summarize_articles(created):
+        tally.count(result)
+    if tally.created and not dispatch.summarize_articles(tally.created):
         typer.echo("broker unavailable: the articles will be summarized by the next sweep",
                    err=True)
-    typer.echo(f"{len(created)} added, {failures} failed", err=True)
-    if failures:
+    typer.echo(tally.line(), err=True)
+    if tally.failures:
         raise typer.Exit(1)
 
 
