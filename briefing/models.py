@@ -112,6 +112,8 @@ class Article(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set when someone corrected the summary by hand: no re-summarize replaces it.
+    summary_edited_at: Mapped[datetime | None]
 
 
 class SummaryRequest(Base):

@@ -281,6 +281,17 @@ def test_wait_outside_0_to_60_seconds_is_422(client: TestClient, wait: str) -> N
     assert_error(client.get(body["url"], params={"wait": wait}, headers=AUTH), 422)
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickling_page_is_cut_off_at_the_fetch_timeout(tmp_path: Path, web: WebServer,
+                                                          part: str) -> None:
+    web.trickle("/drip", part=part)  # one byte every 0.5 s, for hours
+    for client in client_for(make_settings(tmp_path, BRIEFING_FETCH_TIMEOUT="1")):
+        message = assert_error(post(client, "/api/articles", {"url": web.url("/drip")}), 504)
+        assert message == f"timed out: {web.url('/drip')} did not arrive within 1 s"
+        assert rows(client) == 0
+
+
 # ---------------------------------------------------------------- feeds
 
 
@@ -298,6 +309,56 @@ def test_feed_subscription_lifecycle(client: TestClient, web: WebServer) -> None
     assert client.delete(f"/api/feeds/{listed[0]['id']}", headers=AUTH).status_code == 204
     assert_error(client.delete(f"/api/feeds/{listed[0]['id']}", headers=AUTH), 404)
     assert rows(client, Feed) == 0
+
+
+@pytest.mark.parametrize("url", ["http://[::1]/feed.xml", "http://example.com:99999/feed",
+                                 "http://[2606:4700::1111/feed"])
+def test_a_feed_url_that_cannot_be_used_is_a_clear_4xx(tmp_path: Path, url: str) -> None:
+    for client in client_for(make_settings(tmp_path, BRIEFING_ALLOW_PRIVATE_URLS="false")):
+        message = assert_error(post(client, "/api/feeds", {"url": url}), 422)
+        assert url in message or "::1" in message
+        assert rows(client, Feed) == 0
+
+
+# ---------------------------------------------------------------- editing articles
+
+
+def test_an_article_is_corrected_before_it_is_sent(client: TestClient) -> None:
+    created = post(client, "/api/articles", {"text": TEXT}).json()
+    path = f"/api/articles/{created['id']}"
+    generated = created["summary"]
+    edited = client.patch(path, headers=AUTH, json={
+        "title": "Tram line opens", "summary": ["The tram line opens in May.", "  Fares stay. "]})
+    assert edited.status_code == 200, edited.text
+    body = edited.json()
+    assert body["title"] == "Tram line opens"
+    assert body["summary"] == ["The tram line opens in May.", "Fares stay."]
+    assert body["summary_edited_at"] and body["status"] == "summarized"
+
+    restored = client.patch(path, headers=AUTH, json={"summary": None}).json()
+    assert restored["summary"] == generated and restored["summary_edited_at"] is None
+    assert restored["title"] == "Tram line opens"
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"title": ""}, {"title": None}, {"title": "x" * 501}, {"summary": []},
+    {"summary": [""]}, {"summary": "One sentence."}, {"summary": [1, 2]},
+    {"summary": ["x" * 2001]}, {"summary": ["One."] * 51}, {"text": "new text"},
+    {"summary": ["nul \u0000 here"]},
+])
+def test_a_bad_correction_is_422_and_changes_nothing(client: TestClient,
+                                                    body: dict[str, Any]) -> None:
+    created = post(client, "/api/articles", {"text": TEXT}).json()
+    path = f"/api/articles/{created['id']}"
+    assert_error(client.patch(path, headers=AUTH, json=body), 422)
+    after = client.get(path, headers=AUTH).json()
+    assert (after["title"], after["summary"]) == (created["title"], created["summary"])
+
+
+def test_correcting_an_unknown_article_is_404(client: TestClient) -> None:
+    for article_id in ("999", "99999999999"):
+        assert_error(client.patch(f"/api/articles/{article_id}", headers=AUTH,
+                                  json={"title": "Nothing"}), 404)
 
 
 # ---------------------------------------------------------------- auth

@@ -39,6 +39,26 @@ def test_add_list_show_and_remove_an_article(cli: CliRunner) -> None:
     assert "no article 1" in run(cli, "articles", "show", "1", code=1)
 
 
+def test_an_article_is_corrected_from_the_command_line(cli: CliRunner, tmp_path: Path
+                                                       ) -> None:
+    run(cli, "articles", "add", str(SEED))
+    generated = json.loads(run(cli, "articles", "show", "1", "--json"))["summary"]
+    summary = tmp_path / "summary.txt"
+    summary.write_text("Turkey was asked to send its missiles to Ukraine.\n\nAnkara said no.\n")
+    out = run(cli, "articles", "edit", "1", "--title", "Missiles for Ukraine",
+              "--summary-file", str(summary))
+    assert "Missiles for Ukraine" in out and "summary (edited)" in out
+    shown = json.loads(run(cli, "articles", "show", "1", "--json"))
+    assert shown["summary"] == ["Turkey was asked to send its missiles to Ukraine.",
+                                "Ankara said no."]
+    assert shown["summary_edited_at"]
+    run(cli, "articles", "edit", "1", "--restore-summary")
+    assert json.loads(run(cli, "articles", "show", "1", "--json"))["summary"] == generated
+    assert "no article 9" in run(cli, "articles", "edit", "9", "--title", "X", code=1)
+    assert "give --title" in run(cli, "articles", "edit", "1", code=1)
+    assert "title is empty" in run(cli, "articles", "edit", "1", "--title", " ", code=1)
+
+
 def test_a_folder_is_added_in_bulk_and_bad_files_are_reported(cli: CliRunner, tmp_path: Path
                                                               ) -> None:
     folder = tmp_path / "inbox"

@@ -1,4 +1,4 @@
-"""`briefing articles add|list|show|rm`."""
+"""`briefing articles add|list|show|edit|rm`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from briefing.articles import ArticleFilter, delete_article, get_article, list_articles
+from briefing.articles import (
+    ArticleEdit,
+    ArticleFilter,
+    delete_article,
+    edit_article,
+    get_article,
+    list_articles,
+)
 from briefing.cli.common import Context, context
 from briefing.cli.render import article_json, print_article, print_table
 from briefing.config import Settings
@@ -27,7 +34,7 @@ from briefing.ingest import (
     iter_folder,
 )
 from briefing.models import ArticleStatus
-from briefing.textnorm import InputError
+from briefing.textnorm import InputError, decode_text
 
 app = typer.Typer(help="Add, list, show and remove articles.", no_args_is_help=True)
 
@@ -150,6 +157,40 @@ def show(article_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
         typer.echo(json.dumps(article_json(article, with_text=True), indent=2))
     else:
         print_article(article)
+
+
+@app.command("edit")
+def edit(
+    article_id: int,
+    title: Annotated[str | None, typer.Option(help="The corrected title.")] = None,
+    summary_file: Annotated[str | None, typer.Option(
+        help="The corrected summary: a file (or - for stdin) with one sentence per line.")]
+        = None,
+    restore_summary: Annotated[bool, typer.Option(
+        help="Drop a hand-edited summary and summarize the article again.")] = False,
+) -> None:
+    """Correct an article's title or summary before it is sent. An edited summary is never
+    replaced by a re-summarize; editions already sent keep what readers got."""
+    from workers import dispatch
+
+    if title is None and summary_file is None and not restore_summary:
+        raise InputError("give --title, --summary-file or --restore-summary")
+    ctx = context()
+    summary = None if summary_file is None else _sentences(summary_file)
+    change = ArticleEdit(title=title, summary=summary, restore_summary=restore_summary)
+    if edit_article(ctx.db, article_id, change) is None:
+        raise InputError(f"no article {article_id}")
+    if restore_summary:
+        dispatch.summarize_articles([article_id])
+    article = get_article(ctx.db, article_id)
+    assert article is not None
+    print_article(article)
+
+
+def _sentences(source: str) -> list[str]:
+    raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    lines = decode_text(raw, what="the summary file").splitlines()
+    return [line for line in lines if line.strip()]
 
 
 @app.command("rm")
