@@ -320,6 +320,28 @@ def test_a_feed_url_that_cannot_be_used_is_a_clear_4xx(tmp_path: Path, url: str)
         assert rows(client, Feed) == 0
 
 
+def test_a_feed_is_polled_on_request(client: TestClient, web: WebServer) -> None:
+    story = f"<html><body><article><p>{OTHER}</p></article></body></html>"
+    web.route("/story", story)
+    web.route("/feed.xml", RSS.replace("http://example.org/1", web.url("/story")),
+              content_type="application/rss+xml", etag='"v1"')
+    feed_id = post(client, "/api/feeds", {"url": web.url("/feed.xml")}).json()["id"]
+
+    polled = client.post(f"/api/feeds/{feed_id}/poll", headers=AUTH)
+    assert polled.status_code == 200, polled.text
+    body = polled.json()
+    assert len(body["new_article_ids"]) == 1 and body["errors"] == [] and not body["failed"]
+    assert body["feed"]["last_polled_at"] and body["feed"]["last_error"] is None
+    article = client.get(f"/api/articles/{body['new_article_ids'][0]}", headers=AUTH).json()
+    assert article["status"] == "summarized" and article["source"] == "Local News"
+
+    assert client.post(f"/api/feeds/{feed_id}/poll", headers=AUTH).json()["not_modified"]
+    web.route("/feed.xml", "gone", status=404)
+    failed = client.post(f"/api/feeds/{feed_id}/poll", headers=AUTH).json()
+    assert "404" in failed["failed"] and failed["feed"]["last_error"] == failed["failed"]
+    assert_error(client.post("/api/feeds/999/poll", headers=AUTH), 404)
+
+
 # ---------------------------------------------------------------- editing articles
 
 

@@ -189,6 +189,16 @@ class FeedOut(BaseModel):
     created_at: datetime
 
 
+class FeedPollOut(BaseModel):
+    feed: FeedOut
+    not_modified: bool = Field(description="The feed had not changed since the last poll.")
+    new_article_ids: list[int]
+    duplicates: int
+    errors: list[str] = Field(description="Entries not stored, each `URL: reason`.")
+    failed: str | None = Field(description="Why the feed itself could not be polled.")
+    deferred: int = Field(description="New entries left for the next poll.")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     database: str
