@@ -18,6 +18,7 @@ from briefing.db import Database
 from briefing.models import Article, Feed, SummaryRequest
 from tests.support.databases import make_settings
 from tests.support.services import free_port
+from tests.support.threads import run_together
 from tests.support.web import WebServer
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -286,10 +287,17 @@ def test_wait_outside_0_to_60_seconds_is_422(client: TestClient, wait: str) -> N
 def test_a_trickling_page_is_cut_off_at_the_fetch_timeout(tmp_path: Path, web: WebServer,
                                                           part: str) -> None:
     web.trickle("/drip", part=part)  # one byte every 0.5 s, for hours
-    for client in client_for(make_settings(tmp_path, BRIEFING_FETCH_TIMEOUT="1")):
-        message = assert_error(post(client, "/api/articles", {"url": web.url("/drip")}), 504)
-        assert message == f"timed out: {web.url('/drip')} did not arrive within 1 s"
-        assert rows(client) == 0
+    try:
+        for client in client_for(make_settings(tmp_path, BRIEFING_FETCH_TIMEOUT="1")):
+            # On a thread with a deadline: a request the fetch deadline fails to end would
+            # hold the TestClient (and pytest's own timeout) for as long as the trickle.
+            (answer,) = run_together(
+                lambda c=client: post(c, "/api/articles", {"url": web.url("/drip")}), 1, 30)
+            message = assert_error(answer, 504)
+            assert message == f"timed out: {web.url('/drip')} did not arrive within 1 s"
+            assert rows(client) == 0
+    finally:
+        web.stopping.set()  # whatever happened, let a request still waiting on it end
 
 
 # ---------------------------------------------------------------- feeds
