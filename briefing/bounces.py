@@ -80,7 +80,14 @@ _ABOUT_US_DETAILED = {(4, 5)}
 _SLOW_DOWN = re.compile(
     r"rate|throttl|too many|too fast|limit|quota exceeded|busy|congest|resources|"
     r"try again later|slow down|exceeded", re.IGNORECASE)
-_ONE_READER = re.compile(r"greylist|graylist", re.IGNORECASE)
+# Greylisting, and a lookup that failed for this recipient (Postfix: "451 4.3.0
+# <ann@example.com>: Temporary lookup failure", its table or DNS lookup for that address).
+_ONE_READER = re.compile(r"greylist|graylist|lookup fail|lookup error|failed lookup",
+                         re.IGNORECASE)
+# The reply is about the recipient it names: Postfix puts the address first
+# ("<ann@example.com>: Recipient address rejected: ...").
+_NAMES_RECIPIENT = re.compile(r"^\s*<[^<>@\s]+@[^<>\s]+>\s*:|recipient address",
+                              re.IGNORECASE)
 
 
 def throttled(code: int | None, reply: str, stage: str) -> bool:
@@ -88,8 +95,10 @@ def throttled(code: int | None, reply: str, stage: str) -> bool:
 
     421 always does: the server is closing the connection on us. So does any 4xx to MAIL
     FROM or to the greeting, which concern the sender. At RCPT or after DATA it is read by
-    the enhanced status code, and by the wording where the code is missing or vague;
-    greylisting (often sent as 4.7.1 "try again later") is about one recipient."""
+    the wording and the enhanced status code. Greylisting (often sent as 4.7.1 "try again
+    later") and a failed lookup of the recipient are about that reader; so is a refusal that
+    names the recipient, unless it speaks of rate or load (a policy server's "Recipient
+    address rejected: rate limit exceeded" is about us)."""
     if code is None or not 400 <= code < 500:
         return False
     if code == 421 or stage in ("connect", "mail"):
@@ -98,10 +107,14 @@ def throttled(code: int | None, reply: str, stage: str) -> bool:
     if _ONE_READER.search(text):
         return False
     enhanced = _ENHANCED.match(text)
+    subject = int(enhanced.group(2)) if enhanced is not None else None
+    if subject in (1, 2):  # this address or this mailbox
+        return False
+    if _SLOW_DOWN.search(text):
+        return True
+    if _NAMES_RECIPIENT.search(_ENHANCED.sub("", text)):
+        return False
     if enhanced is not None:
-        subject, detail = int(enhanced.group(2)), int(enhanced.group(3))
-        if subject in (1, 2):  # this address or this mailbox
-            return False
-        if subject in _ABOUT_US or (subject, detail) in _ABOUT_US_DETAILED:
-            return True
-    return bool(_SLOW_DOWN.search(text))
+        detail = int(enhanced.group(3))
+        return subject in _ABOUT_US or (subject, detail) in _ABOUT_US_DETAILED
+    return False

@@ -83,13 +83,20 @@ def release(db: Database, rows: list[Claimed], token: str, reason: str,
     """Hand rows back unspent (their attempt does not count), due at `due_at` or shortly;
     `values` are further columns to set."""
     with db.session() as session:
-        session.execute(update(Delivery).where(
-            Delivery.id.in_([r.id for r in rows]), Delivery.claim == token,
-            Delivery.status == DeliveryStatus.SENDING)
-            .values(status=DeliveryStatus.QUEUED, claim=None, attempts=Delivery.attempts - 1,
-                    last_reply=reason[:500],
-                    due_at=due_at or utcnow() + timedelta(seconds=30), **values))
+        release_in(session, rows, token, reason, due_at, **values)
     return len(rows)
+
+
+def release_in(session: Session, rows: list[Claimed], token: str, reason: str,
+               due_at: datetime | None = None, **values: Any) -> int:
+    """`release` in the caller's transaction; returns how many rows were still ours."""
+    result = session.execute(update(Delivery).where(
+        Delivery.id.in_([r.id for r in rows]), Delivery.claim == token,
+        Delivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.QUEUED, claim=None, attempts=Delivery.attempts - 1,
+                last_reply=reason[:500],
+                due_at=due_at or utcnow() + timedelta(seconds=30), **values))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class ClaimKeeper:

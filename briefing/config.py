@@ -10,14 +10,19 @@ through the same code path a worker would use), mail written to `./var/outbox/`.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
 from dotenv import dotenv_values
+
+from briefing.language import language_code
 
 T = TypeVar("T")
 
@@ -54,7 +59,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BRIEFING_SUMMARY_ALGORITHM", "default", "Default summarizer: "
             + ", ".join(SUMMARY_ALGORITHMS) + "."),
     Setting("BRIEFING_SUMMARY_SENTENCES", "3", "Default summary length in sentences (1-50)."),
-    Setting("BRIEFING_SUMMARY_LANGUAGE", "english", "Language for stemming and stop words."),
+    Setting("BRIEFING_SUMMARY_LANGUAGE", "english",
+            "Fallback language (ISO 639-1 code or English name) for texts whose own language "
+            "is unsure and undeclared; each article is otherwise summarized in its own."),
     Setting("BRIEFING_MAX_ARTICLE_BYTES", "2000000",
             "Largest article text or upload accepted; larger requests get 413."),
     Setting("BRIEFING_MAX_IMPORT_BYTES", "100000000",
@@ -111,6 +118,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Least time between two confirmation emails to one address and list."),
     Setting("BRIEFING_PUBLIC_RATE_LIMIT", "20",
             "Requests per minute one client address may make to the public pages."),
+    Setting("BRIEFING_TRUSTED_PROXIES", "(empty: trust no proxy headers)",
+            "Comma-separated IPs or CIDR networks of your reverse proxies; only requests from "
+            "them may name the client's address in X-Forwarded-For."),
 )
 
 
@@ -120,7 +130,8 @@ class Settings:
     database_url: str
     broker_url: str
     api_token: str
-    secret_key: str
+    # BRIEFING_SECRET_KEY as given; empty: `secret_key` generates one on first use.
+    configured_secret_key: str = field(default="", repr=False)
     summary_algorithm: str = "default"
     summary_sentences: int = 3
     summary_language: str = "english"
@@ -160,6 +171,13 @@ class Settings:
     confirm_resend_minutes: int = 15
     public_rate_limit: int = 20
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    trusted_proxies: tuple[str, ...] = ()
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The key for signed links. Generated into the data dir the first time a command
+        needs it (never when settings are merely loaded), so it survives restarts."""
+        return self.configured_secret_key or _persistent_secret(self.data_dir)
 
     @property
     def outbox_dir(self) -> Path:
@@ -197,6 +215,12 @@ def _positive_float(raw: str) -> float:
     if not value > 0:
         raise ValueError("expected a number above 0")
     return value
+
+
+def _language(raw: str) -> str:
+    if language_code(raw) is None:
+        raise ValueError("expected an ISO 639-1 code such as 'de' or a name such as 'german'")
+    return raw.strip()
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
@@ -270,7 +294,10 @@ def _persistent_secret(data_dir: Path) -> str:
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process generated it just now: use theirs
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
@@ -332,9 +359,50 @@ def _mailbox(raw: str) -> str:
     return raw
 
 
+def _networks(raw: str) -> tuple[str, ...]:
+    """IP addresses and CIDR networks, written the way uvicorn's proxy check reads them."""
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)) if "/" in item
+                         else str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise ValueError(f"expected IP addresses or networks such as 10.0.0.0/8, "
+                             f"separated by commas; {item!r} is neither") from None
+    return tuple(found)
+
+
+# Names the test suite reads for itself (tests/support/services.py); they configure no
+# part of the service, so they are neither settings nor typos.
+TEST_SUITE_NAMES = frozenset({"BRIEFING_REQUIRE_SERVICES"})
+TEST_SUITE_PREFIX = "BRIEFING_TEST_"
+
+
+def _refuse_unknown_names(values: Mapping[str, str]) -> None:
+    """A misspelled name would otherwise be ignored without a word (BRIEFING_SMTP_HSOT
+    quietly writing mail to the outbox), so any BRIEFING_* name we do not read stops start-up."""
+    known = {setting.name for setting in SETTINGS}
+    for name in sorted(values):
+        if (name.startswith("BRIEFING_") and name not in known
+                and name not in TEST_SUITE_NAMES and not name.startswith(TEST_SUITE_PREFIX)):
+            raise ConfigError(f"{name} is not a setting{_suggestion(name, known)}")
+
+
+def _suggestion(name: str, known: set[str]) -> str:
+    # Compared without the shared prefix, which would make every name look alike.
+    prefix = len("BRIEFING_")
+    close = difflib.get_close_matches(name[prefix:], sorted(k[prefix:] for k in known), n=1)
+    if not close:
+        return " (the README's Configuration table lists them all)"
+    return f"; did you mean BRIEFING_{close[0]}?"
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `env` (default: `.env` plus the process environment)."""
     values = _environment(env)
+    _refuse_unknown_names(values)
     read = _Reader(values)
     data_dir = Path(read.get("BRIEFING_DATA_DIR", str, "./var")).expanduser()
     default_db = f"sqlite:///{data_dir / 'briefing.db'}"
@@ -344,11 +412,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=read.get("BRIEFING_DATABASE_URL", _database_url, default_db),
         broker_url=read.get("BRIEFING_BROKER_URL", _broker_url, ""),
         api_token=read.get("BRIEFING_API_TOKEN", str, ""),
-        secret_key=secret or _persistent_secret(data_dir),
+        configured_secret_key=secret,
         summary_algorithm=read.get(
             "BRIEFING_SUMMARY_ALGORITHM", _choice(SUMMARY_ALGORITHMS), "default"),
         summary_sentences=read.get("BRIEFING_SUMMARY_SENTENCES", _int_between(1, 50), 3),
-        summary_language=read.get("BRIEFING_SUMMARY_LANGUAGE", str, "english"),
+        summary_language=read.get("BRIEFING_SUMMARY_LANGUAGE", _language, "english"),
         max_article_bytes=read.get(
             "BRIEFING_MAX_ARTICLE_BYTES", _int_between(1_000, 100_000_000), 2_000_000),
         max_import_bytes=read.get(
@@ -373,4 +441,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "BRIEFING_CONFIRM_RESEND_MINUTES", _int_between(0, 1440), 15),
         public_rate_limit=read.get("BRIEFING_PUBLIC_RATE_LIMIT", _int_between(1, 100_000), 20),
         extra={k: v for k, v in values.items() if k.startswith("BRIEFING_")},
+        trusted_proxies=read.get("BRIEFING_TRUSTED_PROXIES", _networks, ()),
     )

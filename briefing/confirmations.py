@@ -46,11 +46,14 @@ def send_confirmation(db: Database, subscription_id: int, settings: Settings,
         person = session.get(Subscriber, row.subscriber_id)
         assert mailing_list is not None and person is not None
         link = confirm_url(settings, confirm_token(settings, row))
-    mail = render_email("confirm", list=mailing_list, subscriber=person, confirm_url=link,
+    # Only the address and what the operator wrote: whoever signed up has not shown they own
+    # the address, so nothing they typed (a name can be "URGENT: verify at http://…") may
+    # reach that inbox in a mail from the list's own address, not even in the To: header.
+    mail = render_email("confirm", list=mailing_list, email=person.email, confirm_url=link,
                         days=settings.confirm_days)
     message = build_message(
         sender=address(mailing_list.from_address, mailing_list.from_name),
-        recipient=address(person.email, person.name), subject=mail.subject, text=mail.text,
+        recipient=address(person.email), subject=mail.subject, text=mail.text,
         html=mail.html, reply_to=address(mailing_list.reply_to) if mailing_list.reply_to
         else None)
     try:

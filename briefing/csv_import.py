@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from briefing.addresses import clean_name, parse_address
+from briefing.addresses import parse_address, person_name
 from briefing.models import SubscriptionStatus
 from briefing.textnorm import InputError
 
@@ -219,7 +219,7 @@ def parse_row(record: Record, columns: Columns, status: SubscriptionStatus) -> R
     attributes = _json_attributes(cell(columns.attributes))
     attributes.update((key, cell(i)) for i, key in columns.extra if cell(i))
     _check_attributes(attributes)
-    return Row(record.line, address.email, address.key, clean_name(cell(columns.name)),
+    return Row(record.line, address.email, address.key, person_name(cell(columns.name)),
                attributes, _row_status(cell(columns.status), status))
 
 

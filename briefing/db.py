@@ -17,6 +17,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import ClauseElement, Dialect, Engine, create_engine, event
+from sqlalchemy import Connection as SAConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -106,6 +108,25 @@ class DriverStatement:
             cursor.executemany(self.sql, [self.parameters(row) for row in rows])
         finally:
             cursor.close()
+
+
+@contextmanager
+def driver_errors(connection: SAConnection, statement: str) -> Iterator[None]:
+    """Errors raised straight from the driver (a DriverStatement, a raw commit) as SQLAlchemy
+    would raise them: `sqlalchemy.exc.OperationalError` for a dropped connection, say, so
+    callers treat a terminated backend the same on either path. A connection that was lost
+    is invalidated, so the pool hands out a fresh one instead."""
+    dialect = connection.dialect
+    dbapi = dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        driver = connection.connection.driver_connection
+        lost = dialect.is_disconnect(exc, driver, None)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error,
+                                  connection_invalidated=lost, dialect=dialect) from exc
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from briefing.bounces import Verdict, classify, throttled
 from briefing.claims import (  # re-exported: callers use deliver.<name>
@@ -40,7 +43,9 @@ from briefing.claims import (  # re-exported: callers use deliver.<name>
     next_due,
     recover_stale_claims,
     release,
+    release_in,
 )
+from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.db import Database
 from briefing.dkim_sign import DkimSigner
@@ -54,7 +59,7 @@ from briefing.outcomes import (
     record_bounce,
     record_retry,
 )
-from briefing.pacing import Pause, SharedPacer, current_pause
+from briefing.pacing import Pause, SharedPacer, current_pause, went_through
 from briefing.subscriptions import unsubscribe_token
 from briefing.throttling import Judgement, SecondOpinion
 
@@ -111,7 +116,7 @@ def _load_prepared(db: Database, edition_id: int, settings: Settings
     return prepare(
         from_address=mailing_list.from_address, from_name=mailing_list.from_name,
         reply_to=mailing_list.reply_to, subject=edition.subject,
-        list_id=f"{mailing_list.name} <{mailing_list.slug}.{domain}>",
+        list_name=mailing_list.name, list_slug=mailing_list.slug,
         unsubscribe_mailto=f"mailto:{mailbox}?subject=unsubscribe%20{mailing_list.slug}",
         text=edition.text, html=edition.html), domain
 
@@ -173,27 +178,61 @@ def dkim_signer(settings: Settings, domain: str) -> DkimSigner | None:
 
 def send_claimed(db: Database, edition_id: int, token: str, claimed: list[Claimed],
                  settings: Settings, connection: Connection) -> BatchResult:
+    record: SentRecorder | None = None
+    try:
+        with db.engine.connect() as connection_for_writes:
+            record = SentRecorder(db, connection_for_writes, token, settings.send_commit_every)
+            return _send_each(db, edition_id, token, claimed, settings, connection, record)
+    except DBAPIError as exc:
+        hand_back(db, token, claimed, record, exc)
+        raise
+
+
+def _send_each(db: Database, edition_id: int, token: str, claimed: list[Claimed],
+               settings: Settings, connection: Connection, record: SentRecorder
+               ) -> BatchResult:
     prepared, domain = prepared_message(db, edition_id, settings)
     signer = dkim_signer(settings, domain)
     keeper = ClaimKeeper(db, token, settings)
-    with db.engine.connect() as connection_for_writes:
-        batch = _Batch(db, token, settings, connection,
-                       SentRecorder(db, connection_for_writes, token, settings.send_commit_every),
-                       SecondOpinion(db, token, settings))
-        for index, row in enumerate(claimed):
-            if not keeper.holds(claimed[index:]):
-                continue
-            envelope = prepared.for_reader(reader_for(row, edition_id, settings, domain))
-            if signer is not None:
-                envelope = signer.sign(envelope)
-            stop = batch.send(row, envelope, others_follow=index + 1 < len(claimed))
-            if stop is not None:
-                batch.result.stopped = stop.reason
-                batch.result.released += release(db, claimed[index:], token, stop.reason,
-                                                 stop.resume_at)
-                break
-        batch.record.flush()
+    batch = _Batch(db, token, settings, connection, record, SecondOpinion(db, token, settings))
+    for index, row in enumerate(claimed):
+        if not keeper.holds(claimed[index:]):
+            continue
+        envelope = prepared.for_reader(reader_for(row, edition_id, settings, domain))
+        if signer is not None:
+            envelope = signer.sign(envelope)
+        stop = batch.send(row, envelope, others_follow=index + 1 < len(claimed))
+        if stop is not None:
+            batch.result.stopped = stop.reason
+            batch.result.released += release(db, claimed[index:], token, stop.reason,
+                                             stop.resume_at)
+            break
+    record.flush()
     return batch.result
+
+
+def hand_back(db: Database, token: str, claimed: list[Claimed], record: SentRecorder | None,
+              error: DBAPIError) -> None:
+    """The database failed in the middle of a batch (a terminated backend, say). On a fresh
+    connection, the messages the server accepted are recorded as sent and every other row
+    of this claim goes back to the queue unspent and due at once, instead of waiting
+    `sending` for the sweep (BRIEFING_STUCK_AFTER_SECONDS). Nothing is in doubt: a database
+    error while sending strikes before the next message's body goes out, and that message's
+    connection is dropped. If the database is still away the rows stay claimed, and the
+    sweep recovers them as after a crash (resending only what may have been in flight)."""
+    cause = str(error.orig).strip().splitlines()[0][:200] if error.orig else type(error).__name__
+    try:
+        with db.session() as session:
+            recorded = record.write_pending_in(session) if record is not None else 0
+            back = release_in(session, claimed, token,
+                              f"not sent yet: the database failed while sending ({cause})",
+                              utcnow())
+    except DBAPIError:
+        log.exception("the database failed while sending, and again while handing back "
+                      "%d deliveries: the sweep recovers them", len(claimed))
+        return
+    log.warning("the database failed while sending (%s): %d accepted messages recorded, "
+                "%d deliveries back in the queue", cause, recorded, back)
 
 
 @dataclass
@@ -207,6 +246,8 @@ class _Batch:
     record: SentRecorder
     opinion: SecondOpinion
     result: BatchResult = field(default_factory=BatchResult)
+    # When next to tell the account that mail goes through (see `_went_through`).
+    next_went_through: float = 0.0
 
     def send(self, row: Claimed, envelope: Envelope, others_follow: bool) -> Stop | None:
         """Send one reader's copy and write its outcome; returns why to stop, if so."""
@@ -218,7 +259,15 @@ class _Batch:
         self.record.sent(row, reply)
         self.result.sent += 1
         self.opinion.answered()
+        self._went_through()
         return None
+
+    def _went_through(self) -> None:
+        """Messages are accepted again: a pause that has ended stops counting towards the
+        next one's length. Once a second per sender is soon enough, and costs one read."""
+        if self.settings.smtp_host and time.monotonic() >= self.next_went_through:
+            self.next_went_through = time.monotonic() + 1.0
+            went_through(self.db, self.settings)
 
     def _failed(self, row: Claimed, exc: MailError, others_follow: bool) -> Stop | None:
         slow_down = throttled(exc.code, str(exc), exc.stage)
@@ -306,7 +355,11 @@ def send_some(db: Database, edition_id: int, settings: Settings, *,
             token, claimed = claim_batch(db, edition_id, _batch_size(settings))
             if not claimed:
                 break
-            staying = drop_departed(db, token, claimed)
+            try:
+                staying = drop_departed(db, token, claimed)
+            except DBAPIError as exc:
+                hand_back(db, token, claimed, None, exc)
+                raise
             total.skipped += len(claimed) - len(staying)
             result = send_claimed(db, edition_id, token, staying, settings, connection)
             for name in ("sent", "retrying", "failed", "released"):

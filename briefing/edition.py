@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from briefing.clock import utcnow
@@ -73,8 +72,9 @@ def summary_for(article: Article, sentences: int, language: str) -> list[str]:
                                     and article.summary_params.get("sentences", 0) >= sentences):
         return stored
     try:
-        return list(summarize_text(article.text, sentences=sentences, language=language,
-                                   title=article.title).sentences)
+        return list(summarize_text(article.text, sentences=sentences, language=article.language,
+                                   declared_language=article.declared_language,
+                                   fallback_language=language, title=article.title).sentences)
     except SummaryError:
         return stored
 
@@ -148,5 +148,8 @@ def queue_deliveries(session: Session, edition_id: int, list_id: int) -> int:
     columns = [Delivery.edition_id, Delivery.subscriber_id, Delivery.subscription_id,
                Delivery.email, Delivery.name, Delivery.status, Delivery.attempts,
                Delivery.due_at, Delivery.created_at]
-    result = session.execute(insert(Delivery).from_select(columns, readers))
-    return int(cast(CursorResult[Any], result).rowcount or 0)
+    session.execute(insert(Delivery).from_select(columns, readers))
+    # Not the statement's rowcount: psycopg reports -1 for an INSERT … SELECT. The edition
+    # was claimed in this transaction, so every delivery it has is one queued just now.
+    return int(session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.edition_id == edition_id)) or 0)

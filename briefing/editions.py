@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from briefing.clock import utcnow
+from briefing.clock import as_utc, utcnow
 from briefing.config import Settings
 from briefing.db import Database
 from briefing.deliver import edition_counts, paused
 from briefing.edition import compose, render_composition
-from briefing.fastmime import Reader, prepare
-from briefing.lists import get_list
-from briefing.mailer import make_sender
-from briefing.models import Edition, EditionStatus, MailingList
+from briefing.lists import get_list, subscriber_counts
+from briefing.models import DeliveryStatus, Edition, EditionStatus, MailingList
 from briefing.pacing import Pause
 from briefing.render import RenderedEdition, web_version
 from briefing.schedule import local_now
 from briefing.textnorm import InputError
+
+# Past building, an edition's content is fixed: a send adds nothing to it.
+BUILT = (EditionStatus.SENDING, EditionStatus.SENT, EditionStatus.EMPTY)
+# Deliveries that went (or are going) to a reader, and the ones that never reached theirs.
+REACHED = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT)
+UNREACHED = (DeliveryStatus.SKIPPED, DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)
 
 
 @dataclass(frozen=True)
@@ -59,51 +63,86 @@ def ensure_edition(db: Database, slug: str, day: date | None = None) -> tuple[in
         return edition.id, True
 
 
-def render_now(db: Database, slug: str, settings: Settings, day: date | None = None
-               ) -> tuple[RenderedEdition | None, int]:
-    """What the list's edition would hold now, without storing or sending anything."""
+@dataclass(frozen=True)
+class Content:
+    """What the edition of a date holds: once it is built, what it was (or is being) sent
+    with; before that, what would be sent now. A dry run, a preview and a test copy all show
+    this, so none of them shows news that a real send would not send."""
+
+    rendered: RenderedEdition | None  # None: no news, nothing would be (or was) sent
+    selected: int                     # articles picked, before the size cap
+    readers: int                      # whom it was sent to, or would go to now
+    built: EditionInfo | None         # the edition, when it is past building
+
+
+def edition_content(db: Database, slug: str, settings: Settings, day: date | None = None
+                    ) -> Content:
     mailing_list = get_list(db, slug)
+    built = _built_edition(db, mailing_list.id, day or today_for(mailing_list))
+    if built is not None:
+        return _as_built(db, built)
+    return _as_now(db, mailing_list, settings, day)
+
+
+def _built_edition(db: Database, list_id: int, day: date) -> Edition | None:
+    with db.session() as session:
+        return session.scalar(select(Edition).where(
+            Edition.list_id == list_id, Edition.edition_date == day,
+            Edition.status.in_(BUILT)))
+
+
+def _as_built(db: Database, edition: Edition) -> Content:
+    info = edition_info(db, edition.id)
+    rendered = None
+    if edition.html and edition.text and edition.subject:
+        rendered = RenderedEdition(edition.subject, edition.text, edition.html, info.articles)
+    readers = sum(n for status, n in info.counts.items() if status in REACHED)
+    return Content(rendered, info.articles, readers, info)
+
+
+def _as_now(db: Database, mailing_list: MailingList, settings: Settings, day: date | None
+            ) -> Content:
     draft = Edition(list_id=mailing_list.id, edition_date=day or today_for(mailing_list))
     with db.session() as session:
         composition = compose(session, draft, mailing_list, utcnow())
         session.expunge_all()
+    readers = subscriber_counts(db, mailing_list.id)["active"]
     if not composition.articles:
-        return None, 0
-    return render_composition(settings, mailing_list, draft, composition), len(
-        composition.articles)
+        return Content(None, 0, readers, None)
+    return Content(render_composition(settings, mailing_list, draft, composition),
+                   len(composition.articles), readers, None)
+
+
+def built_note(content: Content) -> str | None:
+    """What became of an edition already built, in words: when it was sent, to how many."""
+    info = content.built
+    if info is None:
+        return None
+    what = f"edition of {info.edition_date}"
+    if info.status == EditionStatus.EMPTY:
+        return f"{what} had no news: nothing was sent"
+    if info.status == EditionStatus.SENDING:
+        total = sum(info.counts.values())
+        return f"{what} is being sent: {info.counts['sent']} of {total} readers so far"
+    when = (f" at {as_utc(info.sent_at):%Y-%m-%d %H:%M} UTC"
+            if isinstance(info.sent_at, datetime) else "")
+    others = ", ".join(f"{info.counts[status]} {status}" for status in UNREACHED
+                       if info.counts.get(status))
+    return f"{what} was sent{when} to {content.readers} readers" + (
+        f" ({others})" if others else "")
 
 
 def write_preview(db: Database, slug: str, settings: Settings, day: date | None = None
-                  ) -> Path | None:
-    rendered, _ = render_now(db, slug, settings, day)
-    if rendered is None:
-        return None
+                  ) -> tuple[Path | None, Content]:
+    """The edition's web version as a file (None: no news), and what it holds."""
+    content = edition_content(db, slug, settings, day)
+    if content.rendered is None:
+        return None, content
     folder = settings.data_dir / "previews"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{slug}-{(day or today_for(get_list(db, slug))).isoformat()}.html"
-    path.write_text(web_version(rendered.html), encoding="utf-8")
-    return path
-
-
-def send_test_copy(db: Database, slug: str, address: str, settings: Settings) -> str:
-    """One copy to `address` only: nothing is recorded and no reader gets anything."""
-    from briefing.addresses import parse_address
-
-    to = parse_address(address)
-    mailing_list = get_list(db, slug)
-    rendered, _ = render_now(db, slug, settings)
-    if rendered is None:
-        raise InputError(f"list {slug!r} has no news to send right now")
-    message = prepare(from_address=mailing_list.from_address,
-                      from_name=mailing_list.from_name, reply_to=mailing_list.reply_to,
-                      subject=f"[test] {rendered.subject}", list_id=f"{slug}.test",
-                      unsubscribe_mailto=None, text=rendered.text, html=rendered.html)
-    domain = mailing_list.from_address.rpartition("@")[2]
-    reader = Reader(email=to.email, name="", unsubscribe_url=f"{settings.base_url}/",
-                    one_click_url=f"{settings.base_url}/", preferences_url=f"{settings.base_url}/",
-                    message_id=f"<test.{utcnow():%Y%m%d%H%M%S%f}@{domain}>")
-    with make_sender(settings) as sender:
-        return sender.send(message.for_reader(reader))
+    path.write_text(web_version(content.rendered.html), encoding="utf-8")
+    return path, content
 
 
 def edition_info(db: Database, edition_id: int) -> EditionInfo:

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import binascii
 import html as html_lib
+import re
 import uuid
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formatdate
 
+from briefing.addresses import ascii_domain
 from briefing.mailer import Envelope
 from briefing.messages import check_header_block, header_safe
 from briefing.render import NAME_SLOT, PREFERENCES_SLOT, SLOTS, UNSUBSCRIBE_SLOT, greeting_name
+
+# RFC 5322 atext: the characters a phrase's words may hold without quoting.
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+")
 
 
 class EncodedBody:
@@ -116,23 +121,42 @@ def encode_words(value: str) -> str:
     return Header(safe, "utf-8", maxlinelen=76).encode(linesep="\r\n")
 
 
+def phrase(text: str) -> str:
+    """A name as an RFC 5322 phrase (a display name, List-Id's label): atoms as they are,
+    a quoted string when it holds specials such as `<` or `"`, encoded words when it is not
+    ASCII. So no name can add an address, an angle bracket or a raw 8-bit byte."""
+    safe = header_safe(text)
+    if not safe:
+        return ""
+    if not safe.isascii():
+        return encode_words(safe)
+    if all(_ATOM.fullmatch(word) for word in safe.split(" ")):
+        return safe
+    return '"' + safe.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def list_id(name: str, slug: str, from_address: str) -> str:
+    """RFC 2919: `phrase <label.namespace>`, the label the slug, the namespace the from
+    domain in its ASCII (IDNA) form; `localhost`, the unmanaged namespace, if it has none."""
+    label = re.sub(r"[^A-Za-z0-9-]", "-", slug) or "list"
+    namespace = ascii_domain(from_address) or "localhost"
+    identifier = f"{label}.{namespace}"[:255]
+    shown = phrase(name)
+    return f"{shown} <{identifier}>" if shown else f"<{identifier}>"
+
+
 def format_address(email: str, name: str) -> str:
     address = header_safe(email)
-    display = header_safe(name)
-    if not display:
-        return address
-    if display.isascii():
-        quoted = display.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{quoted}" <{address}>'
-    return f"{encode_words(display)} <{address}>"
+    display = phrase(name)
+    return f"{display} <{address}>" if display else address
 
 
 def prepare(*, from_address: str, from_name: str, reply_to: str | None, subject: str,
-            list_id: str, unsubscribe_mailto: str | None, text: str,
+            list_name: str, list_slug: str, unsubscribe_mailto: str | None, text: str,
             html: str) -> PreparedMessage:
     return PreparedMessage(
         from_header=format_address(from_address, from_name), sender=header_safe(from_address),
         reply_to=format_address(reply_to, "") if reply_to else None,
-        subject=encode_words(subject), list_id=header_safe(list_id),
+        subject=encode_words(subject), list_id=list_id(list_name, list_slug, from_address),
         unsubscribe_mailto=header_safe(unsubscribe_mailto) if unsubscribe_mailto else None,
         text=EncodedBody(text, is_html=False), html=EncodedBody(html, is_html=True))

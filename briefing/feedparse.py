@@ -53,6 +53,7 @@ class ParsedFeed:
     title: str | None
     link: str | None
     entries: tuple[FeedEntry, ...]  # newest first, at most MAX_ENTRIES
+    language: str | None = None  # as declared: RSS <language>, Atom xml:lang
 
 
 class FeedError(ValueError):
@@ -77,7 +78,12 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
         title=_plain_title(feed.get("title")),
         link=_absolute_url(feed.get("link"), url),
         entries=_newest_entries(parsed.entries, url),
+        language=_declared_language(feed.get("language")),
     )
+
+
+def _declared_language(value: object) -> str | None:
+    return (value.strip()[:20] or None) if isinstance(value, str) else None
 
 
 # --------------------------------------------------------------------------

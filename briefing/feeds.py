@@ -233,7 +233,7 @@ def _entry_article(entry: FeedEntry, parsed: ParsedFeed, settings: Settings) -> 
     source = feed_source or site_of(entry.url)
     if entry.has_full_text and entry.text:
         return ArticleInput(text=entry.text, title=entry.title, url=entry.url, source=source,
-                            published_at=entry.published_at)
+                            published_at=entry.published_at, language=parsed.language)
     try:
         page = from_url(entry.url, fetch_policy(settings), title=entry.title)
     except (FetchError, InputError) as exc:
@@ -241,11 +241,12 @@ def _entry_article(entry: FeedEntry, parsed: ParsedFeed, settings: Settings) -> 
             raise
         log.info("using the feed's teaser for %s: %s", entry.url, exc)
         return ArticleInput(text=entry.summary, title=entry.title, url=entry.url,
-                            source=source, published_at=entry.published_at)
+                            source=source, published_at=entry.published_at,
+                            language=parsed.language)
     return ArticleInput(text=page.text, title=entry.title or page.title, url=entry.url,
                         source=feed_source or page.source, author=page.author,
                         published_at=entry.published_at or page.published_at,
-                        language=page.language)
+                        language=page.language or parsed.language)
 
 
 def _record_poll(db: Database, feed_id: int, *, error: str | None = None,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from briefing.boilerplate import strip_boilerplate
 from briefing.extract import ExtractError, extract_html
 from briefing.fetch import FetchPolicy, fetch
+from briefing.language import known_language
 from briefing.models import Article
 from briefing.textnorm import (
     InputError,
@@ -147,12 +148,16 @@ def add_article(session: Session, article: ArticleInput) -> AddResult:
     duplicate = find_duplicate(session, article)
     if duplicate:
         return duplicate
+    # The language is known from the start when the text (or its declaration) says it; the
+    # summary decides it for good, with the configured fallback (briefing/jobs.py).
+    language = known_language(article.text, declared=article.language)
     row = Article(
         title=article.title or "Untitled", url=article.url,
         url_hash=url_hash(article.url) if article.url else None,
         content_hash=content_hash(article.text), source=article.source,
         author=article.author, published_at=article.published_at,
-        language=article.language, text=article.text, feed_id=article.feed_id,
+        language=language and language.code, text=article.text, feed_id=article.feed_id,
+        declared_language=article.language, language_source=language and language.source,
     )
     try:
         with session.begin_nested():  # a concurrent insert of the same article loses cleanly

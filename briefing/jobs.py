@@ -63,11 +63,11 @@ def summarize_article(db: Database, article_id: int, settings: Settings, *,
         return "skipped"
     with db.session() as session:
         article = session.get(Article, article_id)
-        text, title = (article.text, article.title) if article else ("", None)
+        text, title, declared = _article_input(article)
     try:
         summary = summarize_text(text, algorithm=settings.summary_algorithm,
-                                 sentences=settings.summary_sentences,
-                                 language=settings.summary_language, title=title)
+                                 sentences=settings.summary_sentences, declared_language=declared,
+                                 fallback_language=settings.summary_language, title=title)
     except SummaryError as exc:
         _finish(db, claim, status=ArticleStatus.FAILED, error=str(exc))
         return "failed"
@@ -75,10 +75,19 @@ def summarize_article(db: Database, article_id: int, settings: Settings, *,
     # and a new one would send an article already sent in the next edition again.
     written = _finish(db, claim, status=ArticleStatus.SUMMARIZED, summary=list(summary.sentences),
                       summary_algorithm=summary.algorithm, summary_params=dict(summary.params),
-                      summarized_at=func.coalesce(Article.summarized_at, utcnow()))
+                      summarized_at=func.coalesce(Article.summarized_at, utcnow()),
+                      language=summary.language,
+                      language_source=summary.params["language_source"])
     if written:
         log.info("article %d summarized", article_id)
     return "summarized" if written else "skipped"
+
+
+def _article_input(article: Article | None) -> tuple[str, str | None, str | None]:
+    """Text, title and declared language of a stored article ("" when it is gone)."""
+    if article is None:
+        return "", None, None
+    return article.text, article.title, article.declared_language
 
 
 def fail_article(db: Database, article_id: int, error: str) -> None:
@@ -109,17 +118,19 @@ def run_summary_request(db: Database, request_id: str, settings: Settings) -> st
         request = session.get(SummaryRequest, request_id)
         if request is None or request.status != RequestStatus.PENDING:
             return "skipped"
-        text, title = _request_text(session, request)
+        text, title, declared = _request_text(session, request)
         params = (request.algorithm, request.sentences, request.ratio)
     try:
         if text is None:
             raise SummaryError("the article to summarize no longer exists")
         summary = summarize_text(text, algorithm=params[0], sentences=params[1],
-                                 ratio=params[2], language=settings.summary_language, title=title)
+                                 ratio=params[2], declared_language=declared,
+                                 fallback_language=settings.summary_language, title=title)
     except SummaryError as exc:
         _finish_request(db, request_id, status=RequestStatus.FAILED, error=str(exc))
         return "failed"
-    _finish_request(db, request_id, status=RequestStatus.DONE, result=list(summary.sentences))
+    _finish_request(db, request_id, status=RequestStatus.DONE, result=list(summary.sentences),
+                    language=summary.language)
     return "done"
 
 
@@ -127,11 +138,13 @@ def fail_request(db: Database, request_id: str, error: str) -> None:
     _finish_request(db, request_id, status=RequestStatus.FAILED, error=error[:2000])
 
 
-def _request_text(session: Session, request: SummaryRequest) -> tuple[str | None, str | None]:
+def _request_text(session: Session, request: SummaryRequest
+                  ) -> tuple[str | None, str | None, str | None]:
+    """Text, title and declared language to summarize (text None: the article is gone)."""
     if request.article_id is None:
-        return request.text, request.title
+        return request.text, request.title, request.language
     row = session.get(Article, request.article_id)
-    return (row.text, row.title) if row else (None, None)
+    return (row.text, row.title, row.declared_language) if row else (None, None, None)
 
 
 def _finish_request(db: Database, request_id: str, **values: object) -> None:

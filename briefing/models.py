@@ -114,6 +114,11 @@ class Article(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Set when someone corrected the summary by hand: no re-summarize replaces it.
     summary_edited_at: Mapped[datetime | None]
+    # `language` is the article's language (ISO 639-1) as summarizing decided it; what the page
+    # or feed said is kept apart, and `language_source` says which won: "declared",
+    # "detected" or "fallback" (see briefing/language.py).
+    declared_language: Mapped[str | None] = mapped_column(String(20))
+    language_source: Mapped[str | None] = mapped_column(String(16))
 
 
 class SummaryRequest(Base):
@@ -136,6 +141,8 @@ class SummaryRequest(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # What the fetched page declared while pending; the language summarized in once done.
+    language: Mapped[str | None] = mapped_column(String(20))
 
 
 class SubscriptionStatus(enum.StrEnum):
@@ -223,6 +230,9 @@ class Subscription(Base):
     unsubscribed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The name typed at sign-up, by someone who has not yet shown they own the address: kept
+    # here, never mailed, and offered on the confirmation page; cleared when confirmed.
+    signup_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class EditionStatus(enum.StrEnum):
@@ -311,3 +321,15 @@ class SendPacing(Base):
     paused_until: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     pauses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in a row
     pause_reply: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+
+class Heartbeat(Base):
+    """When each periodic job of the scheduler last ran (and when a scheduler last started):
+    a scheduler that died shows up as a heartbeat growing old (see briefing.status)."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # briefing.heartbeats.Beat
+    at: Mapped[datetime]
+    host: Mapped[str] = mapped_column(String(255), default="")  # who recorded it: host:pid
+    detail: Mapped[dict[str, Any] | None]  # what the run did, e.g. counts

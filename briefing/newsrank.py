@@ -15,6 +15,9 @@ Each sentence is scored, then the summary is picked greedily:
    (captions or lists glued to prose).
 4. **MMR** (maximal marginal relevance): each pick trades its score against its similarity to
    the sentences already picked, so a summary does not say the same thing twice.
+5. **No dangling openings**: a pick that opens with a pronoun or connective leaning on the
+   sentence before ("He said…", "But…", :mod:`briefing.openings`) comes with that sentence when
+   there is room for both, and gives way to the next-best pick when there is not.
 
 The weights live in :class:`NewsRankConfig`.
 
@@ -31,7 +34,7 @@ from typing import Protocol
 
 import numpy as np
 
-from briefing.boilerplate import is_boilerplate
+from briefing.boilerplate import is_boilerplate, strip_dateline
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -79,6 +82,12 @@ class NewsRankConfig:
     quote_penalty: float = 0.7
     redundancy: float = 0.6  # MMR: subtract this times the max similarity to chosen sentences
     redundancy_limit: int = 20  # beyond this many picks redundancy control is skipped (cost)
+    # What to do with a pick that opens with a dangling pronoun or connective whose previous
+    # sentence was not picked: "pair" takes the previous sentence too (or, without room,
+    # another pick), "skip" always takes another pick, "auto" pairs when the two together
+    # gain more than the next picks they displace and skips otherwise, "off" lets it dangle.
+    # "auto" was best of the three on both sets' tune half (benchmarks/dangling.py).
+    dangling: str = "auto"
 
 
 DEFAULT_CONFIG = NewsRankConfig()
@@ -108,12 +117,20 @@ class Features:
     furniture: np.ndarray  # bool
     quoted: np.ndarray  # bool: the sentence carries quoted speech
     vocabulary: int
+    # bool: the sentence opens with a word that needs the sentence before ("He", "But")
+    dangling: np.ndarray | None = None
 
 
 def features(
-    sentences: Sequence[SentenceLike], stem: Callable[[str], str], stop_words: Set[str]
+    sentences: Sequence[SentenceLike],
+    stem: Callable[[str], str],
+    stop_words: Set[str],
+    opens_dangling: Callable[[str], bool] | None = None,
 ) -> Features:
-    """Term vectors and flags of *sentences*; *stem* gets lower-cased words not in *stop_words*."""
+    """Term vectors and flags of *sentences*; *stem* gets lower-cased words not in *stop_words*.
+
+    *opens_dangling* tells sentences that lean on the one before (see :mod:`briefing.openings`).
+    """
     vocabulary: dict[str, int] = {}
     rows: list[dict[int, int]] = []
     word_counts = np.zeros(len(sentences))
@@ -133,7 +150,12 @@ def features(
             term = vocabulary.setdefault(stem(lowered), len(vocabulary))
             row[term] = row.get(term, 0) + 1
         rows.append(row)
-    return _to_arrays(rows, word_counts, furniture, quoted, len(vocabulary))
+    result = _to_arrays(rows, word_counts, furniture, quoted, len(vocabulary))
+    if opens_dangling is not None:
+        # The sentence as a summary shows it: a dateline ("LONDON (CNN) --") is dropped there.
+        result.dangling = np.array([opens_dangling(strip_dateline(str(s))) for s in sentences],
+                                   dtype=bool)
+    return result
 
 
 def _to_arrays(
@@ -207,20 +229,56 @@ def _scores(f: Features, config: NewsRankConfig) -> np.ndarray:
 
 
 def _select(f: Features, scores: np.ndarray, count: int, config: NewsRankConfig) -> list[int]:
-    if count > config.redundancy_limit or config.redundancy <= 0:
-        return sorted(np.argsort(-scores, kind="stable")[:count].tolist())
     # Maximal marginal relevance: the next pick trades score against similarity to earlier
-    # picks, so a summary does not say the same thing twice.
+    # picks, so a summary does not say the same thing twice (skipped for long summaries: cost).
+    mmr = count <= config.redundancy_limit and config.redundancy > 0
     scale = scores / scores.max() if scores.max() > 0 else scores
     penalty = np.zeros(len(scores))
     chosen: list[int] = []
-    for _ in range(count):
-        gains = scale - config.redundancy * penalty
+    blocked: set[int] = set()  # dangling picks waiting for their previous sentence
+    while len(chosen) < count:
+        gains = scale - config.redundancy * penalty if mmr else scale.copy()
         gains[chosen] = -np.inf
-        best = int(np.argmax(gains))
-        chosen.append(best)
-        penalty = np.maximum(penalty, _similarities(f, best))
+        open_gains = gains.copy()
+        open_gains[list(blocked)] = -np.inf
+        if np.isneginf(open_gains.max()):  # only dangling sentences are left: let them be
+            picks = [int(np.argmax(gains))]
+        else:
+            best = int(np.argmax(open_gains))
+            picks = _with_antecedents(f, best, set(chosen), count - len(chosen), config,
+                                      open_gains)
+            if not picks:
+                blocked.add(best)
+                continue
+        for pick in picks:
+            chosen.append(pick)
+            blocked.discard(pick + 1)
+            if mmr:
+                penalty = np.maximum(penalty, _similarities(f, pick))
     return sorted(chosen)
+
+
+def _with_antecedents(f: Features, i: int, chosen: Set[int], room: int,
+                      config: NewsRankConfig, gains: np.ndarray) -> list[int]:
+    """*i* with the sentences it leans on, or [] when it cannot be taken now."""
+    if f.dangling is None or config.dangling == "off" or not f.dangling[i] or i == 0 \
+            or i - 1 in chosen:
+        return [i]
+    if config.dangling == "skip":
+        return []
+    run = [i]
+    while run[0] > 0 and run[0] - 1 not in chosen and f.dangling[run[0]]:
+        previous = run[0] - 1
+        if f.furniture[previous]:
+            return []  # a caption or byline would not give the referent
+        run.insert(0, previous)
+    if len(run) > room:
+        return []
+    if config.dangling == "auto":
+        others = np.sort(np.delete(gains, run))[::-1][: len(run)]
+        if gains[run].sum() < others[np.isfinite(others)].sum():
+            return []
+    return run
 
 
 def rank(f: Features, count: int, config: NewsRankConfig = DEFAULT_CONFIG) -> list[int]:

@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection as SAConnection
 from sqlalchemy import Dialect, bindparam, update
+from sqlalchemy.orm import Session
 
 from briefing.claims import Claimed
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.db import Database, DriverStatement
+from briefing.db import Database, DriverStatement, driver_errors
 from briefing.mailer import MailError, MaybeSentError
 from briefing.models import Delivery, DeliveryStatus, Subscriber, Subscription, SubscriptionStatus
 
@@ -127,11 +128,22 @@ class SentRecorder:
                 or time.monotonic() - self.oldest >= self.MAX_WAIT_SECONDS):
             self.flush()
 
-    def flush(self) -> None:
+    def write_pending_in(self, session: Session) -> int:
+        """Write the pending outcomes through another connection (this one failed): their
+        messages were accepted. Writing one a failed commit did record changes nothing."""
+        written = len(self.pending)
         if self.pending:
-            driver = self.connection.connection.driver_connection
-            assert driver is not None
-            with self.db.write_turn():
+            session.connection().execute(_SENT, self.pending)  # Core executemany
+        self.pending = []
+        return written
+
+    def flush(self) -> None:
+        """Write the pending outcomes. If the database fails meanwhile they stay pending,
+        for `write_pending_in` a fresh connection."""
+        if self.pending:
+            with driver_errors(self.connection, self.statement.sql), self.db.write_turn():
+                driver = self.connection.connection.driver_connection
+                assert driver is not None
                 self.statement.execute_many(driver, self.pending)
                 driver.commit()
             self.pending = []

@@ -13,7 +13,10 @@ sender reserved but did not use are simply lost: the limit can be undershot, nev
 
 The same row holds a pause: when the server itself says to slow down (see
 `briefing.bounces.throttled`), every sender of the account stops until the pause ends,
-instead of each one spending readers' attempts on refusals.
+instead of each one spending readers' attempts on refusals. A pause that follows another
+with no message accepted in between is twice as long; once a message goes through after a
+pause, the next one starts short again. A server that throttles now and then (one message
+in a few hundred) thus costs one short pause each time, not pauses growing to an hour.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from briefing.models import SendPacing
 
 GRANT_SECONDS = 0.25  # each reservation covers this much sending time
 MAX_PAUSE_SECONDS = 3600
-# A pause that ended longer ago than this does not count as one "in a row" with the next.
+# A pause that ended longer ago than this does not count as one "in a row" with the next,
+# even if no message was sent since (nothing was waiting to go).
 PAUSES_FORGOTTEN_AFTER = 3600
 
 
@@ -69,24 +73,31 @@ def _add_account(db: Database, key: str, now: float) -> None:
 class Pause:
     until: float  # Unix time
     reply: str  # what the server said
+    seconds: float  # how long the pause is in all
 
     @property
     def ends_at(self) -> datetime:
         return datetime.fromtimestamp(self.until, UTC)
 
     def __str__(self) -> str:
-        return (f"paused until {self.ends_at.isoformat(timespec='seconds')}: "
-                f"the SMTP server said {self.reply}")
+        return (f"paused until {self.ends_at.isoformat(timespec='seconds')} "
+                f"({self.seconds:g} s): the SMTP server said {self.reply}")
+
+
+def pause_length(settings: Settings, in_a_row: int) -> float:
+    """The pause after `in_a_row` earlier pauses with nothing sent between them."""
+    return float(min(MAX_PAUSE_SECONDS, settings.smtp_throttle_pause * 2 ** min(in_a_row, 12)))
 
 
 def current_pause(db: Database, settings: Settings) -> Pause | None:
     """The account's pause, while it lasts; None when senders may go on."""
     with db.session() as session:
-        row = session.execute(select(SendPacing.paused_until, SendPacing.pause_reply)
+        row = session.execute(select(SendPacing.paused_until, SendPacing.pause_reply,
+                                     SendPacing.pauses)
                               .where(SendPacing.key == account_key(settings))).one_or_none()
     if row is None or row.paused_until <= time.time():
         return None
-    return Pause(row.paused_until, row.pause_reply)
+    return Pause(row.paused_until, row.pause_reply, pause_length(settings, row.pauses - 1))
 
 
 def pause(db: Database, settings: Settings, reply: str) -> Pause:
@@ -103,11 +114,25 @@ def pause(db: Database, settings: Settings, reply: str) -> Pause:
                               .with_for_update()).one()
         now = time.time()
         if row.paused_until > now:
-            return Pause(row.paused_until, row.pause_reply)
+            return Pause(row.paused_until, row.pause_reply,
+                         pause_length(settings, row.pauses - 1))
         in_a_row = row.pauses if now - row.paused_until < PAUSES_FORGOTTEN_AFTER else 0
-        length = min(MAX_PAUSE_SECONDS, settings.smtp_throttle_pause * 2 ** min(in_a_row, 12))
+        length = pause_length(settings, in_a_row)
         row.paused_until, row.pauses, row.pause_reply = now + length, in_a_row + 1, reply[:500]
-        return Pause(row.paused_until, row.pause_reply)
+        return Pause(row.paused_until, row.pause_reply, length)
+
+
+def went_through(db: Database, settings: Settings) -> None:
+    """A message was accepted: if the account's last pause is over, the next pause is the
+    first in a row again. Reads first, so that the usual case (no pause to forget) writes
+    nothing."""
+    key, now = account_key(settings), time.time()
+    with db.session() as session:
+        pauses = session.scalar(select(SendPacing.pauses).where(
+            SendPacing.key == key, SendPacing.paused_until <= now))
+        if pauses:
+            session.execute(update(SendPacing).where(
+                SendPacing.key == key, SendPacing.paused_until <= now).values(pauses=0))
 
 
 class SharedPacer:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from briefing.addresses import clean_name
+from briefing.addresses import person_name
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.db import Database
 from briefing.models import ConsentSource, MailingList, Subscription, SubscriptionStatus
-from briefing.subscriptions import leave, subscriber_for
+from briefing.subscriptions import consent_ip, leave, subscriber_for
 
 Status = SubscriptionStatus
 CHANGEABLE = (Status.ACTIVE, Status.UNSUBSCRIBED)
@@ -80,7 +80,7 @@ def save(db: Database, token: str, settings: Settings, *, name: str | None,
     Lists not shown are left alone, so a page opened before the reader joined another list
     cannot end that subscription. `name` None keeps the name. Raises InputError for a bad
     name before anything changes, and TokenError for a bad link."""
-    clean = None if name is None else clean_name(name)
+    clean = None if name is None else person_name(name)
     with db.session() as session:
         person = subscriber_for(session, token, settings)
         renamed = clean is not None and clean != person.name
@@ -103,5 +103,5 @@ def _rejoin(session: Session, ids: list[int], ip: str | None) -> list[int]:
         update(Subscription)
         .where(Subscription.id.in_(ids), Subscription.status == Status.UNSUBSCRIBED)
         .values(status=Status.ACTIVE, consent_source=ConsentSource.PREFERENCES, consent_at=now,
-                consent_ip=ip, confirmed_at=now, confirm_nonce=None, updated_at=now)
+                consent_ip=consent_ip(ip), confirmed_at=now, confirm_nonce=None, updated_at=now)
         .returning(Subscription.id)))

@@ -4,11 +4,14 @@ Rules users of newsletter tools care about most:
 * the public form answers the same whether or not an address is known (no enumeration);
 * a confirmation link works once, for the email it came in, and expires;
 * unsubscribed, bounced and complained addresses get nothing more until they opt in afresh;
-* an old confirmation link can never bring back someone who left (a nonce per email).
+* an old confirmation link can never bring back someone who left (a nonce per email);
+* nothing a stranger types reaches an inbox: a name given at sign-up waits on the pending
+  subscription and becomes the reader's only when they confirm, on a page that shows it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +21,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from briefing.addresses import Address, clean_name, parse_address
+from briefing.addresses import Address, parse_address, person_name
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.db import Database
@@ -36,6 +39,10 @@ from briefing.tokens import CONFIRM, UNSUBSCRIBE, Signer, TokenError
 GONE = (SubscriptionStatus.UNSUBSCRIBED, SubscriptionStatus.BOUNCED,
         SubscriptionStatus.COMPLAINED)
 MAX_CONFIRMATIONS_PER_DAY = 5
+# The id columns are 32-bit on PostgreSQL (which refuses to compare them with a bigger number)
+# and SQLite raises past 2**63: a bigger id in a token names nothing, on either.
+MAX_ROW_ID = 2**31 - 1
+MAX_IP_CHARS = 45       # the consent_ip column
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,24 @@ class TokenOutcome:
     list_slug: str
     email: str
     lists_left: int = 0
+    name: str = ""  # for the confirmation page: the name it will greet them by
+
+
+def consent_ip(raw: str | None) -> str | None:
+    """The client address to record with a consent, or None when it is not an IP address.
+
+    Whatever the ASGI server reports is kept only if it parses: a proxy header's text
+    ("6.6.6.6 forged-consent-ip") is evidence of nothing."""
+    try:
+        text = str(ipaddress.ip_address((raw or "").strip()))
+    except ValueError:
+        return None
+    return text if len(text) <= MAX_IP_CHARS else None
 
 
 def get_or_create_subscriber(session: Session, addr: Address, name: str) -> Subscriber:
+    """`name` is set on a new person, or on a known one without a name; callers pass only a
+    name someone vouches for (an admin, an import, the reader confirming)."""
     found = session.scalar(select(Subscriber).where(Subscriber.email_key == addr.key))
     if found is not None:
         if name and not found.name:
@@ -94,11 +116,15 @@ def _list_by_slug(session: Session, slug: str) -> MailingList:
 
 def sign_up(db: Database, slug: str, email: str, name: str | None, settings: Settings, *,
             source: ConsentSource = ConsentSource.FORM, ip: str | None = None) -> SignUp:
-    """Start double opt-in: a pending subscription and (rate-limited) a confirmation email."""
-    addr, clean = parse_address(email), clean_name(name)
+    """Start double opt-in: a pending subscription and (rate-limited) a confirmation email.
+
+    Whoever calls this has not shown they own `email`, so `name` is not the person's yet: it
+    waits on the pending subscription (the confirmation page offers it), and an active
+    reader's name is never touched."""
+    addr, clean, ip = parse_address(email), person_name(name), consent_ip(ip)
     with db.session() as session:
         mailing_list, subscriber, subscription = _person_and_subscription(
-            session, slug, addr, clean)
+            session, slug, addr, "")
         if subscription is None:
             subscription = Subscription(list_id=mailing_list.id, subscriber_id=subscriber.id,
                                         status=SubscriptionStatus.PENDING,
@@ -109,6 +135,8 @@ def sign_up(db: Database, slug: str, email: str, name: str | None, settings: Set
             return SignUp(subscription.id, send_confirmation=False)
         elif subscription.status in GONE:
             _restart_opt_in(subscription, source, ip)
+        if clean:
+            subscription.signup_name = clean
         send = _claim_confirmation(subscription, settings)
         return SignUp(subscription.id, send_confirmation=send)
 
@@ -150,7 +178,7 @@ def unsubscribe_token(settings: Settings, subscription_id: int) -> str:
 def _subscription_from(session: Session, payload: dict[str, object]
                        ) -> tuple[Subscription, MailingList, Subscriber]:
     subscription_id = payload.get("s")
-    row = session.get(Subscription, subscription_id) if isinstance(subscription_id, int) else None
+    row = session.get(Subscription, subscription_id) if _row_id(subscription_id) else None
     if row is None:
         raise TokenError("This link belongs to a subscription that no longer exists.")
     mailing_list = session.get(MailingList, row.list_id)
@@ -159,25 +187,52 @@ def _subscription_from(session: Session, payload: dict[str, object]
     return row, mailing_list, subscriber
 
 
-def confirm(db: Database, token: str, settings: Settings) -> TokenOutcome:
+def _row_id(value: object) -> bool:
+    """Whether a token's id could name a row (True is an int to Python, and ids past the
+    database's integer range make SQLite raise instead of finding nothing)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
+
+
+def _confirmable(session: Session, token: str, settings: Settings
+                 ) -> tuple[Subscription, Subscriber, TokenOutcome]:
+    """The subscription a confirmation link names, and what confirming it would do; raises
+    TokenError for a link that cannot confirm anything (any more)."""
     payload = Signer(settings.secret_key).verify(CONFIRM, token,
                                                  max_age_days=settings.confirm_days)
+    row, mailing_list, subscriber = _subscription_from(session, payload)
+    if row.status == SubscriptionStatus.ACTIVE:
+        state = Outcome.ALREADY
+    elif row.status != SubscriptionStatus.PENDING or row.confirm_nonce != payload.get("n"):
+        raise TokenError("This confirmation link is no longer valid. "
+                         "Please sign up again to get a new one.")
+    else:
+        state = Outcome.DONE
+    return row, subscriber, TokenOutcome(state, mailing_list.name, mailing_list.slug,
+                                         subscriber.email,
+                                         name=subscriber.name or row.signup_name or "")
+
+
+def peek_confirm(db: Database, token: str, settings: Settings) -> TokenOutcome:
+    """What a confirmation link would do, for the page with the button (a GET changes
+    nothing: mail gateways open every link in a message)."""
     with db.session() as session:
-        row, mailing_list, subscriber = _subscription_from(session, payload)
-        outcome = TokenOutcome(Outcome.DONE, mailing_list.name, mailing_list.slug,
-                               subscriber.email)
-        if row.status == SubscriptionStatus.ACTIVE:
-            return TokenOutcome(Outcome.ALREADY, *_names(outcome))
-        if row.status != SubscriptionStatus.PENDING or row.confirm_nonce != payload.get("n"):
-            raise TokenError("This confirmation link is no longer valid. "
-                             "Please sign up again to get a new one.")
+        return _confirmable(session, token, settings)[2]
+
+
+def confirm(db: Database, token: str, settings: Settings, *, name: str | None = None
+            ) -> TokenOutcome:
+    """Activate the subscription. `name` is what the reader chose on the confirmation page
+    (None: keep the stored name); the name typed at sign-up is dropped either way."""
+    with db.session() as session:
+        row, subscriber, outcome = _confirmable(session, token, settings)
+        if outcome.outcome == Outcome.ALREADY:
+            return outcome
+        if name is not None:  # checked after the link, so a broken link says so first
+            subscriber.name = person_name(name)
         row.status, row.confirmed_at, row.confirm_nonce = (
             SubscriptionStatus.ACTIVE, utcnow(), None)
+        row.signup_name = None
         return outcome
-
-
-def _names(outcome: TokenOutcome) -> tuple[str, str, str]:
-    return outcome.list_name, outcome.list_slug, outcome.email
 
 
 def _unsubscribe_payload(token: str, settings: Settings) -> dict[str, object]:
@@ -230,7 +285,7 @@ def add_subscriber(db: Database, slug: str, email: str, name: str | None = None,
                    ) -> Subscription:
     """An admin or API add: the caller vouches for consent, recorded with its source.
     A person who left the list is not put back: that needs their own fresh opt-in."""
-    addr, clean = parse_address(email), clean_name(name)
+    addr, clean = parse_address(email), person_name(name)
     with db.session() as session:
         mailing_list, subscriber, row = _person_and_subscription(session, slug, addr, clean)
         if row is not None and row.status in GONE:

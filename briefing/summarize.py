@@ -9,22 +9,24 @@ baseline) and ``"default"``, the project's own news summarizer, which lives in
 :mod:`briefing.newsrank` (directed centrality, position prior, demotions, MMR); its sentences
 come without a leading dateline ("LONDON (CNN) --").
 
-This is the only module in the project that imports Sumy.  Its helpers stay Sumy-free:
+Each text is summarized in its own language: :mod:`briefing.language` decides which (from the
+text, and from what its page or feed declares), :mod:`briefing.linguistics` supplies that
+language's stemmer, stop words and tokenizer (with fallbacks for languages Sumy lacks), and the
+summary's ``params`` record all three.  :mod:`briefing.readability` refuses garbage first.
+
+With :mod:`briefing.linguistics`, this is the only module in the project that imports Sumy.
 :mod:`briefing.tokenizer` supplies the offline tokenizer Sumy's parser is given (blingfire
 sentences, regex words, because Sumy's stock tokenizer needs NLTK data that is not available at
-run time), and :mod:`briefing.newsrank` receives the parsed sentences, Sumy's stemmer (NLTK's
-Snowball, which needs no data files) and Sumy's bundled stop words from here.
+run time), and :mod:`briefing.newsrank` receives the parsed sentences, the stemmer, the stop
+words and the dangling-opening test (:mod:`briefing.openings`) from here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.nlp.stemmers import Stemmer
 from sumy.parsers.plaintext import PlaintextParser
 from sumy.summarizers.edmundson import EdmundsonSummarizer
 from sumy.summarizers.kl import KLSummarizer
@@ -34,12 +36,15 @@ from sumy.summarizers.luhn import LuhnSummarizer
 from sumy.summarizers.reduction import ReductionSummarizer
 from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
-from sumy.utils import get_stop_words, normalize_language
 
 from briefing import newsrank
 from briefing.boilerplate import strip_dateline
 from briefing.config import SUMMARY_ALGORITHMS
+from briefing.language import GIVEN, LanguageChoice, choose_language, language_code
+from briefing.linguistics import LanguageKit, language_kit
 from briefing.newsrank import directed_centrality as _directed_centrality  # noqa: F401
+from briefing.openings import opens_dangling
+from briefing.readability import unreadable_reason
 from briefing.tokenizer import OfflineTokenizer
 
 __all__ = [
@@ -78,11 +83,19 @@ class SummaryError(ValueError):
 
 @dataclass(frozen=True)
 class Summary:
-    """Summary sentences in article order, with the algorithm and options that produced them."""
+    """Summary sentences in article order, with the algorithm and options that produced them.
+
+    ``params`` hold the length options and what the language was (``language``, ISO 639-1),
+    where it came from (``language_source``) and which ``stemmer`` and ``stop_words`` it used.
+    """
 
     sentences: tuple[str, ...]
     algorithm: str
     params: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def language(self) -> str:
+        return str(self.params.get("language", "en"))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -103,44 +116,29 @@ class _ArticleParser(PlaintextParser):
 _TOKENIZER = OfflineTokenizer()
 
 
-def _parse(text: str, title: str | None = None) -> ObjectDocumentModel:
-    document = _ArticleParser(text, _TOKENIZER).document
+def _parse(text: str, title: str | None = None,
+           tokenizer: OfflineTokenizer = _TOKENIZER) -> ObjectDocumentModel:
+    document = _ArticleParser(text, tokenizer).document
     # Sentences without a single word ("***", "12:30") are separators, not sentences.
     paragraphs = [Paragraph([s for s in p.sentences if s.words]) for p in document.paragraphs]
     if title and title.strip():
-        heading = Sentence(" ".join(title.split()), _TOKENIZER, is_heading=True)
+        heading = Sentence(" ".join(title.split()), tokenizer, is_heading=True)
         paragraphs.insert(0, Paragraph([heading]))
     return ObjectDocumentModel(paragraphs)
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split article text into sentences, the same way the summarizers see it."""
+def split_sentences(text: str, language: str | None = None) -> list[str]:
+    """Split article text into sentences, the same way the summarizers see it.
+
+    *language* (ISO 639-1) picks the splitting rules; without it the text's own is detected.
+    """
     if len(text) > MAX_TEXT_CHARS:
         raise SummaryError(_too_long_message(len(text)))
-    return [str(s) for s in _parse(text).sentences]
+    code = language_code(language) or choose_language(text).code
+    return [str(s) for s in _parse(text, tokenizer=language_kit(code).tokenizer).sentences]
 
 
 # --------------------------------------------------------------------------- validation
-
-# Garbage checks look at the start of the text: enough to tell prose from junk, and cheap.
-_SAMPLE_CHARS = 20_000
-# Control characters (other than line/tab/form feeds), replacement characters, surrogates and
-# private-use code points: what decoding binary data as text produces.
-_BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd\ufffe\uffff\ud800-\uf8ff]")
-_LETTER = re.compile(r"[^\W\d_]")
-_SPACE = re.compile(r"\s")
-# A whitespace-separated token that is one word, possibly wrapped in quotes or punctuation.
-_WORD_TOKEN = re.compile(
-    r"(?<!\S)[\"'“”‘’(\[{<«*]*([^\W\d_]+(?:['’-][^\W\d_]+)*)[\"'“”‘’)\]}>».,;:!?…*-]*(?!\S)"
-)
-# Latin-script words have vowels, which rejects keyboard mash like "xkcdqz"; other scripts pass.
-_WORDLIKE = re.compile(r"[aeiouyAEIOUY]|[^\x00-\x7f]|^.$")
-# Share of non-space characters that must be letters for the text to count as prose.
-_MIN_LETTER_SHARE = 0.3
-# Share of whitespace-separated tokens that must look like words (base64, hex dumps fail).
-_MIN_WORD_SHARE = 0.3
-_MAX_WORD_CHARS = 30
-
 
 def _too_long_message(length: int) -> str:
     return f"text is too long: {length:,} characters (limit {MAX_TEXT_CHARS:,})"
@@ -154,32 +152,10 @@ def _check_text(text: object) -> str:
         raise SummaryError("text is empty")
     if len(text) > MAX_TEXT_CHARS:
         raise SummaryError(_too_long_message(len(text)))
-    if _looks_binary(stripped):
-        raise SummaryError("text looks like binary data, not prose")
-    if not _has_enough_letters(stripped):
-        raise SummaryError("text has no letters to summarize")
-    if not _has_real_words(stripped):
-        raise SummaryError("text has no real words to summarize")
+    reason = unreadable_reason(stripped)
+    if reason is not None:
+        raise SummaryError(f"text is not readable: {reason}")
     return stripped
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:_SAMPLE_CHARS]
-    return len(_BINARY.findall(sample)) > max(2, len(sample) // 200)
-
-
-def _has_enough_letters(text: str) -> bool:
-    sample = text[:_SAMPLE_CHARS]
-    letters = len(_LETTER.findall(sample))
-    visible = len(sample) - len(_SPACE.findall(sample))
-    return letters > 0 and letters >= _MIN_LETTER_SHARE * visible
-
-
-def _has_real_words(text: str) -> bool:
-    sample = text[:_SAMPLE_CHARS]
-    words = _WORD_TOKEN.findall(sample)
-    real = sum(1 for w in words if len(w) <= _MAX_WORD_CHARS and _WORDLIKE.search(w))
-    return real > 0 and real >= _MIN_WORD_SHARE * len(sample.split())
 
 
 def _check_algorithm(algorithm: str) -> str:
@@ -214,53 +190,25 @@ def _target_count(available: int, sentences: int | None, ratio: float | None) ->
     return sentences
 
 
-# --------------------------------------------------------------------------- language resources
+# --------------------------------------------------------------------------- language
 
 
-def _language_name(language: object) -> str:
-    """Canonical lower-case language name; ISO codes ("en", "deu") are accepted as Sumy does."""
-    if not isinstance(language, str) or not language.strip():
-        raise SummaryError("language must be a language name such as 'english'")
-    return str(normalize_language(language.strip()))
+def _choose_language(text: str, language: object, declared: object,
+                     fallback: object) -> LanguageChoice:
+    """The language given, else the text's own (see :func:`briefing.language.choose_language`)."""
+    if language is not None:
+        return LanguageChoice(_known_code(language, "language"), GIVEN)
+    fallback_code = _known_code(fallback, "fallback language")
+    stated = declared if isinstance(declared, str) else None
+    return choose_language(text, declared=stated, fallback=fallback_code)
 
 
-@lru_cache(maxsize=16)
-def _stemmer(language: str) -> Stemmer:
-    try:
-        return Stemmer(language)
-    except LookupError as error:
-        raise SummaryError(f"unsupported language {language!r}") from error
-
-
-@lru_cache(maxsize=16)
-def _stop_words(language: str) -> frozenset[str]:
-    try:
-        return frozenset(w.lower() for w in get_stop_words(language))
-    except LookupError as error:
-        raise SummaryError(f"unsupported language {language!r}") from error
-
-
-class _StemCache:
-    """Memoized stemming: Snowball costs ~20 µs a word, and news repeats words a lot."""
-
-    _LIMIT = 200_000
-
-    def __init__(self, stemmer: Stemmer) -> None:
-        self._stemmer = stemmer
-        self._cache: dict[str, str] = {}
-
-    def __call__(self, word: str) -> str:
-        stem = self._cache.get(word)
-        if stem is None:
-            if len(self._cache) >= self._LIMIT:
-                self._cache.clear()
-            stem = self._cache[word] = self._stemmer(word)
-        return stem
-
-
-@lru_cache(maxsize=16)
-def _stem_cache(language: str) -> _StemCache:
-    return _StemCache(_stemmer(language))
+def _known_code(value: object, what: str) -> str:
+    code = language_code(value)
+    if code is None:
+        raise SummaryError(f"unsupported {what} {value!r}: give an ISO 639-1 code such as "
+                           "'de' or an English name such as 'german'")
+    return code
 
 
 # --------------------------------------------------------------------------- Sumy algorithms
@@ -298,11 +246,15 @@ def _edmundson_bonus_words(document: ObjectDocumentModel, stop_words: frozenset[
     return sorted(counts, key=lambda w: (-counts[w], w))[:10] or ["news"]
 
 
+def _stop_words(kit: LanguageKit, sentences: Sequence[Sentence]) -> frozenset[str]:
+    return kit.stop_words_for([s.words for s in sentences])
+
+
 def _sumy_summarizer(
-    algorithm: str, language: str, document: ObjectDocumentModel
+    algorithm: str, kit: LanguageKit, document: ObjectDocumentModel
 ) -> Callable[[ObjectDocumentModel, int], Sequence[Sentence]]:
-    stemmer = _stem_cache(language)
-    stop_words = _stop_words(language)
+    stemmer = kit.stem
+    stop_words = _stop_words(kit, document.sentences)
     classes = {
         "lsa": LsaSummarizer,
         "lexrank": LexRankSummarizer,
@@ -324,7 +276,7 @@ def _sumy_summarizer(
 
 
 def _run_sumy(
-    algorithm: str, language: str, document: ObjectDocumentModel, count: int
+    algorithm: str, kit: LanguageKit, document: ObjectDocumentModel, count: int
 ) -> list[int]:
     sentences = document.sentences
     limit = MAX_KL_SENTENCES if algorithm == "kl" else MAX_SUMY_SENTENCES
@@ -333,7 +285,7 @@ def _run_sumy(
             f"text is too long for {algorithm!r}: {len(sentences):,} sentences "
             f"(limit {limit:,}); use 'default'"
         )
-    summarizer = _sumy_summarizer(algorithm, language, document)
+    summarizer = _sumy_summarizer(algorithm, kit, document)
     chosen = summarizer(document, count)
     # Sumy returns the document's own Sentence objects; identity maps them back to positions
     # even when two sentences have the same text.
@@ -344,13 +296,16 @@ def _run_sumy(
 # --------------------------------------------------------------------------- default summarizer
 
 
-def _features(sentences: Sequence[Sentence], language: str) -> newsrank.Features:
-    # The language resources come from Sumy, so they are looked up here and handed over.
-    return newsrank.features(sentences, _stem_cache(language), _stop_words(language))
+def _features(sentences: Sequence[Sentence], language: str | LanguageKit) -> newsrank.Features:
+    """newsrank's features of parsed sentences, with the language's stemmer and stop words."""
+    kit = language if isinstance(language, LanguageKit) else language_kit(
+        _known_code(language, "language"))
+    return newsrank.features(sentences, kit.stem, _stop_words(kit, sentences),
+                             lambda text: opens_dangling(text, kit.code))
 
 
-def _default_ranking(document: ObjectDocumentModel, language: str, count: int) -> list[int]:
-    return newsrank.rank(_features(document.sentences, language), count)
+def _default_ranking(document: ObjectDocumentModel, kit: LanguageKit, count: int) -> list[int]:
+    return newsrank.rank(_features(document.sentences, kit), count)
 
 
 # --------------------------------------------------------------------------- public entry point
@@ -362,35 +317,52 @@ def summarize_text(
     algorithm: str = "default",
     sentences: int | None = None,
     ratio: float | None = None,
-    language: str = "english",
+    language: str | None = None,
+    declared_language: str | None = None,
+    fallback_language: str = "en",
     title: str | None = None,
 ) -> Summary:
     """Summarize *text* in ``sentences`` sentences (default 3) or a ``ratio`` of its sentences.
+
+    The text is summarized in *language* when given (ISO 639-1 code or English name), else in
+    its own: what its page or feed declares (*declared_language*) when the text agrees or is
+    too short to tell, else what the text reads as, else *fallback_language*.
 
     Raises :class:`SummaryError` for unusable text or options.  A text with no more sentences
     than asked for is its own summary.
     """
     _check_algorithm(algorithm)
     count_option, ratio = _check_length(sentences, ratio)
-    language = _language_name(language)
-    _stemmer(language), _stop_words(language)  # fail early on an unsupported language
-    document = _parse(_check_text(text), title)
+    checked = _check_text(text)
+    choice = _choose_language(checked, language, declared_language, fallback_language)
+    kit = language_kit(choice.code)
+    document = _parse(checked, title, kit.tokenizer)
     available = document.sentences
     if not available:
         raise SummaryError("text has no sentences to summarize")
     count = _target_count(len(available), count_option, ratio)
-    params: dict[str, object] = {"sentences": count_option, "ratio": ratio, "language": language}
-    if count >= len(available):
-        chosen = list(range(len(available)))
-    elif algorithm == "lead":
-        chosen = list(range(count))
-    elif algorithm == "default":
-        chosen = _default_ranking(document, language, count)
-    else:
-        chosen = _run_sumy(algorithm, language, document, count)
+    params: dict[str, object] = {
+        "sentences": count_option, "ratio": ratio, "language": choice.code,
+        "language_source": choice.source, "stemmer": kit.stemmer_name,
+        "stop_words": kit.stop_words_name,
+    }
+    chosen = _choose(algorithm, document, kit, count)
     sentences_out = [str(available[i]) for i in chosen]
     if algorithm == "default":
         # Out of its article a dateline ("LONDON (CNN) -- ") is noise; the stock algorithms and
         # the Lead baseline return the article's sentences verbatim.
         sentences_out = [strip_dateline(s) for s in sentences_out]
     return Summary(tuple(sentences_out), algorithm, params)
+
+
+def _choose(algorithm: str, document: ObjectDocumentModel, kit: LanguageKit,
+            count: int) -> list[int]:
+    """Positions of the summary's sentences, in article order."""
+    available = len(document.sentences)
+    if count >= available:
+        return list(range(available))
+    if algorithm == "lead":
+        return list(range(count))
+    if algorithm == "default":
+        return _default_ranking(document, kit, count)
+    return _run_sumy(algorithm, kit, document, count)

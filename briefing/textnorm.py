@@ -10,13 +10,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import idna
 
+from briefing.readability import unreadable_reason
+
 
 class InputError(ValueError):
     """Input we cannot turn into an article; the message says why, for the user."""
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_WORD = re.compile(r"[^\W\d_]{2,}")
 _TRACKING_PARAM = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid)$", re.IGNORECASE)
 
 
@@ -33,15 +34,14 @@ def decode_text(data: bytes, *, what: str = "input") -> str:
 
 
 def require_readable(text: str, *, what: str = "text") -> str:
-    """Refuse text with no words in it: nothing to store, summarize or send."""
+    """Refuse text that is not prose (see :mod:`briefing.readability`): nothing to store,
+    summarize or send.  Returns the text without control characters and outer space."""
     cleaned = _CONTROL.sub("", text).strip()
     if not cleaned:
         raise InputError(f"{what} is empty")
-    words = _WORD.findall(cleaned[:200_000])
-    letters = sum(len(w) for w in words)
-    visible = sum(1 for ch in cleaned[:200_000] if not ch.isspace())
-    if len(words) < 3 or letters < 0.5 * visible:
-        raise InputError(f"{what} has no readable words (is it binary or garbage?)")
+    reason = unreadable_reason(text)  # before cleaning: control characters mark binary data
+    if reason is not None:
+        raise InputError(f"{what} is not readable: {reason}")
     return cleaned
 
 

@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
+CSRF = "csrf"  # a public form's token, bound to the browser's nonce cookie
 
 
 class TokenError(ValueError):
@@ -42,10 +43,14 @@ class Signer:
         return str(self._serializer(purpose).dumps(payload))
 
     def verify(self, purpose: str, token: str, *, max_age_days: int) -> dict[str, Any]:
+        return self.verify_within(purpose, token, max_age_seconds=max_age_days * 86_400)
+
+    def verify_within(self, purpose: str, token: str, *, max_age_seconds: int
+                      ) -> dict[str, Any]:
         if not token or len(token) > 1_000:
             raise TokenError("This link is incomplete or damaged.")
         try:
-            payload = self._serializer(purpose).loads(token, max_age=max_age_days * 86_400)
+            payload = self._serializer(purpose).loads(token, max_age=max_age_seconds)
         except SignatureExpired:
             raise TokenError("This link has expired.", expired=True) from None
         except BadSignature:

@@ -10,6 +10,10 @@ from fastapi.testclient import TestClient
 
 from briefing.api import create_app
 from briefing.config import Settings
+from briefing.db import Database
+from briefing.edition import build_edition
+from briefing.editions import ensure_edition
+from briefing.models import EditionStatus
 
 AUTH = {"Authorization": "Bearer test-token"}
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
@@ -87,3 +91,62 @@ def test_deleting_a_list_with_editions_needs_force(client: TestClient) -> None:
     assert client.delete("/api/lists/daily", headers=AUTH,
                          params={"force": "true"}).status_code == 204
     assert client.get("/api/editions", headers=AUTH).json() == []
+
+
+TRAM = SEED.parent / "city-tram-extension.txt"
+
+
+def test_dry_run_and_preview_of_a_date_already_sent_show_what_was_sent(
+        client: TestClient) -> None:
+    add_news(client)
+    sent = client.post("/api/lists/daily/send", headers=AUTH, json={}).json()["edition"]
+    assert client.post("/api/articles", headers=AUTH,
+                       json={"text": TRAM.read_text()}).status_code == 201
+    for body in ({"dry_run": True}, {"dry_run": True, "date": sent["edition_date"]}):
+        dry = client.post("/api/lists/daily/send", headers=AUTH, json=body).json()
+        assert dry["already_sent"] is True, dry
+        assert dry["edition"]["id"] == sent["id"] and dry["edition"]["status"] == "sent"
+        assert dry["articles"] == 1 and dry["readers"] == 2
+        assert dry["subject"] == sent["subject"]
+        assert f"edition of {sent['edition_date']} was sent at" in dry["note"]
+    preview = client.get("/api/lists/daily/preview", headers=AUTH,
+                         params={"date": sent["edition_date"]})
+    assert preview.status_code == 200 and preview.headers["X-Edition-Status"] == "sent"
+    assert "Turkey" in preview.text and "tram" not in preview.text.lower()
+    fresh = client.post("/api/lists/daily/send", headers=AUTH,
+                        json={"dry_run": True, "date": "2031-01-01"}).json()
+    assert fresh["already_sent"] is False and fresh["readers"] == 2
+
+
+def test_a_test_copy_reply_counts_its_articles(client: TestClient) -> None:
+    add_news(client)
+    assert client.post("/api/articles", headers=AUTH,
+                       json={"text": TRAM.read_text()}).status_code == 201
+    copy = client.post("/api/lists/daily/send", headers=AUTH,
+                       json={"to": "me@example.org"}).json()
+    assert copy["articles"] == 2 and "Daily Brief" in copy["subject"]
+
+
+@pytest.mark.parametrize("value", [0, 1, "false", "true", "no", None, [], {}])
+def test_dry_run_must_be_a_json_boolean(client: TestClient, settings: Settings,
+                                        value: object) -> None:
+    add_news(client)
+    answer = client.post("/api/lists/daily/send", headers=AUTH, json={"dry_run": value})
+    assert answer.status_code == 422, answer.text
+    assert "dry_run" in answer.text
+    assert client.get("/api/editions", headers=AUTH).json() == []
+    assert not list(settings.outbox_dir.glob("*.eml"))
+
+
+def test_dry_run_while_the_edition_is_being_sent_says_how_far_it_got(
+        client: TestClient, settings: Settings) -> None:
+    add_news(client)
+    db = Database(settings.database_url)
+    try:
+        edition_id, _ = ensure_edition(db, "daily")
+        assert build_edition(db, edition_id, settings) == EditionStatus.SENDING  # none sent yet
+    finally:
+        db.dispose()
+    dry = client.post("/api/lists/daily/send", headers=AUTH, json={"dry_run": True}).json()
+    assert dry["already_sent"] is True and dry["edition"]["status"] == "sending"
+    assert "is being sent: 0 of 2 readers so far" in dry["note"] and dry["readers"] == 2

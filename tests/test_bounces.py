@@ -68,6 +68,9 @@ def test_replies_are_read_by_their_enhanced_status_code_first(
     (450, "450 Too many messages from your account, slow down", "rcpt", True),
     (451, "451 Temporary local problem", "mail", True),  # about the sender
     (421, "cannot reach SMTP server: (421, b'Too many connections')", "connect", True),
+    (451, "451 4.3.0 Error: queue file write error", "data", True),  # the server's own trouble
+    (450, "450 4.7.1 <ann@example.com>: Recipient address rejected: Rate limit exceeded",
+     "rcpt", True),  # a policy server's rate limit, though it names the recipient
     # About one reader: retried for that reader alone.
     (451, "451 4.7.1 Greylisted, try again later", "rcpt", False),
     (450, "450 4.2.0 <ann@example.com>: Recipient address rejected: Greylisted", "rcpt", False),
@@ -75,6 +78,11 @@ def test_replies_are_read_by_their_enhanced_status_code_first(
           "prevents additional messages from being delivered", "rcpt", False),
     (452, "452 4.2.2 Mailbox full, quota exceeded", "rcpt", False),
     (450, "450 Requested mail action not taken: mailbox unavailable", "rcpt", False),
+    # Postfix could not look this recipient up for now (a table or DNS lookup failed).
+    (451, "451 4.3.0 <ann@example.com>: Temporary lookup failure", "rcpt", False),
+    (451, "451 4.3.0 Temporary lookup failure", "rcpt", False),
+    (450, "450 4.7.1 <ann@example.com>: Recipient address rejected: Access denied", "rcpt",
+     False),
     (None, "cannot reach SMTP server: Connection refused", "connect", False),
     (550, "550 5.7.1 Rate limit exceeded for good", "rcpt", False),  # permanent: not a pause
 ])

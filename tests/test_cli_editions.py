@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.support.cli import run
@@ -31,6 +34,9 @@ def test_a_day_without_news_sends_nothing_and_says_so(cli: CliRunner, tmp_path: 
     assert "no news" in run(cli, "send", "--dry-run")
     out = run(cli, "send", "-l", "daily")
     assert "empty" in out and "no new articles" in out
+    run(cli, "articles", "add", str(SEED))  # too late: that day's edition was empty
+    assert "had no news: nothing was sent" in run(cli, "send", "--dry-run")
+    assert "had no news" in run(cli, "preview", "-l", "daily", code=1)
     assert outbox(tmp_path) == []
 
 
@@ -90,3 +96,66 @@ def test_editions_show_says_when_a_throttled_account_sends_again(
     assert "2 queued" in out and "sending paused until" in out
     assert "421 4.7.0 Try again later" in run(cli, "editions", "show", "1")
     assert not faulty_smtp.accepted
+
+
+TRAM = SEED.parent / "city-tram-extension.txt"
+
+
+def test_dry_run_of_a_date_already_sent_says_when_and_to_whom(cli: CliRunner) -> None:
+    run(cli, "articles", "add", str(SEED))
+    run(cli, "send", "-l", "daily")
+    run(cli, "articles", "add", str(TRAM))  # news after the send: not in that edition
+    out = run(cli, "send", "-l", "daily", "--dry-run")
+    assert re.search(r"edition of \d{4}-\d\d-\d\d was sent at \d{4}-\d\d-\d\d \d\d:\d\d UTC "
+                     r"to 2 readers", out), out
+    assert "1 articles" in out and "of 2 articles" not in out
+    assert "nothing new would be sent" in out
+    day = re.search(r"edition of (\S+)", out).group(1)  # type: ignore[union-attr]
+    assert "was sent at" in run(cli, "send", "-l", "daily", "--dry-run", "--date", day)
+
+
+def test_preview_of_a_date_already_sent_shows_what_was_sent(cli: CliRunner) -> None:
+    run(cli, "articles", "add", str(SEED))
+    run(cli, "send", "-l", "daily")
+    run(cli, "articles", "add", str(TRAM))
+    out = run(cli, "preview", "-l", "daily")
+    assert "was sent at" in out and "to 2 readers" in out
+    page = Path(out.strip().splitlines()[-1]).read_text()
+    assert "Turkey" in page and "tram" not in page.lower()
+
+
+def received_by(faulty_smtp: FaultySMTPServer, address: str) -> EmailMessage:  # noqa: F811
+    (copy,) = [m for m in faulty_smtp.handler.messages if address in m.recipients]
+    return copy.message
+
+
+def test_a_test_copys_links_open_a_page_that_says_so_and_the_reply_counts_articles(
+        cli: CliRunner, monkeypatch: pytest.MonkeyPatch,
+        faulty_smtp: FaultySMTPServer) -> None:  # noqa: F811
+    for name, value in {**faulty_smtp.env(), "BRIEFING_API_TOKEN": "t" * 32,
+                        "BRIEFING_BASE_URL": "https://news.example.org"}.items():
+        monkeypatch.setenv(name, value)
+    run(cli, "articles", "add", str(SEED))
+    run(cli, "articles", "add", str(TRAM))
+    out = run(cli, "send", "-l", "daily", "--to", "me@example.org")
+    assert "2 articles" in out, out
+    message = received_by(faulty_smtp, "me@example.org")
+    text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    links = {re.search(rf"{label}[^:]*: (\S+)", text).group(1)  # type: ignore[union-attr]
+             for label in ("Unsubscribe", "Preferences")}
+    one_click = re.findall(r"<(https://[^>]+)>", message["List-Unsubscribe"])
+    assert len(links) == 2 and len(one_click) == 1
+    assert all(link in html for link in links)
+
+    from briefing.api import create_app
+    from briefing.config import load_settings
+
+    with TestClient(create_app(load_settings())) as client:
+        for link in [*links, *one_click]:
+            page = client.get(link.removeprefix("https://news.example.org"))
+            assert page.status_code == 200 and "test copy" in page.text, link
+        posted = client.post(one_click[0].removeprefix("https://news.example.org"),
+                             data={"List-Unsubscribe": "One-Click"})
+        assert posted.status_code == 200 and "test copy" in posted.text
+    assert "2 active" in run(cli, "lists", "show", "daily")  # nobody was unsubscribed

@@ -112,8 +112,13 @@ def test_briefing_sweep_in_process_mails_a_lost_confirmation_once_and_its_link_a
         assert "0 confirmation emails" in run(cli, "sweep")
         assert len(smtp_server.messages) == 1
 
-        with TestClient(create_app(load_settings(cli_env))) as client:
-            page = client.get(f"/confirm/{confirm_token(smtp_server)}")
+        # At the https base URL, so the client sends back the Secure CSRF cookie.
+        with TestClient(create_app(load_settings(cli_env)), base_url=BASE_URL) as client:
+            link = f"/confirm/{confirm_token(smtp_server)}"
+            page = client.get(link)  # the page with the button; pressing it confirms
+            field = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert field, page.text
+            page = client.post(link, data={"csrf_token": field.group(1)})
         assert page.status_code == 200, page.text
     assert subscription(db).status == SubscriptionStatus.ACTIVE
 

@@ -33,7 +33,7 @@ def test_signed_briefing_verifies_and_covers_list_unsubscribe(key_pair: tuple[Pa
                                                               ) -> None:
     private, record = key_pair
     message = prepare(from_address="news@example.org", from_name="News", reply_to=None,
-                      subject="Daily · Zoë's news", list_id="daily.example.org",
+                      subject="Daily · Zoë's news", list_name="Daily", list_slug="daily",
                       unsubscribe_mailto="mailto:news@example.org",
                       text=f"Hi {NAME_SLOT}\n{UNSUBSCRIBE_SLOT}\n",
                       html=f"<p>Hi {NAME_SLOT} <a href='{UNSUBSCRIBE_SLOT}'>x</a></p>")

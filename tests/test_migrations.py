@@ -122,3 +122,31 @@ def test_0008_marks_no_summary_edited_and_a_downgrade_keeps_the_sentences(
     ((article_id, summary),) = rows(empty_db, "SELECT id, summary FROM articles")
     # JSON comes back parsed on PostgreSQL, as text on SQLite.
     assert article_id == 1 and summary in (["Edited by hand."], '["Edited by hand."]')
+def test_0009_adds_the_signup_name_and_takes_it_away_keeping_every_sign_up(
+        empty_db: Database) -> None:
+    migrate(empty_db, "0003")
+    seed_0003(empty_db)
+    migrate(empty_db, "0006")
+
+    migrate(empty_db, "0009")
+    # Sign-ups from before kept their names on the person, as they were: none is pending here.
+    assert rows(empty_db, "SELECT id, status, signup_name FROM subscriptions ORDER BY id") == [
+        (1, "active", None), (2, "unsubscribed", None), (3, "pending", None)]
+    with empty_db.engine.begin() as conn:
+        conn.execute(text("UPDATE subscriptions SET signup_name = 'Ann' WHERE id = 3"))
+
+    migrate(empty_db, "0006", down=True)
+    columns = {c["name"] for c in inspect(empty_db.engine).get_columns("subscriptions")}
+    assert "signup_name" not in columns
+    assert rows(empty_db, "SELECT id, status, confirm_nonce FROM subscriptions ORDER BY id") == [
+        (1, "active", None), (2, "unsubscribed", None), (3, "pending", "abc123")]
+    migrate(empty_db, "0009")  # and up again
+    assert rows(empty_db, "SELECT count(*) FROM subscriptions") == [(3,)]
+def test_0007_adds_the_heartbeats_table_and_takes_it_away_again(empty_db: Database) -> None:
+    migrate(empty_db, "0007")
+    insert(empty_db, "heartbeats", name="tick", at=ISSUED, host="vm:1", detail="{}")
+    assert rows(empty_db, "SELECT name, host FROM heartbeats") == [("tick", "vm:1")]
+    migrate(empty_db, "0006", down=True)
+    assert "heartbeats" not in inspect(empty_db.engine).get_table_names()
+    migrate(empty_db, "0007")
+    assert rows(empty_db, "SELECT count(*) FROM heartbeats") == [(0,)]

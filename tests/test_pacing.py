@@ -17,7 +17,14 @@ from briefing.db import Database, upgrade
 from briefing.edition import build_edition
 from briefing.editions import ensure_edition
 from briefing.models import EditionStatus
-from briefing.pacing import SharedPacer, account_key, current_pause, pause, reserve
+from briefing.pacing import (
+    SharedPacer,
+    account_key,
+    current_pause,
+    pause,
+    reserve,
+    went_through,
+)
 from tests.support.briefing_data import add_news, add_readers, list_database
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
@@ -105,3 +112,20 @@ def test_a_pause_doubles_when_throttled_again_and_is_forgotten_after_a_quiet_hou
         assert pause(any_db, settings, "421 4.7.0 slow down").until - time.time() == 60
         other = make_settings(tmp_path / "other", BRIEFING_SMTP_HOST="smtp.example.net")
         assert current_pause(any_db, other) is None  # one account's pause is its own
+
+
+def test_mail_going_through_after_a_pause_makes_the_next_pause_short_again(
+        any_db: Database, tmp_path: Path) -> None:
+    upgrade(any_db)
+    settings = make_settings(tmp_path / "var", BRIEFING_SMTP_HOST="smtp.example.org",
+                             BRIEFING_SMTP_THROTTLE_PAUSE="60")
+    with time_machine.travel(datetime(2026, 3, 29, 0, 30, tzinfo=UTC), tick=False) as clock:
+        lengths = []
+        for sent_between in (False, True, False, True, True):
+            held = pause(any_db, settings, "421 4.7.0 Try again later")
+            lengths.append(held.seconds)
+            went_through(any_db, settings)  # accepted while paused (in flight): not counted
+            clock.shift(timedelta(seconds=held.seconds + 1))
+            if sent_between:
+                went_through(any_db, settings)
+        assert lengths == [60, 120, 60, 120, 60]

@@ -97,7 +97,7 @@ def test_good_rows_kept_and_bad_rows_reported_with_line_numbers(any_db: Database
     assert sorted(got) == [3, 5, 6, 8]
     assert "not a valid email" in got[3] and "not a valid email" in got[5]
     assert got[6] == "email is empty"
-    assert "longer than 200" in got[8]
+    assert "longer than 100" in got[8]
     assert set(members(any_db, list_id)) == {
         "ann@example.com", "multi@example.com", "bob@example.org"}
 

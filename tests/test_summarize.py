@@ -82,7 +82,9 @@ def test_default_length_is_three_and_params_are_reported(article: str) -> None:
     summary = summarize_text(article)
     assert summary.algorithm == "default"
     assert len(summary.sentences) == 3
-    assert summary.params == {"sentences": 3, "ratio": None, "language": "english"}
+    assert summary.params == {"sentences": 3, "ratio": None, "language": "en",
+                              "language_source": "detected", "stemmer": "snowball-english",
+                              "stop_words": "sumy-english"}
 
 
 def test_lead_takes_the_first_sentences(article: str) -> None:
@@ -119,7 +121,7 @@ def test_short_text_is_its_own_summary(algorithm: str) -> None:
 
 
 def test_single_sentence_without_final_stop() -> None:
-    assert summarize_text("Markets rally").sentences == ("Markets rally",)
+    assert summarize_text("Markets rally on Friday").sentences == ("Markets rally on Friday",)
 
 
 def test_duplicate_sentences_map_back_to_positions() -> None:
@@ -163,8 +165,9 @@ def test_summary_error_is_a_value_error() -> None:
         ({"ratio": 1.5}, "ratio"),
         ({"ratio": float("nan")}, "ratio"),
         ({"algorithm": "bert"}, "unknown algorithm 'bert'; choose one of default, lead"),
-        ({"language": "klingon"}, "unsupported language"),
-        ({"language": " "}, "language must be"),
+        ({"language": "klingon"}, "unsupported language 'klingon'"),
+        ({"language": " "}, "unsupported language"),
+        ({"fallback_language": "xx"}, "unsupported fallback language 'xx'"),
     ],
 )
 def test_bad_options_raise_a_clear_error(
@@ -270,9 +273,10 @@ def test_directed_centrality_matches_brute_force(article: str) -> None:
     np.testing.assert_allclose(_directed_centrality(features, 0.25), expected, atol=1e-9)
 
 
-def test_iso_language_codes_are_normalized(article: str) -> None:
-    assert summarize_text(article, language="en").params["language"] == "english"
-    assert summarize_text(article, language="English").params["language"] == "english"
+def test_language_names_and_tags_are_normalized_to_iso_codes(article: str) -> None:
+    for given in ("en", "English", "en-GB", "eng"):
+        summary = summarize_text(article, language=given)
+        assert (summary.language, summary.params["language_source"]) == ("en", "given")
 
 
 def test_split_sentences_of_empty_text_is_empty() -> None:

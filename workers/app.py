@@ -13,7 +13,8 @@ from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
 from briefing.config import Settings
-from briefing.db import Database, ensure_schema
+from briefing.db import ensure_schema
+from briefing.outages import ServiceUnreachable, open_database
 from workers import runtime
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,14 @@ def configure(app: Celery, settings: Settings) -> None:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # Wait out a broker outage of any length: Celery's default gives up after 100 tries
+        # (about 50 minutes) and the worker exits, leaving editions unsent until restarted.
+        broker_connection_max_retries=None,
         task_publish_retry_policy={"max_retries": 3, "interval_start": 0.2,
                                    "interval_step": 0.5, "interval_max": 1.0},
         timezone="UTC",
         beat_schedule=beat_schedule(settings),
+        beat_scheduler="workers.beat:Scheduler",  # makes its folder; records that it started
         worker_hijack_root_logger=True,
     )
 
@@ -52,7 +57,13 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 app = Celery("briefing", include=["workers.tasks"])
-configure(app, runtime.settings())
+
+
+@app.on_after_configure.connect
+def _configure_from_environment(sender: Celery, **_: Any) -> None:
+    # Celery's configuration is read when first needed (a worker starting, a task being sent),
+    # not at import: importing `workers` neither reads the environment nor writes files.
+    configure(sender, runtime.settings())
 
 
 def setup(settings: Settings) -> Celery:
@@ -81,7 +92,11 @@ def _migrate_on_start(**_: Any) -> None:
     if runtime.settings().embedded:
         log.error("BRIEFING_BROKER_URL is not set: this worker listens on an in-memory queue "
                   "that nothing else can reach (set it, e.g. redis://127.0.0.1:6379/0)")
-    db = Database(runtime.settings().database_url)
+    try:
+        db = open_database(runtime.settings().database_url)
+    except ServiceUnreachable as exc:  # one line, not the driver's traceback (and exit 1)
+        log.critical("%s", exc)
+        raise SystemExit(1) from None
     try:
         ensure_schema(db)
     finally:

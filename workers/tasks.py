@@ -12,9 +12,10 @@ from typing import Any
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init
 from sqlalchemy.exc import OperationalError
 
-from briefing import confirmations, deliver, edition, feeds, jobs, schedule
+from briefing import confirmations, deliver, edition, feeds, heartbeats, jobs, schedule
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.mailer import MailError, PermanentError, TransientError
@@ -39,12 +40,7 @@ def _retry_or_give_up(task: Task, exc: Exception, give_up: Any) -> str:
     raise task.retry(exc=exc, countdown=_backoff(task.request.retries))
 
 
-# The soft limit raises inside the task so the failure is recorded; the hard one is a backstop.
-_LIMITS = {"soft_time_limit": runtime.settings().summary_time_limit,
-           "time_limit": runtime.settings().summary_time_limit + 30}
-
-
-@app.task(bind=True, name="briefing.summarize_article", max_retries=None, **_LIMITS)
+@app.task(bind=True, name="briefing.summarize_article", max_retries=None)
 def summarize_article(self: Task, article_id: int, force: bool = False) -> str:
     db, settings = runtime.database(), runtime.settings()
     try:
@@ -57,7 +53,7 @@ def summarize_article(self: Task, article_id: int, force: bool = False) -> str:
         return _retry_or_give_up(self, exc, lambda e: jobs.fail_article(db, article_id, e))
 
 
-@app.task(bind=True, name="briefing.summarize_request", max_retries=None, **_LIMITS)
+@app.task(bind=True, name="briefing.summarize_request", max_retries=None)
 def summarize_request(self: Task, request_id: str) -> str:
     db, settings = runtime.database(), runtime.settings()
     try:
@@ -67,6 +63,17 @@ def summarize_request(self: Task, request_id: str) -> str:
         return "failed"
     except TRANSIENT as exc:
         return _retry_or_give_up(self, exc, lambda e: jobs.fail_request(db, request_id, e))
+
+
+@worker_init.connect
+def _summary_time_limits(**_: Any) -> None:
+    """The worker's own BRIEFING_SUMMARY_TIME_LIMIT, read as it starts. Set on the tasks here
+    (not at import, not in the message), the worker's pool enforces it whoever sent the task.
+    The soft limit raises inside the task so the failure is recorded; the hard one is a
+    backstop."""
+    limit = runtime.settings().summary_time_limit
+    for task in (summarize_article, summarize_request):
+        task.soft_time_limit, task.time_limit = limit, limit + 30
 
 
 @app.task(name="briefing.sweep")
@@ -87,9 +94,11 @@ def sweep() -> dict[str, int]:
     if unsent:
         log.warning("sweep: re-enqueuing %d confirmation emails never mailed", len(unsent))
     dispatch.send_confirmations(unsent)
-    return {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids),
-            "editions_rebuilt": len(building), "editions_resumed": len(set(due) | set(recovered)),
-            "confirmations": len(unsent)}
+    counts = {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids),
+              "editions_rebuilt": len(building),
+              "editions_resumed": len(set(due) | set(recovered)), "confirmations": len(unsent)}
+    heartbeats.record(db, heartbeats.Beat.SWEEP, counts)
+    return counts
 
 
 @app.task(name="briefing.tick")
@@ -97,6 +106,8 @@ def tick() -> int:
     """Every minute: create the editions whose local send time has come."""
     created = schedule.create_due_editions(runtime.database())
     dispatch.build_editions(created)
+    # Recorded by the task, not by beat: a heartbeat proves beat, broker and a worker all work.
+    heartbeats.record(runtime.database(), heartbeats.Beat.TICK, {"editions_created": len(created)})
     return len(created)
 
 
@@ -120,7 +131,10 @@ def send_edition(self: Task, edition_id: int) -> dict[str, int]:
     try:
         result = deliver.send_some(db, edition_id, settings)
     except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+        # send_some handed its claim back; a dropped connection is usually gone by now
+        # (the pool opens a fresh one), so the first retry is at once, later ones back off.
+        retries = self.request.retries
+        raise self.retry(exc=exc, countdown=_backoff(retries) if retries else 0) from None
     _come_back_later(edition_id, db, settings)
     return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed,
             "skipped": result.skipped}
@@ -140,6 +154,7 @@ def poll_feeds() -> int:
     ids = feeds.due_feed_ids(runtime.database(), runtime.settings())
     for feed_id in ids:
         poll_feed.delay(feed_id)
+    heartbeats.record(runtime.database(), heartbeats.Beat.FEED_POLL, {"feeds_due": len(ids)})
     return len(ids)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Security
 from briefing.api import (
     archive,
     articles,
+    docs,
     editions,
     errors,
     feeds,
@@ -17,8 +18,10 @@ from briefing.api import (
     lists,
     pages,
     public,
+    status,
     subscribers,
     summaries,
+    testcopy,
 )
 from briefing.api.auth import AdminAuth, bearer
 from briefing.api.limits import BodyLimit, BodyTooLarge, StreamedRoute, body_too_large
@@ -45,7 +48,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _admin_router() -> APIRouter:
     # `bearer` only documents the scheme; AdminAuth enforces it before any routing happens.
     router = APIRouter(prefix="/api", dependencies=[Security(bearer)])
-    for module in (articles, summaries, feeds, lists, subscribers, editions):
+    for module in (articles, summaries, feeds, lists, subscribers, editions, status):
         router.include_router(module.router)
     return router
 
@@ -55,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     setup(settings)  # tasks (run eagerly in embedded mode) see the same settings
     app = FastAPI(title="briefing", version="0.1.0", lifespan=_lifespan,
-                  summary="Ingest news articles, summarize them and mail daily briefings.")
+                  summary="Ingest news articles, summarize them and mail daily briefings.",
+                  docs_url=None, redoc_url=None)  # docs.install serves them, offline
     app.state.settings = settings
     # Per process: each API process counts on its own (see briefing.api.ratelimit).
     app.state.public_limiter = RateLimiter(settings.public_rate_limit)
@@ -69,7 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(pages.router)
     app.include_router(archive.router)
+    app.include_router(testcopy.router)
     app.include_router(health.router)
+    docs.install(app)
     # Added last, so it runs first: auth, then the body cap, then routing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_article_bytes, streamed=(
         StreamedRoute(r"/api/lists/[^/]+/import", settings.max_import_bytes,

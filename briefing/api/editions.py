@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from briefing import editions
+from briefing import editions, testcopy
 from briefing.api import errors
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import MAX_ID, DeliveryCounts
@@ -44,16 +44,48 @@ class SendRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: Date | None = Field(None, description="Edition date (default: today, local).")
-    dry_run: bool = Field(False, description="Render and count; send nothing.")
+    dry_run: StrictBool = Field(False, description=(
+        "Render and count; send nothing. JSON true or false only."))
     to: str | None = Field(None, max_length=320,
                            description="Send one test copy to this address only.")
 
 
 class SendOutcome(BaseModel):
-    edition: EditionOut | None = None
+    edition: EditionOut | None = Field(default=None, description=(
+        "The edition sent (or being sent); for a dry run or test copy, the edition of that "
+        "date when it was already built."))
     subject: str | None = None
-    articles: int = 0
-    test_copy: str | None = None
+    articles: int = Field(default=0, description=(
+        "Articles in the email (sent, would be sent, or in the test copy)."))
+    readers: int | None = Field(default=None, description=(
+        "Dry run: readers it would go to, or went to when `already_sent`."))
+    already_sent: bool = Field(default=False, description=(
+        "The edition of that date was already built (sent, being sent, or empty): subject "
+        "and articles are what went out, and a real send would send nothing new."))
+    note: str | None = Field(default=None, description=(
+        "In words, when `already_sent`: when the edition was sent, and to how many."))
+    test_copy: str | None = Field(default=None, description=(
+        "The mail server's reply to a test copy."))
+
+
+def _dry_run(db: Database, slug: str, settings: Settings, day: Date | None) -> SendOutcome:
+    content = editions.edition_content(db, slug, settings, day)
+    rendered, built = content.rendered, content.built
+    return SendOutcome(
+        edition=_out(built, db, settings) if built else None,
+        subject=rendered.subject if rendered else None,
+        articles=rendered.articles_shown if rendered else 0, readers=content.readers,
+        already_sent=built is not None, note=editions.built_note(content))
+
+
+def _test_copy(db: Database, slug: str, to: str, settings: Settings, day: Date | None
+               ) -> SendOutcome:
+    copy = testcopy.send_test_copy(db, slug, to, settings, day)
+    built = copy.content.built
+    return SendOutcome(edition=_out(built, db, settings) if built else None,
+                       subject=copy.subject, articles=copy.articles,
+                       already_sent=built is not None, note=editions.built_note(copy.content),
+                       test_copy=copy.reply)
 
 
 def _out(info: editions.EditionInfo, db: Database, settings: Settings) -> EditionOut:
@@ -93,10 +125,9 @@ def send(slug: str, body: SendRequest, db: DatabaseDep, settings: SettingsDep) -
     from workers import dispatch
 
     if body.to:
-        return SendOutcome(test_copy=editions.send_test_copy(db, slug, body.to, settings))
+        return _test_copy(db, slug, body.to, settings, body.date)
     if body.dry_run:
-        rendered, count = editions.render_now(db, slug, settings, body.date)
-        return SendOutcome(subject=rendered.subject if rendered else None, articles=count)
+        return _dry_run(db, slug, settings, body.date)
     edition_id, created = editions.ensure_edition(db, slug, body.date)
     if created:
         enqueue(dispatch.build_editions, [edition_id])
@@ -105,9 +136,17 @@ def send(slug: str, body: SendRequest, db: DatabaseDep, settings: SettingsDep) -
 
 @router.get("/lists/{slug}/preview", response_class=HTMLResponse,
             responses={**errors.responses(401, 404), 200: {"content": {"text/html": {}}}})
-def preview(slug: str, db: DatabaseDep, settings: SettingsDep) -> Any:
-    """The list's edition as it would look if it were sent now."""
-    rendered, _ = editions.render_now(db, slug, settings)
-    if rendered is None:
-        raise errors.not_found(f"news for list {slug!r} right now")
-    return HTMLResponse(web_version(rendered.html))
+def preview(slug: str, db: DatabaseDep, settings: SettingsDep, date: Annotated[
+                Date | None, Query(description="Edition date (default: today, local).")] = None
+            ) -> Any:
+    """The list's edition as it would look if it were sent now; for a date already sent,
+    as it was sent (the `X-Edition-Status` header then says `sent` or `sending`)."""
+    content = editions.edition_content(db, slug, settings, date)
+    if content.rendered is None:
+        note = editions.built_note(content)
+        raise errors.not_found(f"news for list {slug!r} "
+                               + (f"({note})" if note else "right now"))
+    built = content.built
+    headers = ({"X-Edition-Status": str(built.status), "X-Edition-Id": str(built.id)}
+               if built else {})
+    return HTMLResponse(web_version(content.rendered.html), headers=headers)

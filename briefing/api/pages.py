@@ -1,10 +1,10 @@
 """The public HTML pages: sign-up form, confirmation and unsubscribe links, one-click.
 
-No page changes anything on a GET except /confirm (its link is the reader's own, sent to
-their inbox; the core makes it idempotent and bound to one nonce). Unsubscribing takes a
-POST: mail scanners follow links, and must not end subscriptions by doing so. The reader's
-preferences page (api/preferences.py) is served through this module's router; what all these
-pages share is in api/webpage.py.
+No page changes anything on a GET: the mail gateways that open every link in a message must
+neither confirm a sign-up the address's owner never made nor end a subscription. The links
+show a page whose button POSTs (CSRF-protected); only the one-click unsubscribe POST of
+RFC 8058 acts without one. The reader's preferences page (api/preferences.py) is served
+through this module's router; what all these pages share is in api/webpage.py.
 """
 
 from __future__ import annotations
@@ -15,23 +15,31 @@ from urllib.parse import quote
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from briefing.addresses import clean_name, parse_address
-from briefing.api import csrf, preferences, ratelimit, webpage
+from briefing.addresses import MAX_PERSON_NAME_CHARS, parse_address, person_name
+from briefing.api import preferences, ratelimit, webpage
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.webpage import (
     SECURITY_HEADERS,
     PageError,
     check_csrf,
+    form_page,
     known_list,
     limit,
     page,
     token_problem,
-    with_csrf,
 )
 from briefing.config import Settings
 from briefing.db import Database
 from briefing.models import ConsentSource, MailingList
-from briefing.subscriptions import Outcome, confirm, peek_unsubscribe, sign_up, unsubscribe
+from briefing.subscriptions import (
+    Outcome,
+    TokenOutcome,
+    confirm,
+    peek_confirm,
+    peek_unsubscribe,
+    sign_up,
+    unsubscribe,
+)
 from briefing.textnorm import InputError
 from briefing.tokens import TokenError
 from workers import dispatch
@@ -41,6 +49,7 @@ ONE_CLICK = "One-Click"
 router = APIRouter(include_in_schema=False)
 router.include_router(preferences.router)
 FormText = Annotated[str, Form()]
+OptionalText = Annotated[str | None, Form()]
 install = webpage.install  # app.py installs the problem page through this module
 
 
@@ -50,11 +59,10 @@ install = webpage.install  # app.py installs the problem page through this modul
 def _form(request: Request, settings: Settings, mailing_list: MailingList, *, status: int = 200,
           email: str = "", name: str = "", errors: dict[str, str] | None = None
           ) -> HTMLResponse:
-    token = csrf.token_for(request)
-    response = page("subscribe.html", status, title=f"Subscribe to {mailing_list.name}",
-                    list=mailing_list, action=f"/subscribe/{quote(mailing_list.slug)}",
-                    csrf_token=token, email=email, name=name, errors=errors or {})
-    return with_csrf(response, token, settings)
+    return form_page(request, settings, "subscribe.html", status,
+                     title=f"Subscribe to {mailing_list.name}", list=mailing_list,
+                     action=f"/subscribe/{quote(mailing_list.slug)}", email=email, name=name,
+                     errors=errors or {})
 
 
 @router.get("/subscribe/{slug}", response_class=HTMLResponse)
@@ -72,7 +80,7 @@ def _input_problems(email: str, name: str) -> dict[str, str]:
     except InputError:
         problems["email"] = "Please enter a valid email address, such as name@example.com."
     try:
-        clean_name(name)
+        person_name(name)
     except InputError as exc:
         problems["name"] = f"Please shorten your name: the {exc}."
     return problems
@@ -83,12 +91,12 @@ def subscribe(slug: str, request: Request, db: DatabaseDep, settings: SettingsDe
               background: BackgroundTasks, email: FormText = "", name: FormText = "",
               csrf_token: FormText = "") -> HTMLResponse:
     limit(request)
-    check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token, settings)
     mailing_list = known_list(db, slug)
     problems = _input_problems(email, name)
     if problems:
         return _form(request, settings, mailing_list, status=400, email=email[:320],
-                     name=name[:200], errors=problems)
+                     name=name[:MAX_PERSON_NAME_CHARS], errors=problems)
     signup = sign_up(db, mailing_list.slug, email, name, settings, source=ConsentSource.FORM,
                      ip=ratelimit.client_address(request))
     if signup.send_confirmation:
@@ -101,18 +109,55 @@ def subscribe(slug: str, request: Request, db: DatabaseDep, settings: SettingsDe
 # ---------------------------------------------------------------- confirm
 
 
-@router.get("/confirm/{token}", response_class=HTMLResponse)
-def confirmed(token: str, request: Request, db: DatabaseDep,
-              settings: SettingsDep) -> HTMLResponse:
-    limit(request)
-    try:
-        outcome = confirm(db, token, settings)
-    except TokenError as exc:
-        raise token_problem(exc, "Sign up again on the list's page to get a fresh "
-                                  "confirmation email.") from None
+CONFIRM_HINT = "Sign up again on the list's page to get a fresh confirmation email."
+
+
+def _confirmed(outcome: TokenOutcome) -> HTMLResponse:
     already = outcome.outcome == Outcome.ALREADY
     return page("confirmed.html", title="Already confirmed" if already else "Confirmed",
                 already=already, list_name=outcome.list_name, email=outcome.email)
+
+
+def _confirm_form(request: Request, settings: Settings, token: str, outcome: TokenOutcome, *,
+                  status: int = 200, name: str | None = None, error: str = "") -> HTMLResponse:
+    return form_page(request, settings, "confirm.html", status, title="Confirm your "
+                     "subscription", list_name=outcome.list_name, email=outcome.email,
+                     name=outcome.name if name is None else name, error=error,
+                     action=f"/confirm/{quote(token, safe='')}")
+
+
+def _peek(db: Database, token: str, settings: Settings) -> TokenOutcome:
+    try:
+        return peek_confirm(db, token, settings)
+    except TokenError as exc:
+        raise token_problem(exc, CONFIRM_HINT) from None
+
+
+@router.get("/confirm/{token}", response_class=HTMLResponse)
+def confirm_form(token: str, request: Request, db: DatabaseDep,
+                 settings: SettingsDep) -> HTMLResponse:
+    """Asks; changes nothing (mail gateways open every link, and must not confirm)."""
+    limit(request)
+    outcome = _peek(db, token, settings)
+    if outcome.outcome == Outcome.ALREADY:
+        return _confirmed(outcome)
+    return _confirm_form(request, settings, token, outcome)
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
+def confirmed(token: str, request: Request, db: DatabaseDep, settings: SettingsDep,
+              csrf_token: FormText = "", name: OptionalText = None) -> HTMLResponse:
+    limit(request)
+    check_csrf(request, csrf_token, settings)
+    try:
+        outcome = confirm(db, token, settings, name=name)
+    except TokenError as exc:
+        raise token_problem(exc, CONFIRM_HINT) from None
+    except InputError as exc:  # the name: nothing was confirmed, the page asks again
+        return _confirm_form(request, settings, token, _peek(db, token, settings), status=400,
+                             name=(name or "")[:MAX_PERSON_NAME_CHARS],
+                             error=f"Please shorten your name: the {exc}.")
+    return _confirmed(outcome)
 
 
 # ---------------------------------------------------------------- unsubscribe
@@ -130,12 +175,11 @@ def unsubscribe_form(token: str, request: Request, db: DatabaseDep,
         outcome = peek_unsubscribe(db, token, settings)
     except TokenError as exc:
         raise token_problem(exc, UNSUBSCRIBE_HINT) from None
-    csrf_token = csrf.token_for(request)
-    response = page("unsubscribe.html", title="Unsubscribe", list_name=outcome.list_name,
-                    email=outcome.email, already=outcome.outcome == Outcome.ALREADY,
-                    action=f"/unsubscribe/{quote(token, safe='')}", csrf_token=csrf_token,
-                    preferences_url=preferences.preferences_path(token))
-    return with_csrf(response, csrf_token, settings)
+    return form_page(request, settings, "unsubscribe.html", title="Unsubscribe",
+                     list_name=outcome.list_name, email=outcome.email,
+                     already=outcome.outcome == Outcome.ALREADY,
+                     action=f"/unsubscribe/{quote(token, safe='')}",
+                     preferences_url=preferences.preferences_path(token))
 
 
 def _unsubscribe(db: Database, token: str, settings: Settings, scope: str) -> HTMLResponse:
@@ -154,7 +198,7 @@ def _unsubscribe(db: Database, token: str, settings: Settings, scope: str) -> HT
 def unsubscribe_confirmed(token: str, request: Request, db: DatabaseDep, settings: SettingsDep,
                           scope: FormText = "", csrf_token: FormText = "") -> HTMLResponse:
     limit(request)
-    check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token, settings)
     if scope not in ("list", "all"):
         raise PageError(400, "Please try again", "Choose one of the buttons on the page.")
     return _unsubscribe(db, token, settings, scope)

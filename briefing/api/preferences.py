@@ -14,9 +14,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from briefing import preferences
-from briefing.api import csrf, ratelimit
+from briefing.addresses import MAX_PERSON_NAME_CHARS
+from briefing.api import ratelimit
 from briefing.api.deps import DatabaseDep, SettingsDep
-from briefing.api.webpage import check_csrf, limit, page, token_problem, with_csrf
+from briefing.api.webpage import check_csrf, form_page, limit, token_problem
 from briefing.config import Settings
 from briefing.db import Database
 from briefing.textnorm import InputError
@@ -42,13 +43,11 @@ def _load(db: Database, token: str, settings: Settings) -> preferences.Preferenc
 def _show(request: Request, settings: Settings, token: str, shown: preferences.Preferences, *,
           status: int = 200, name: str | None = None, error: str = "",
           saved: preferences.Changes | None = None) -> HTMLResponse:
-    csrf_token = csrf.token_for(request)
-    response = page("preferences.html", status, title="Your preferences", email=shown.email,
-                    name=shown.name if name is None else name, lists=shown.lists,
-                    error=error, saved=saved, action=preferences_path(token),
-                    unsubscribe_url=f"/unsubscribe/{quote(token, safe='')}",
-                    csrf_token=csrf_token)
-    return with_csrf(response, csrf_token, settings)
+    return form_page(request, settings, "preferences.html", status, title="Your preferences",
+                     email=shown.email, name=shown.name if name is None else name,
+                     lists=shown.lists, error=error, saved=saved,
+                     action=preferences_path(token),
+                     unsubscribe_url=f"/unsubscribe/{quote(token, safe='')}")
 
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
@@ -65,7 +64,7 @@ def preferences_saved(token: str, request: Request, db: DatabaseDep, settings: S
                       name: Annotated[str | None, Form()] = None,
                       shown: Slugs | None = None, lists: Slugs | None = None) -> HTMLResponse:
     limit(request)
-    check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token, settings)
     try:
         changes = preferences.save(db, token, settings, name=name, shown=set(shown or ()),
                                    wanted=set(lists or ()),
@@ -75,5 +74,6 @@ def preferences_saved(token: str, request: Request, db: DatabaseDep, settings: S
     except InputError as exc:
         # Nothing was saved: the page shows what is stored, with the (cut) name to fix.
         return _show(request, settings, token, _load(db, token, settings), status=400,
-                     name=(name or "")[:200], error=f"Please shorten your name: the {exc}.")
+                     name=(name or "")[:MAX_PERSON_NAME_CHARS],
+                     error=f"Please shorten your name: the {exc}.")
     return _show(request, settings, token, _load(db, token, settings), saved=changes)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from briefing.addresses import person_name
 from briefing.config import SUMMARY_ALGORITHMS
 from briefing.models import ArticleStatus, ConsentSource, RequestStatus, SubscriptionStatus
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
+# Every boolean in a request body is a StrictBool: JSON true or false, nothing else.
+# Pydantic's lax mode reads 0, 1, "no" and "false" as booleans, so `"dry_run": 0` once
+# sent a real edition.
 
 
 def _storable(value: str) -> str:
@@ -63,7 +67,7 @@ class ArticleCreate(BaseModel):
     url: Url | None = None
     html: Text | None = None
     title: Title | None = None
-    markdown: bool = Field(False, description="Treat `text` as Markdown.")
+    markdown: StrictBool = Field(False, description="Treat `text` as Markdown.")
 
     @model_validator(mode="after")
     def _one_source(self) -> ArticleCreate:
@@ -92,6 +96,11 @@ class ArticleOut(BaseModel):
     summary_edited_at: datetime | None = Field(
         None, description="When the summary was corrected by hand (no re-summarize replaces "
                           "it); null for a generated summary.")
+    declared_language: str | None = Field(
+        None, description="The language the page or feed declared, if any.")
+    language_source: str | None = Field(
+        None, description="Where `language` (ISO 639-1) came from: declared, detected or "
+                          "fallback (BRIEFING_SUMMARY_LANGUAGE).")
 
 
 class ArticleDetail(ArticleOut):
@@ -169,6 +178,7 @@ class SummaryOut(BaseModel):
     ratio: float | None
     created_at: datetime
     finished_at: datetime | None
+    language: str | None = Field(None, description="The language summarized in (ISO 639-1).")
 
 
 class FeedCreate(BaseModel):
@@ -203,6 +213,9 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: str
     broker: str
+    scheduler: str = Field(description=(
+        "ok, or `not started` while no scheduler has ever run against this database. "
+        "A scheduler silent for 3 × BRIEFING_TICK_SECONDS makes the check 503."))
 
 
 # ---------------------------------------------------------------- lists and subscribers
@@ -212,8 +225,10 @@ Slug = Annotated[str, Field(min_length=1, max_length=64,
 # `format: email` documents the field (and guides generated tests); the core validates.
 Email = Annotated[str, Field(min_length=1, max_length=320, json_schema_extra={"format": "email"}),
                   AfterValidator(_storable)]
-# Longer than the core's 200-character name limit: it counts after collapsing whitespace.
-PersonName = Annotated[str, Field(max_length=1000), AfterValidator(_storable)]
+# The core's rule (briefing.addresses.person_name) decides: it counts after collapsing
+# whitespace, so the raw cap here only keeps absurd bodies out and documents the field.
+PersonName = Annotated[str, Field(max_length=1000), AfterValidator(_storable),
+                       AfterValidator(person_name)]
 
 
 Text200 = Annotated[str, Field(max_length=200), AfterValidator(_storable)]
@@ -288,7 +303,7 @@ class SubscriberCreate(BaseModel):
 
     email: Email
     name: PersonName | None = None
-    active: bool = Field(True, description="False: added as pending (no email is sent).")
+    active: StrictBool = Field(True, description="False: added as pending (no email is sent).")
 
 
 class SubscriberOut(BaseModel):

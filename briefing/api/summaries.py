@@ -19,7 +19,7 @@ from briefing.api.schemas import SummaryAccepted, SummaryCreate, SummaryOut
 from briefing.config import Settings
 from briefing.db import Database
 from briefing.feeds import fetch_policy
-from briefing.ingest import from_url, prepare
+from briefing.ingest import ArticleInput, from_url, prepare
 from briefing.models import Article, RequestStatus, SummaryRequest
 from briefing.textnorm import require_readable
 from workers import dispatch
@@ -29,16 +29,16 @@ router = APIRouter(prefix="/summaries", tags=["summaries"])
 POLL_START, POLL_MAX = 0.05, 0.5  # seconds between reads while a client waits
 
 
-def _source(body: SummaryCreate, settings: Settings) -> tuple[str | None, str | None, str | None]:
-    """(text, url, title) to store; fetching happens here, before the transaction."""
+def _source(body: SummaryCreate, settings: Settings) -> ArticleInput:
+    """What to store (text None: a stored article); fetching happens here, before the
+    transaction.  A fetched page's declared language is kept for the summary to weigh."""
     if body.text is not None:
         if len(body.text.encode()) > settings.max_article_bytes:
             raise errors.ApiError(413, "text is larger than BRIEFING_MAX_ARTICLE_BYTES")
-        return require_readable(body.text, what="text"), None, body.title
+        return ArticleInput(text=require_readable(body.text, what="text"), title=body.title)
     if body.url is not None:
-        page = prepare(from_url(body.url, fetch_policy(settings), title=body.title))
-        return page.text, page.url, page.title
-    return None, None, body.title
+        return prepare(from_url(body.url, fetch_policy(settings), title=body.title))
+    return ArticleInput(text="", title=body.title)
 
 
 @router.post("", status_code=202, response_model=SummaryAccepted,
@@ -46,14 +46,15 @@ def _source(body: SummaryCreate, settings: Settings) -> tuple[str | None, str | 
 def create(body: SummaryCreate, db: DatabaseDep, settings: SettingsDep,
            response: Response) -> SummaryAccepted:
     """Queue a summary of exactly one of `text`, `url` (fetched now) or `article_id`."""
-    text, url, title = _source(body, settings)
+    source = _source(body, settings)
     request_id = str(uuid.uuid4())
     with db.session() as session:
         if body.article_id is not None and session.get(Article, body.article_id) is None:
             raise errors.ApiError(422, f"article {body.article_id} does not exist",
                                   "unknown_article")
         session.add(SummaryRequest(
-            id=request_id, text=text, url=url, article_id=body.article_id, title=title,
+            id=request_id, text=source.text or None, url=source.url,
+            article_id=body.article_id, title=source.title, language=source.language,
             algorithm=body.algorithm or settings.summary_algorithm,
             sentences=None if body.ratio else body.sentences or settings.summary_sentences,
             ratio=body.ratio))
@@ -72,7 +73,8 @@ def _read(db: Database, request_id: str) -> SummaryOut | None:
             return None
         return SummaryOut(id=row.id, status=row.status, summary=row.result, error=row.error,
                           algorithm=row.algorithm, sentences=row.sentences, ratio=row.ratio,
-                          created_at=row.created_at, finished_at=row.finished_at)
+                          created_at=row.created_at, finished_at=row.finished_at,
+                          language=row.language if row.status == RequestStatus.DONE else None)
 
 
 def _valid_id(request_id: str) -> bool:

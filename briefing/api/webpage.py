@@ -1,11 +1,12 @@
 """What every public HTML page shares: security headers, the problem page, the per-client
-limit, the CSRF check and the answer to a broken signed link."""
+limit, forms with their CSRF token and its check, and the answer to a broken signed link."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from briefing.addresses import MAX_PERSON_NAME_CHARS
 from briefing.api import csrf, ratelimit
 from briefing.api.lists import find_list
 from briefing.config import Settings
@@ -15,13 +16,15 @@ from briefing.models import MailingList
 from briefing.templating import environment
 from briefing.tokens import TokenError
 
-# Tokens are in our URLs: no referrer may carry them off, and nothing but our own inline CSS
-# and our own forms is allowed on the page.
+# Tokens are in our URLs: no referrer may carry them to another site, and nothing but our
+# own inline CSS and our own forms is allowed on the page. `same-origin`, not `no-referrer`:
+# under no-referrer browsers send `Origin: null` with our own forms, and the CSRF check needs
+# to see our origin there (see api/csrf.py).
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; "
                                 "form-action 'self'; frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -62,9 +65,13 @@ def limit(request: Request, limiter: str = "public_limiter") -> None:
                         {"Retry-After": str(exc.retry_after)}) from None
 
 
-def check_csrf(request: Request, submitted: str) -> None:
+def check_csrf(request: Request, submitted: str, settings: Settings) -> None:
     try:
-        csrf.verify(request, submitted)
+        csrf.verify(request, submitted, settings)
+    except csrf.CrossSiteError:
+        raise PageError(403, "Sent from another site", "This form was sent from a page that "
+                        "is not ours, so nothing was changed.", "If you meant to send it, "
+                        "open the link from our email again and use the button there.") from None
     except csrf.CsrfError:
         raise PageError(403, "Please try again", "This form has expired or was not sent from "
                         "our page, so nothing was changed.", "Go back, reload the page and "
@@ -77,8 +84,13 @@ def token_problem(exc: TokenError, hint: str) -> PageError:
     return PageError(400, "This link does not work", str(exc), hint)
 
 
-def with_csrf(response: HTMLResponse, token: str, settings: Settings) -> HTMLResponse:
-    csrf.set_cookie(response, token, secure=settings.base_url.startswith("https://"))
+def form_page(request: Request, settings: Settings, template: str, status: int = 200,
+              **context: object) -> HTMLResponse:
+    """A page with a form: its hidden CSRF field, and the cookie that field is signed for."""
+    nonce = csrf.nonce_for(request)
+    response = page(template, status, None, csrf_token=csrf.field_for(nonce, settings),
+                    name_max=MAX_PERSON_NAME_CHARS, **context)
+    csrf.set_cookie(response, nonce, secure=settings.base_url.startswith("https://"))
     return response
 
 

@@ -20,7 +20,7 @@ from briefing.articles import (
     get_article,
     list_articles,
 )
-from briefing.cli.common import Context, context
+from briefing.cli.common import Context, JsonFlag, context
 from briefing.cli.render import article_json, print_article, print_table
 from briefing.config import Settings
 from briefing.feeds import fetch_policy
@@ -134,7 +134,7 @@ def list_(
     since: Annotated[datetime | None, typer.Option(help="Added at or after (ISO date).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List articles, newest first."""
     page = list_articles(context(with_tasks=False).db, ArticleFilter(status=status, since=since),
@@ -148,7 +148,7 @@ def list_(
 
 
 @app.command("show")
-def show(article_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(article_id: int, as_json: JsonFlag = False) -> None:
     """Show one article with its summary."""
     article = get_article(context(with_tasks=False).db, article_id)
     if article is None:

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from briefing.config import ConfigError, Settings, load_settings
 from briefing.db import Database, ensure_schema
 from briefing.feedparse import FeedError
 from briefing.feeds import FeedExistsError
 from briefing.fetch import FetchError
+from briefing.outages import ServiceUnreachable, database_failed, open_database
 from briefing.summarize import SummaryError
 from briefing.textnorm import InputError
 
 USER_ERRORS = (ConfigError, InputError, FetchError, FeedError, FeedExistsError, SummaryError,
-               FileNotFoundError, IsADirectoryError, PermissionError)
+               FileNotFoundError, IsADirectoryError, PermissionError, ServiceUnreachable)
+# The database going away (or staying locked) in the middle of a command: not a bug in the
+# command, so one line about the database rather than the driver's traceback.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def database_failure(exc: Exception) -> ServiceUnreachable:
+    return database_failed(load_settings().database_url, exc)
+
+# `--json` is a flag: present or not, it takes no value (`--json true` is an error).
+JsonFlag = Annotated[bool, typer.Option(
+    "--json", help="Print JSON (a flag: it takes no value).")]
 
 
 @dataclass(frozen=True)
@@ -29,7 +45,7 @@ def context(*, with_tasks: bool = True) -> Context:
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("alembic", "celery.app.trace"):  # a line per migration or task is noise here
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-    db = Database(settings.database_url)
+    db = open_database(settings.database_url)
     ensure_schema(db)
     if with_tasks:
         from workers.app import setup

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from briefing import editions, lists
+from briefing import editions, lists, testcopy
 from briefing.cli.common import Context, context
 from briefing.textnorm import InputError
 
@@ -41,9 +41,12 @@ def _print_info(info: editions.EditionInfo, ctx: Context) -> None:
 
 def send(list_slug: ListOption = None, day: DateOption = None,
          dry_run: Annotated[bool, typer.Option(
-             "--dry-run", help="Show what would be sent; send nothing.")] = False,
+             "--dry-run", help=("Show what would be sent (or, for a date already sent, "
+                                "when and to how many); send nothing."))] = False,
          to: Annotated[str | None, typer.Option(
-             "--to", help="Send one test copy to this address only.")] = None) -> None:
+             "--to", help=("Send one test copy to this address only; its unsubscribe and "
+                           "preferences links open a page saying it was a test copy."))
+         ] = None) -> None:
     """Build and send editions now (each list at most once per date)."""
     from workers import dispatch
 
@@ -53,14 +56,9 @@ def send(list_slug: ListOption = None, day: DateOption = None,
         raise InputError("there are no lists yet: create one with `briefing lists create`")
     for slug in slugs:
         if to:
-            reply = editions.send_test_copy(ctx.db, slug, to, ctx.settings)
-            typer.echo(f"{slug}: test copy to {to}: {reply}")
+            _test_copy(ctx, slug, to, _date(day))
         elif dry_run:
-            rendered, count = editions.render_now(ctx.db, slug, ctx.settings, _date(day))
-            readers = lists.subscriber_counts(ctx.db, lists.get_list(ctx.db, slug).id)["active"]
-            typer.echo(f"{slug}: " + (f"{rendered.subject!r}: {rendered.articles_shown} of "
-                                      f"{count} articles to {readers} readers"
-                                      if rendered else "no news: nothing would be sent"))
+            _dry_run(ctx, slug, _date(day))
         else:
             edition_id, created = editions.ensure_edition(ctx.db, slug, _date(day))
             if created:
@@ -68,15 +66,47 @@ def send(list_slug: ListOption = None, day: DateOption = None,
             _print_info(editions.edition_info(ctx.db, edition_id), ctx)
 
 
+def _what(content: editions.Content) -> str:
+    rendered = content.rendered
+    if rendered is None:
+        return "no news"
+    shown = (f"{rendered.articles_shown} articles" if content.built
+             else f"{rendered.articles_shown} of {content.selected} articles")
+    return f"{rendered.subject!r}: {shown}"
+
+
+def _dry_run(ctx: Context, slug: str, day: date | None) -> None:
+    content = editions.edition_content(ctx.db, slug, ctx.settings, day)
+    note = editions.built_note(content)
+    if note is not None:
+        typer.echo(f"{slug}: {note}; {_what(content)}; nothing new would be sent")
+    elif content.rendered is None:
+        typer.echo(f"{slug}: no news: nothing would be sent")
+    else:
+        typer.echo(f"{slug}: {_what(content)} to {content.readers} readers")
+
+
+def _test_copy(ctx: Context, slug: str, to: str, day: date | None) -> None:
+    copy = testcopy.send_test_copy(ctx.db, slug, to, ctx.settings, day)
+    note = editions.built_note(copy.content)
+    typer.echo(f"{slug}: test copy to {to}: {copy.subject!r}, {copy.articles} articles"
+               + (f" ({note})" if note else "") + f": {copy.reply}")
+
+
 def preview(list_slug: Annotated[str, typer.Option("--list", "-l", help="A list's slug.")],
             day: DateOption = None,
             open_it: Annotated[bool, typer.Option("--open", help="Open in a browser.")] = False
             ) -> None:
-    """Write the list's edition as it would look now to an HTML file."""
+    """Write the list's edition to an HTML file and print its path: as it was sent, for a
+    date already sent; else as it would look now."""
     ctx = context(with_tasks=False)
-    path = editions.write_preview(ctx.db, list_slug, ctx.settings, _date(day))
+    path, content = editions.write_preview(ctx.db, list_slug, ctx.settings, _date(day))
+    note = editions.built_note(content)
     if path is None:
-        raise InputError(f"list {list_slug!r} has no news to preview")
+        raise InputError(f"list {list_slug!r} has no news to preview"
+                         + (f": {note}" if note else ""))
+    if note:
+        typer.echo(f"{list_slug}: {note}; this is what was sent", err=True)
     typer.echo(str(path))
     if open_it:
         webbrowser.open(path.resolve().as_uri())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import typer
 from tqdm import tqdm
@@ -16,6 +16,7 @@ from briefing.config import Settings, load_settings
 from briefing.db import Database, current_revision, head_revision, upgrade
 from briefing.ingest import add_article, from_file, seed_files
 from briefing.models import Article
+from briefing.outages import open_database
 from briefing.resources import seeds_dir
 from briefing.subscriber_io import import_csv
 
@@ -25,7 +26,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest version."""
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings().database_url)
     upgrade(db)
     typer.echo(f"database at revision {current_revision(db)}")
 
@@ -33,7 +34,7 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision (and whether it is the newest)."""
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings().database_url)
     current, head = current_revision(db), head_revision(db)
     typer.echo(f"{current or 'empty'} (newest: {head})")
 
@@ -44,9 +45,22 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     """Run the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    context()  # fail early on bad settings and migrate before serving
+    settings = context().settings  # fail early on bad settings and migrate before serving
     uvicorn.run("briefing.api:create_app", factory=True, host=host, port=port,
-                workers=workers, proxy_headers=True)
+                workers=workers, **proxy_options(settings))
+
+
+class ProxyOptions(TypedDict):
+    proxy_headers: bool
+    forwarded_allow_ips: str
+
+
+def proxy_options(settings: Settings) -> ProxyOptions:
+    """Whose X-Forwarded-For uvicorn believes: only BRIEFING_TRUSTED_PROXIES'. Left to
+    itself it believes any process on 127.0.0.1, which could then pick its own address for
+    the rate limits and the consent records."""
+    trusted = ",".join(settings.trusted_proxies)
+    return ProxyOptions(proxy_headers=bool(trusted), forwarded_allow_ips=trusted)
 
 
 def worker(concurrency: Annotated[int | None, typer.Option(min=1)] = None,
@@ -58,6 +72,9 @@ def worker(concurrency: Annotated[int | None, typer.Option(min=1)] = None,
         raise typer.BadParameter("set BRIEFING_BROKER_URL (e.g. redis://127.0.0.1:6379/0): "
                                  "without a broker, tasks already run in-process")
     from workers.app import app
+    from workers.probes import check_broker
+
+    check_broker(ctx.settings.broker_url)  # one line and exit 1, not Celery's retry loop
 
     argv = ["worker", f"--loglevel={loglevel}"]
     if concurrency:
@@ -72,7 +89,10 @@ def sweep() -> None:
     from workers.tasks import sweep as sweep_task
 
     context()
-    counts = sweep_task.apply().get()
+    # In-process run: Celery's "never .get() within a task" guard is a process-wide flag that
+    # any eager task on another thread (a web app's background send) sets for a moment, so
+    # it would refuse this call at random. Nothing here blocks on a worker.
+    counts = sweep_task.apply().get(disable_sync_subtasks=False)
     mails = counts["confirmations"]
     typer.echo(f"re-enqueued {counts['articles']} articles, {counts['requests']} requests, "
                f"{mails} confirmation email{'' if mails == 1 else 's'}")

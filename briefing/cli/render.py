@@ -18,7 +18,8 @@ def article_json(article: Article, *, with_text: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": article.id, "title": article.title, "url": article.url, "source": article.source,
         "author": article.author, "published_at": _iso(article.published_at),
-        "language": article.language, "status": str(article.status),
+        "language": article.language, "language_source": article.language_source,
+        "declared_language": article.declared_language, "status": str(article.status),
         "summary": article.summary, "summary_algorithm": article.summary_algorithm,
         "summary_params": article.summary_params,
         "summarized_at": _iso(article.summarized_at), "error": article.error,
@@ -28,6 +29,12 @@ def article_json(article: Article, *, with_text: bool) -> dict[str, Any]:
     if with_text:
         data["text"] = article.text
     return data
+
+
+def _language(article: Article) -> str | None:
+    if article.language is None:
+        return None
+    return f"{article.language} ({article.language_source or 'declared'})"
 
 
 def print_table(articles: list[Article]) -> None:
@@ -50,7 +57,8 @@ def print_article(article: Article) -> None:
     typer.secho(f"{article.title}", bold=True)
     for label, value in (("id", article.id), ("url", article.url), ("source", article.source),
                          ("author", article.author), ("published", article.published_at),
-                         ("status", article.status), ("error", article.error)):
+                         ("language", _language(article)), ("status", article.status),
+                         ("error", article.error)):
         if value is not None:
             typer.echo(f"  {label:<10} {value}")
     if article.summary:

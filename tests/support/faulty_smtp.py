@@ -5,6 +5,9 @@
     faulty_smtp.refuse_body("c@example.com", "554 5.7.1 Spam")  # refuse its messages at DATA
     faulty_smtp.throttle("451 4.7.0 rate limited", times=3)  # refuse the next 3 RCPTs, anyone
                                                      # (a 421 also hangs up after replying)
+    faulty_smtp.refuse_every(200, "421 4.7.0 Try again later")  # every 200th RCPT, anyone
+    faulty_smtp.refuse_at_random(0.2, "451 4.3.0 <{rcpt}>: Temporary lookup failure")
+                                                     # a fifth of RCPTs, each reader once
     faulty_smtp.drop_after(5)                        # hang up after 5 accepted messages, once
     faulty_smtp.drop_after(5, in_data=True)          # … or during the 6th message's DATA,
                                                      #     before taking it (fate unknown)
@@ -18,6 +21,7 @@ Import it explicitly in a test module: `from tests.support.faulty_smtp import fa
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections import Counter
@@ -47,6 +51,13 @@ class FaultyHandler:
     throttle_left: int = 0  # RCPTs still to refuse with throttle_reply, whoever they are for
     throttle_reply: str = ""
     throttled: int = 0  # RCPTs refused that way so far
+    every: int = 0  # refuse every `every`-th RCPT with every_reply (0: never)
+    every_reply: str = ""
+    rcpts: int = 0  # RCPTs seen so far
+    random_rate: float = 0.0  # refuse this share of RCPTs with random_reply ...
+    random_reply: str = ""
+    rng: random.Random = field(default_factory=lambda: random.Random(9))
+    refused_once: set[str] = field(default_factory=set)  # ... each recipient at most once
     drop_after_accepted: int | None = None
     drop_in_data: bool = False
     drops: int = 0
@@ -82,13 +93,13 @@ class FaultyHandler:
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
         with self.lock:
-            if self.throttle_left > 0:
-                self.throttle_left -= 1
+            refusal = self._refusal(address)
+            if refusal is not None:
                 self.throttled += 1
-                if self.throttle_reply.startswith("421"):  # reply, then close the line
+                if refusal.startswith("421"):  # reply, then close the line
                     assert server.transport is not None
                     asyncio.get_running_loop().call_soon(server.transport.close)
-                return self.throttle_reply
+                return refusal
             if address in self.rejected:
                 return self.rejected[address]
             if self.tempfail_left.get(address, 0) > 0:
@@ -96,6 +107,20 @@ class FaultyHandler:
                 return TEMPFAIL
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    def _refusal(self, address: str) -> str | None:
+        """The reply refusing this RCPT, if one of the refusals set up is due (under lock)."""
+        self.rcpts += 1
+        if self.throttle_left > 0:
+            self.throttle_left -= 1
+            return self.throttle_reply
+        if self.every and self.rcpts % self.every == 0:
+            return self.every_reply
+        if (self.random_rate and address not in self.refused_once
+                and self.rng.random() < self.random_rate):
+            self.refused_once.add(address)
+            return self.random_reply.format(rcpt=address)
+        return None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self._drop_due(in_data=True):  # the body arrived but was never taken
@@ -139,6 +164,17 @@ class FaultySMTPServer:
         down"); with a 421 the server also closes the connection, as real ones do."""
         with self.handler.lock:
             self.handler.throttle_reply, self.handler.throttle_left = reply, times
+
+    def refuse_every(self, every: int, reply: str) -> None:
+        """Refuse every `every`-th RCPT, whoever it is for, with `reply` (a 421 hangs up)."""
+        with self.handler.lock:
+            self.handler.every, self.handler.every_reply = every, reply
+
+    def refuse_at_random(self, rate: float, reply: str) -> None:
+        """Refuse RCPTs at random, `rate` of them, with `reply` ("{rcpt}" is the address);
+        each recipient at most once, as a passing lookup failure would (seeded: repeatable)."""
+        with self.handler.lock:
+            self.handler.random_rate, self.handler.random_reply = rate, reply
 
     def refuse_body(self, address: str, reply: str) -> None:
         """Accept the recipient but refuse every message to it after DATA (spam, policy)."""

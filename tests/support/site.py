@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from briefing.api import create_app
+from briefing.cli.ops import proxy_options
 from briefing.config import Settings
 from briefing.db import Database
 from briefing.lists import ListChanges, create_list
@@ -37,9 +38,10 @@ class Site:
         return httpx.Client(base_url=self.url, timeout=10)
 
 
-def _serve(app: Any, port: int) -> Callable[[], None]:
+def _serve(app: Any, port: int, settings: Settings) -> Callable[[], None]:
+    # Proxy headers as `briefing serve` has uvicorn treat them.
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
+                                           log_level="warning", **proxy_options(settings)))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -62,7 +64,8 @@ def make_site(tmp_path: Path, smtp_server: SMTPServer) -> Iterator[Callable[...,
         url = f"http://127.0.0.1:{port}"
         settings = make_settings(tmp_path / f"var{port}", BRIEFING_BASE_URL=url,
                                  **smtp_server.env(), **env)
-        stops.append(_serve(create_app(settings), port))  # the lifespan creates the schema
+        # The lifespan creates the schema.
+        stops.append(_serve(create_app(settings), port, settings))
         db = Database(settings.database_url)
         create_list(db, "daily", ListChanges(name="Daily Brief", from_address="news@example.org"))
         create_list(db, "weekly", ListChanges(name="Weekly Digest",
