@@ -66,7 +66,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest article text or upload accepted; larger requests get 413."),
     Setting("BRIEFING_MAX_IMPORT_BYTES", "100000000",
             "Largest subscriber CSV accepted by the API (streamed to disk, not held in memory)."),
-    Setting("BRIEFING_FETCH_TIMEOUT", "15", "Seconds to wait for a web page or feed."),
+    Setting("BRIEFING_FETCH_TIMEOUT", "15", "Deadline in seconds for one fetch of a web page "
+            "or feed: DNS, connect, headers, body and redirects together."),
     Setting("BRIEFING_FETCH_MAX_BYTES", "5000000", "Largest web page or feed downloaded."),
     Setting("BRIEFING_ALLOW_PRIVATE_URLS", "false",
             "Allow fetching loopback/private addresses (tests, intranet feeds)."),

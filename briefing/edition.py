@@ -63,8 +63,11 @@ def compose(session: Session, edition: Edition, mailing_list: MailingList,
 
 
 def summary_for(article: Article, sentences: int, language: str) -> list[str]:
-    """The stored summary, or a fresh one when the list wants another length."""
+    """The stored summary, or a fresh one when the list wants another length (never in
+    place of a summary corrected by hand)."""
     stored = list(article.summary or [])
+    if article.summary_edited_at is not None:
+        return stored
     if len(stored) == sentences or (len(stored) < sentences and article.summary_params
                                     and article.summary_params.get("sentences", 0) >= sentences):
         return stored

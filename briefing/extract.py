@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
@@ -69,7 +70,7 @@ def extract_html(html: str | bytes, url: str | None = None) -> Extracted:
         published_at=_published_at(tree) or _parse_datetime(doc.date if doc else None),
         text=text,
         language=_language(tree),
-        sitename=_clean(doc.sitename if doc else None),
+        sitename=_site_name(doc, url),
     )
 
 
@@ -155,6 +156,22 @@ def _clean(value: str | None) -> str | None:
         return None
     value = " ".join(value.split())
     return value or None
+
+
+_HOST_PREFIX = re.compile(r"^(?:www|w[0-9]+)\.")
+
+
+def _site_name(doc: Document | None, url: str | None) -> str | None:
+    """The name the page gives its site, or None when trafilatura only read it off the
+    URL: that is a host, port and all ("127.0.0.1:47613"), and the caller knows better."""
+    name = _clean(doc.sitename if doc else None)
+    if name is None or url is None:
+        return name
+    try:
+        netloc = urlsplit(url).netloc.rpartition("@")[2].lower()
+    except ValueError:
+        return name
+    return None if name.lower() == _HOST_PREFIX.sub("", netloc) else name
 
 
 def _title_tag(tree: lxml.html.HtmlElement | None) -> str | None:

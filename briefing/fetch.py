@@ -11,19 +11,29 @@ that defence needs from its caller: redirects are followed by hand, so every
 hop connects through the guarded transport, and proxies from the environment
 are ignored (``trust_env=False``), because a proxy would make the
 connection-level check meaningless.
+
+``FetchPolicy.total_timeout`` is the deadline for the whole fetch: DNS, connects, TLS,
+headers, body and every redirect hop together (enforced in the connection layer, see
+:class:`briefing.netguard.Deadline`); ``read_timeout`` only bounds one silent read.
 """
 
 from __future__ import annotations
 
 import errno
-import time
 from dataclasses import dataclass
 
 import httpcore
 import httpx
 
 from briefing.content import decode_body, sniff_type, split_content_type, type_accepted
-from briefing.netguard import Blocked, PinnedTransport, Unresolvable, is_public_address
+from briefing.netguard import (
+    Blocked,
+    Deadline,
+    DeadlinePassed,
+    PinnedTransport,
+    Unresolvable,
+    is_public_address,
+)
 
 __all__ = [
     "BlockedAddressError",
@@ -31,6 +41,7 @@ __all__ = [
     "FetchError",
     "FetchPolicy",
     "FetchResult",
+    "FetchTimeoutError",
     "HTTPStatusError",
     "TooLargeError",
     "TooManyRedirectsError",
@@ -63,7 +74,7 @@ class FetchPolicy:
     accept: tuple[str, ...] = DEFAULT_ACCEPT
     # read_timeout bounds each socket read; a server trickling one byte every
     # few seconds would never trip it, so the whole fetch also has a deadline.
-    total_timeout: float = 60.0
+    total_timeout: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,12 @@ class FetchError(Exception):
         self.message = message
         self.url = url
         self.transient = self.default_transient if transient is None else transient
+
+
+class FetchTimeoutError(FetchError):
+    """The whole fetch (DNS, connect, headers, body, redirects) outlasted its deadline."""
+
+    default_transient = True
 
 
 class BlockedAddressError(FetchError):
@@ -163,7 +180,7 @@ def fetch(
     ``accept`` overrides ``policy.accept`` for this call.
     """
     accepted = accept if accept is not None else policy.accept
-    deadline = time.monotonic() + policy.total_timeout
+    deadline = Deadline(policy.total_timeout)
     headers = _request_headers(policy, accepted, etag, last_modified)
     timeout = httpx.Timeout(
         connect=policy.connect_timeout,
@@ -172,7 +189,7 @@ def fetch(
         pool=policy.connect_timeout,
     )
     with httpx.Client(
-        transport=PinnedTransport(policy.allow_private),
+        transport=PinnedTransport(policy.allow_private, deadline),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
@@ -246,7 +263,7 @@ def _fetch_once(
     headers: dict[str, str],
     policy: FetchPolicy,
     accepted: tuple[str, ...],
-    deadline: float,
+    deadline: Deadline,
     etag: str | None,
     last_modified: str | None,
 ) -> tuple[FetchResult | None, str | None]:
@@ -268,6 +285,8 @@ def _fetch_once(
             if status >= 300 or status < 200:
                 raise _status_error(response, shown)
             return _read_result(response, shown, policy, accepted, deadline), None
+    except DeadlinePassed as exc:
+        raise _deadline_error(shown, deadline) from exc
     except Blocked as exc:
         raise BlockedAddressError(f"refusing to fetch {shown}: {exc.reason}", url=shown) from exc
     except Unresolvable as exc:
@@ -298,6 +317,12 @@ def _fetch_once(
         ) from exc
     except (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         raise FetchError(f"{shown} is not a URL we can fetch", url=shown) from exc
+
+
+def _deadline_error(url: str, deadline: Deadline) -> FetchTimeoutError:
+    # Starts with "timed out", like every timeout message: faces map those to 504.
+    return FetchTimeoutError(
+        f"timed out: {url} did not arrive within {deadline.seconds:g} s", url=url)
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -356,7 +381,7 @@ def _read_result(
     url: str,
     policy: FetchPolicy,
     accepted: tuple[str, ...],
-    deadline: float,
+    deadline: Deadline,
 ) -> FetchResult:
     media_type, charset = split_content_type(response.headers.get("content-type"))
     # Reject by header before downloading a PDF or video we would discard.
@@ -384,7 +409,8 @@ def _check_declared_length(response: httpx.Response, url: str, max_bytes: int) -
         raise TooLargeError(_too_large_message(url, max_bytes), url=url)
 
 
-def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: float) -> bytes:
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: Deadline
+                 ) -> bytes:
     # iter_bytes() yields *decompressed* data, so the cap also stops gzip bombs.
     chunks: list[bytes] = []
     size = 0
@@ -392,8 +418,8 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: f
         size += len(chunk)
         if size > max_bytes:
             raise TooLargeError(_too_large_message(url, max_bytes), url=url)
-        if time.monotonic() > deadline:
-            raise FetchError(f"timed out downloading {url} (too slow)", url=url, transient=True)
+        if deadline.passed:  # a server sending fast but without end, just under the cap
+            raise _deadline_error(url, deadline)
         chunks.append(chunk)
     return b"".join(chunks)
 

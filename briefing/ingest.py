@@ -84,7 +84,7 @@ def from_html(raw: str | bytes, *, url: str | None = None, title: str | None = N
         raise InputError(str(exc)) from None
     return ArticleInput(
         text=found.text, title=title or found.title, url=url,
-        source=found.sitename or _host(url), author=found.author,
+        source=found.sitename or site_of(url), author=found.author,
         published_at=found.published_at, language=found.language,
     )
 
@@ -94,7 +94,7 @@ def from_url(url: str, policy: FetchPolicy, *, title: str | None = None) -> Arti
     page = fetch(url, policy, accept=PAGE_TYPES)
     if page.content_type in ("text/plain", "text/markdown"):
         article = from_text(page.body, title=title, markdown=page.content_type == "text/markdown")
-        return replace(article, url=page.url, source=_host(page.url))
+        return replace(article, url=page.url, source=site_of(page.url))
     return from_html(page.body, url=page.url, title=title)
 
 
@@ -204,8 +204,13 @@ def _clean_url(url: str | None) -> str | None:
     return normalize_url(url)
 
 
-def _host(url: str | None) -> str | None:
-    return urlsplit(url).hostname if url else None
+def site_of(url: str | None) -> str | None:
+    """The source to show for a page whose site has no name: its domain, never a port."""
+    try:
+        host = urlsplit(url).hostname if url else None
+    except ValueError:  # a bracketed host that is no IPv6 address
+        return None
+    return host.removeprefix("www.") if host else None
 
 
 def _without_leading_title(text: str, title: str) -> str:

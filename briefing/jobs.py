@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from briefing.clock import utcnow
@@ -43,6 +43,8 @@ def claim_article(db: Database, article_id: int, settings: Settings, *, force: b
     if force:
         claimable = or_(claimable, Article.status.in_(
             [ArticleStatus.SUMMARIZED, ArticleStatus.FAILED]))
+    # A summary corrected by hand is never replaced, not even by a forced re-summarize.
+    claimable = claimable & Article.summary_edited_at.is_(None)
     with db.session() as session:
         result = session.execute(
             update(Article).where(Article.id == article_id, claimable)
@@ -69,9 +71,12 @@ def summarize_article(db: Database, article_id: int, settings: Settings, *,
     except SummaryError as exc:
         _finish(db, claim, status=ArticleStatus.FAILED, error=str(exc))
         return "failed"
+    # A re-summarized article keeps its first summarized_at: editions pick articles by it,
+    # and a new one would send an article already sent in the next edition again.
     written = _finish(db, claim, status=ArticleStatus.SUMMARIZED, summary=list(summary.sentences),
                       summary_algorithm=summary.algorithm, summary_params=dict(summary.params),
-                      summarized_at=utcnow(), language=summary.language,
+                      summarized_at=func.coalesce(Article.summarized_at, utcnow()),
+                      language=summary.language,
                       language_source=summary.params["language_source"])
     if written:
         log.info("article %d summarized", article_id)
@@ -100,7 +105,8 @@ def _finish(db: Database, claim: Claim, **values: object) -> bool:
         written = session.execute(
             update(Article)
             .where(Article.id == claim.article_id, Article.attempts == claim.attempt,
-                   Article.status == ArticleStatus.SUMMARIZING)
+                   Article.status == ArticleStatus.SUMMARIZING,
+                   Article.summary_edited_at.is_(None))
             .values(updated_at=utcnow(), **values)
             .returning(Article.id)).first()
     return written is not None

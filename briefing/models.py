@@ -113,6 +113,8 @@ class Article(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set when someone corrected the summary by hand: no re-summarize replaces it.
+    summary_edited_at: Mapped[datetime | None]
     # `language` is the article's language (ISO 639-1) as summarizing decided it; what the page
     # or feed said is kept apart, and `language_source` says which won: "declared",
     # "detected" or "fallback" (see briefing/language.py).

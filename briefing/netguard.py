@@ -27,6 +27,13 @@ its connections through the same backend and gets the same check, and must
 ignore proxies from the environment (``trust_env=False``), because a proxy
 would make the connection-level check meaningless.
 
+Deadline
+--------
+httpx's timeouts bound each socket operation, not a fetch: a server sending one byte
+every half second never trips a read timeout. So the backend also carries the fetch's
+deadline (a :class:`Deadline`): the DNS lookup, every connect, TLS handshake, read and
+write get at most the time left, and an expired deadline fails the next operation.
+
 Failures surface as :class:`Blocked` and :class:`Unresolvable`, which carry no
 URL; the caller knows the URL and turns them into user-facing errors.
 """
@@ -35,14 +42,18 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable, Iterator
-from typing import Any
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 import httpcore
 import httpx
 
 __all__ = [
     "Blocked",
+    "Deadline",
+    "DeadlinePassed",
     "IPAddress",
     "PinnedTransport",
     "Unresolvable",
@@ -154,6 +165,94 @@ def _check_resolved(host: str, addresses: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------
+# The deadline of one fetch
+# --------------------------------------------------------------------------
+
+
+class DeadlinePassed(httpcore.TimeoutException):
+    """The fetch ran out of time (not one slow read: the whole fetch's deadline)."""
+
+
+T = TypeVar("T")
+
+
+class Deadline:
+    """A moment on the monotonic clock by which a whole fetch must be done."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._at = time.monotonic() + seconds
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self._at
+
+    def within(self, timeout: float | None, operation: Callable[[float], T]) -> T:
+        """Run ``operation(t)`` with ``t`` the smaller of ``timeout`` and the time left.
+        When the time left was the smaller, its timeout is this deadline passing."""
+        left = self._at - time.monotonic()
+        if left <= 0:
+            raise DeadlinePassed(f"the {self.seconds:g} s deadline passed")
+        if timeout is not None and timeout < left:
+            return operation(timeout)
+        try:
+            return operation(left)
+        except httpcore.TimeoutException as exc:
+            raise DeadlinePassed(f"the {self.seconds:g} s deadline passed") from exc
+
+
+def _resolve_before(deadline: Deadline, host: str, port: int) -> list[str]:
+    """``_resolve`` bounded by the deadline. getaddrinfo cannot be interrupted, so it runs
+    in a daemon thread that is abandoned (it ends with the resolver's own timeout)."""
+    found: list[list[str]] = []
+    failed: list[BaseException] = []
+
+    def lookup() -> None:
+        try:
+            found.append(_resolve(host, port))
+        except BaseException as exc:  # handed to the waiting thread, which re-raises it
+            failed.append(exc)
+
+    def wait(seconds: float) -> list[str]:
+        thread.join(seconds)
+        if failed:
+            raise failed[0]
+        if not found:
+            raise httpcore.ConnectTimeout(f"looking up {host} took too long")
+        return found[0]
+
+    thread = threading.Thread(target=lookup, name=f"dns {host}", daemon=True)
+    thread.start()
+    return deadline.within(None, wait)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every operation gets at most the time left before the deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._deadline.within(timeout, lambda t: self._stream.read(max_bytes, t))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._deadline.within(timeout, lambda t: self._stream.write(buffer, t))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        tls = self._deadline.within(
+            timeout, lambda t: self._stream.start_tls(ssl_context, server_hostname, t))
+        return _DeadlineStream(tls, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+# --------------------------------------------------------------------------
 # Pinned connections
 # --------------------------------------------------------------------------
 
@@ -165,10 +264,12 @@ _MAX_ADDRESSES_TRIED = 3
 
 
 class _PinnedBackend(httpcore.NetworkBackend):
-    """Resolve once, validate every address, connect only to validated IPs."""
+    """Resolve once, validate every address, connect only to validated IPs, and keep
+    every step of the connection inside the fetch's deadline."""
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, deadline: Deadline) -> None:
         self._allow_private = allow_private
+        self._deadline = deadline
 
     def connect_tcp(
         self,
@@ -182,13 +283,19 @@ class _PinnedBackend(httpcore.NetworkBackend):
         last_error: Exception | None = None
         for address in addresses[:_MAX_ADDRESSES_TRIED]:
             try:
-                return _RAW_BACKEND.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
+                return self._connect(address, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc
+                last_error = exc  # a passed deadline (DeadlinePassed) tries no other address
         assert last_error is not None  # addresses is never empty
         raise last_error
+
+    def _connect(self, address: str, port: int, timeout: float | None,
+                 local_address: str | None, socket_options: Iterable[Any] | None,
+                 ) -> httpcore.NetworkStream:
+        def attempt(seconds: float) -> httpcore.NetworkStream:
+            return _RAW_BACKEND.connect_tcp(address, port, seconds, local_address,
+                                            socket_options)
+        return _DeadlineStream(self._deadline.within(timeout, attempt), self._deadline)
 
     def _validated_addresses(self, host: str, port: int) -> list[str]:
         if not self._allow_private:
@@ -197,7 +304,7 @@ class _PinnedBackend(httpcore.NetworkBackend):
         if literal is not None:
             return [str(literal)]
         try:
-            addresses = _resolve(host, port)
+            addresses = _resolve_before(self._deadline, host, port)
         except socket.gaierror as exc:
             raise Unresolvable(host, transient=exc.errno == socket.EAI_AGAIN) from exc
         if not addresses:
@@ -219,11 +326,11 @@ class PinnedTransport(httpx.BaseTransport):
     the URL, to map to user-facing errors.
     """
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, deadline: Deadline) -> None:
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=4,
-            network_backend=_PinnedBackend(allow_private),
+            network_backend=_PinnedBackend(allow_private, deadline),
             retries=0,
         )
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import idna
 
 from briefing.readability import unreadable_reason
 
@@ -76,17 +79,46 @@ def content_hash(text: str) -> str:
 
 
 def normalize_url(url: str) -> str:
-    """One spelling per page: lower-case host, no fragment, no default port, no tracking."""
-    parts = urlsplit(url.strip())
+    """One spelling per page: lower-case host (IDNA names in their ASCII form, IPv6 in
+    brackets, compressed), no user:password (it does not name the page, and an article's
+    link goes out in every briefing), no fragment, no default port, no tracking parameters,
+    sorted query. Normalizing a normalized URL changes nothing. InputError for a URL that
+    cannot be read (a bad port, a broken IPv6 literal)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise InputError(f"{url!r} is not a valid URL ({exc})") from None
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = f"{host}:{port}"
+    netloc = _host(parts.netloc, parts.hostname)
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        netloc = f"{netloc}:{port}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if not _TRACKING_PARAM.match(k)]
     path = parts.path or "/"
-    return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host(netloc: str, hostname: str | None) -> str:
+    host = hostname or ""  # urlsplit lower-cases it and drops IPv6 brackets
+    if netloc.rpartition("@")[2].startswith("["):
+        return f"[{_ipv6(host)}]"  # the brackets are what keeps ":" from reading as a port
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return host  # left for the fetcher to refuse; still one spelling
+
+
+def _ipv6(host: str) -> str:
+    try:
+        return str(ipaddress.IPv6Address(host))  # compressed: one spelling per address
+    except ValueError:
+        return host  # IPvFuture or a zone urlsplit accepts; kept as it is
 
 
 def url_hash(url: str) -> str:

@@ -18,6 +18,7 @@ from briefing.db import Database
 from briefing.models import Article, Feed, SummaryRequest
 from tests.support.databases import make_settings
 from tests.support.services import free_port
+from tests.support.threads import run_together
 from tests.support.web import WebServer
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -281,6 +282,24 @@ def test_wait_outside_0_to_60_seconds_is_422(client: TestClient, wait: str) -> N
     assert_error(client.get(body["url"], params={"wait": wait}, headers=AUTH), 422)
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickling_page_is_cut_off_at_the_fetch_timeout(tmp_path: Path, web: WebServer,
+                                                          part: str) -> None:
+    web.trickle("/drip", part=part)  # one byte every 0.5 s, for hours
+    try:
+        for client in client_for(make_settings(tmp_path, BRIEFING_FETCH_TIMEOUT="1")):
+            # On a thread with a deadline: a request the fetch deadline fails to end would
+            # hold the TestClient (and pytest's own timeout) for as long as the trickle.
+            (answer,) = run_together(
+                lambda c=client: post(c, "/api/articles", {"url": web.url("/drip")}), 1, 30)
+            message = assert_error(answer, 504)
+            assert message == f"timed out: {web.url('/drip')} did not arrive within 1 s"
+            assert rows(client) == 0
+    finally:
+        web.stopping.set()  # whatever happened, let a request still waiting on it end
+
+
 # ---------------------------------------------------------------- feeds
 
 
@@ -298,6 +317,78 @@ def test_feed_subscription_lifecycle(client: TestClient, web: WebServer) -> None
     assert client.delete(f"/api/feeds/{listed[0]['id']}", headers=AUTH).status_code == 204
     assert_error(client.delete(f"/api/feeds/{listed[0]['id']}", headers=AUTH), 404)
     assert rows(client, Feed) == 0
+
+
+@pytest.mark.parametrize("url", ["http://[::1]/feed.xml", "http://example.com:99999/feed",
+                                 "http://[2606:4700::1111/feed"])
+def test_a_feed_url_that_cannot_be_used_is_a_clear_4xx(tmp_path: Path, url: str) -> None:
+    for client in client_for(make_settings(tmp_path, BRIEFING_ALLOW_PRIVATE_URLS="false")):
+        message = assert_error(post(client, "/api/feeds", {"url": url}), 422)
+        assert url in message or "::1" in message
+        assert rows(client, Feed) == 0
+
+
+def test_a_feed_is_polled_on_request(client: TestClient, web: WebServer) -> None:
+    story = f"<html><body><article><p>{OTHER}</p></article></body></html>"
+    web.route("/story", story)
+    web.route("/feed.xml", RSS.replace("http://example.org/1", web.url("/story")),
+              content_type="application/rss+xml", etag='"v1"')
+    feed_id = post(client, "/api/feeds", {"url": web.url("/feed.xml")}).json()["id"]
+
+    polled = client.post(f"/api/feeds/{feed_id}/poll", headers=AUTH)
+    assert polled.status_code == 200, polled.text
+    body = polled.json()
+    assert len(body["new_article_ids"]) == 1 and body["errors"] == [] and not body["failed"]
+    assert body["feed"]["last_polled_at"] and body["feed"]["last_error"] is None
+    article = client.get(f"/api/articles/{body['new_article_ids'][0]}", headers=AUTH).json()
+    assert article["status"] == "summarized" and article["source"] == "Local News"
+
+    assert client.post(f"/api/feeds/{feed_id}/poll", headers=AUTH).json()["not_modified"]
+    web.route("/feed.xml", "gone", status=404)
+    failed = client.post(f"/api/feeds/{feed_id}/poll", headers=AUTH).json()
+    assert "404" in failed["failed"] and failed["feed"]["last_error"] == failed["failed"]
+    assert_error(client.post("/api/feeds/999/poll", headers=AUTH), 404)
+
+
+# ---------------------------------------------------------------- editing articles
+
+
+def test_an_article_is_corrected_before_it_is_sent(client: TestClient) -> None:
+    created = post(client, "/api/articles", {"text": TEXT}).json()
+    path = f"/api/articles/{created['id']}"
+    generated = created["summary"]
+    edited = client.patch(path, headers=AUTH, json={
+        "title": "Tram line opens", "summary": ["The tram line opens in May.", "  Fares stay. "]})
+    assert edited.status_code == 200, edited.text
+    body = edited.json()
+    assert body["title"] == "Tram line opens"
+    assert body["summary"] == ["The tram line opens in May.", "Fares stay."]
+    assert body["summary_edited_at"] and body["status"] == "summarized"
+
+    restored = client.patch(path, headers=AUTH, json={"summary": None}).json()
+    assert restored["summary"] == generated and restored["summary_edited_at"] is None
+    assert restored["title"] == "Tram line opens"
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"title": ""}, {"title": None}, {"title": "x" * 501}, {"summary": []},
+    {"summary": [""]}, {"summary": "One sentence."}, {"summary": [1, 2]},
+    {"summary": ["x" * 2001]}, {"summary": ["One."] * 51}, {"text": "new text"},
+    {"summary": ["nul \u0000 here"]},
+])
+def test_a_bad_correction_is_422_and_changes_nothing(client: TestClient,
+                                                    body: dict[str, Any]) -> None:
+    created = post(client, "/api/articles", {"text": TEXT}).json()
+    path = f"/api/articles/{created['id']}"
+    assert_error(client.patch(path, headers=AUTH, json=body), 422)
+    after = client.get(path, headers=AUTH).json()
+    assert (after["title"], after["summary"]) == (created["title"], created["summary"])
+
+
+def test_correcting_an_unknown_article_is_404(client: TestClient) -> None:
+    for article_id in ("999", "99999999999"):
+        assert_error(client.patch(f"/api/articles/{article_id}", headers=AUTH,
+                                  json={"title": "Nothing"}), 404)
 
 
 # ---------------------------------------------------------------- auth

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -246,6 +247,53 @@ def test_read_timeout_is_transient(web: WebServer) -> None:
         fetch(web.url("/slow"), FetchPolicy(allow_private=True, read_timeout=0.2))
     assert info.value.transient
     assert "timed out" in str(info.value)
+
+
+# The deadline covers the whole fetch. Servers below trickle for hours, one byte at a time
+# (so no per-read timeout ever fires); the pytest timeout is only the backstop for a fetch
+# that would wait for them.
+DEADLINE = FetchPolicy(allow_private=True, total_timeout=1.0, read_timeout=30.0)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickling_server_is_cut_off_at_the_deadline(web: WebServer, part: str) -> None:
+    web.trickle("/drip", part=part)
+    with pytest.raises(FetchError) as info:
+        fetch(web.url("/drip"), DEADLINE)
+    assert info.value.transient
+    assert str(info.value) == f"timed out: {web.url('/drip')} did not arrive within 1 s"
+
+
+@pytest.mark.timeout(30)
+def test_redirect_hops_share_one_deadline(web: WebServer) -> None:
+    for n in range(8):
+        web.redirect(f"/hop{n}", f"/hop{n + 1}").delay_s = 0.4
+    web.route("/hop8", PAGE)
+    with pytest.raises(FetchError, match="did not arrive within 1 s"):
+        fetch(web.url("/hop0"), FetchPolicy(allow_private=True, total_timeout=1.0,
+                                            max_redirects=10))
+    assert web.hits("/hop8") == 0
+
+
+@pytest.mark.timeout(30)
+def test_a_dns_lookup_that_hangs_is_cut_off_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    released = threading.Event()
+
+    def hanging_dns(host: str, port: int) -> list[str]:
+        released.wait(60)
+        return [PUBLIC_IP]
+
+    monkeypatch.setattr(netguard, "_RAW_BACKEND", RecordingBackend())
+    monkeypatch.setattr(netguard, "_resolve", hanging_dns)
+    try:
+        with pytest.raises(FetchError, match="did not arrive within 1 s") as info:
+            fetch("http://slow-dns.example.com/story", FetchPolicy(total_timeout=1.0))
+        assert info.value.transient
+    finally:
+        released.set()
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,18 @@ def test_page_from_url_keeps_url_title_and_date(any_db: Database, web, tmp_path:
     assert article.published_at is not None and article.published_at.year == 2026
 
 
+@pytest.mark.parametrize(("head", "source"), [
+    ("", "127.0.0.1"),  # the page names no site: its domain, never "127.0.0.1:47613"
+    ("<meta property='og:site_name' content='Valley Gazette'>", "Valley Gazette"),
+])
+def test_a_page_names_its_source_or_gets_its_domain(web, tmp_path: Path, head: str,
+                                                    source: str) -> None:
+    web.route("/news/budget", f"<html><head><title>Budget</title>{head}</head><body>"
+              f"<article><p>{BODY}</p><p>{BODY}</p></article></body></html>")
+    page = from_url(web.url("/news/budget"), fetch_policy(make_settings(tmp_path)))
+    assert page.source == source
+
+
 @pytest.mark.parametrize("case", ["unreachable", "404", "500", "pdf", "loop"])
 def test_bad_urls_give_a_clear_error(web, tmp_path: Path, case: str) -> None:
     web.route("/missing", "nope", status=404)

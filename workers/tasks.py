@@ -20,7 +20,6 @@ from briefing import confirmations, deliver, edition, feeds, heartbeats, jobs, s
 from briefing.backoffice import imports
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.fetch import FetchError
 from briefing.mailer import MailError, PermanentError, TransientError
 from briefing.models import EditionStatus
 from workers import dispatch, runtime
@@ -171,9 +170,10 @@ def poll_feed(self: Task, feed_id: int) -> int:
     except TRANSIENT as exc:
         _retry_or_give_up(self, exc, lambda e: None)
         return 0
-    except FetchError as exc:  # recorded on the feed by poll_feed; the next poll tries again
-        log.warning("feed %d: %s", feed_id, exc)
+    except feeds.NoSuchFeed:  # unsubscribed since it was found due
         return 0
+    if outcome.last_error:  # recorded on the feed by poll_feed; the next poll tries again
+        log.warning("feed %d: %s", feed_id, outcome.last_error)
     dispatch.summarize_articles(outcome.new_article_ids)
     return len(outcome.new_article_ids)
 

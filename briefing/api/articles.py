@@ -1,4 +1,4 @@
-"""/api/articles: add (text, HTML or URL), list, read and delete articles."""
+"""/api/articles: add (text, HTML or URL), list, read, correct and delete articles."""
 
 from __future__ import annotations
 
@@ -16,8 +16,16 @@ from briefing.api.schemas import (
     ArticleDetail,
     ArticleOut,
     ArticlePage,
+    ArticlePatch,
 )
-from briefing.articles import ArticleFilter, delete_article, get_article, list_articles
+from briefing.articles import (
+    ArticleEdit,
+    ArticleFilter,
+    delete_article,
+    edit_article,
+    get_article,
+    list_articles,
+)
 from briefing.clock import as_utc
 from briefing.config import Settings
 from briefing.feeds import fetch_policy
@@ -96,6 +104,24 @@ def list_all(db: DatabaseDep,
 @router.get("/{article_id}", response_model=ArticleDetail, responses=errors.responses(401, 404))
 def read(article_id: int, db: DatabaseDep) -> ArticleDetail:
     """One article with its text and summary."""
+    return ArticleDetail.model_validate(_load(db, article_id))
+
+
+@router.patch("/{article_id}", response_model=ArticleDetail,
+              responses=errors.responses(401, 404, 422))
+def edit(article_id: int, body: ArticlePatch, db: DatabaseDep) -> ArticleDetail:
+    """Correct the title or the summary before the article is sent.
+
+    An edited summary is kept as given: no re-summarize replaces it, and an article that
+    had none yet is ready for the next edition. `"summary": null` drops the edit and
+    summarizes the article again. Editions already sent keep what readers got.
+    """
+    change = ArticleEdit(title=body.title, summary=body.summary,
+                         restore_summary=body.restore_summary)
+    if not (0 < article_id <= MAX_ID and edit_article(db, article_id, change)):
+        raise errors.not_found(f"article {article_id}")
+    if body.restore_summary:
+        enqueue(dispatch.summarize_articles, [article_id])
     return ArticleDetail.model_validate(_load(db, article_id))
 
 

@@ -1,4 +1,4 @@
-"""/api/feeds: subscribe to, list and drop RSS/Atom feeds."""
+"""/api/feeds: subscribe to, list, poll and drop RSS/Atom feeds."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from fastapi import APIRouter, Response
 
 from briefing import feeds
 from briefing.api import errors
-from briefing.api.deps import DatabaseDep, SettingsDep
-from briefing.api.schemas import MAX_ID, FeedCreate, FeedOut
+from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
+from briefing.api.schemas import MAX_ID, FeedCreate, FeedOut, FeedPollOut
 from briefing.feedparse import FeedError
+from workers import dispatch
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 
@@ -31,6 +32,29 @@ def subscribe(body: FeedCreate, db: DatabaseDep, settings: SettingsDep,
         raise errors.ApiError(422, str(exc), "not_a_feed") from None
     response.headers["Location"] = f"/api/feeds/{feed.id}"
     return FeedOut.model_validate(feed)
+
+
+@router.post("/{feed_id}/poll", response_model=FeedPollOut,
+             responses=errors.responses(401, 404))
+def poll(feed_id: int, db: DatabaseDep, settings: SettingsDep) -> FeedPollOut:
+    """Poll the feed now and queue its new articles for summarizing.
+
+    200 whatever the feed did: a feed that could not be fetched (`failed`) or entries that
+    could not be stored (`errors`) are in the answer and in the feed's `last_error`. The
+    request lasts as long as the poll (each fetch within BRIEFING_FETCH_TIMEOUT).
+    """
+    if not 0 < feed_id <= MAX_ID:
+        raise errors.not_found(f"feed {feed_id}")
+    try:
+        outcome = feeds.poll_feed(db, feed_id, settings)
+        feed = feeds.get_feed(db, feed_id)  # as the poll left it: last poll, last error
+    except feeds.NoSuchFeed:
+        raise errors.not_found(f"feed {feed_id}") from None
+    enqueue(dispatch.summarize_articles, outcome.new_article_ids)
+    return FeedPollOut(feed=FeedOut.model_validate(feed),
+                       not_modified=outcome.not_modified,
+                       new_article_ids=outcome.new_article_ids, duplicates=outcome.duplicates,
+                       errors=outcome.errors, failed=outcome.failed, deferred=outcome.deferred)
 
 
 @router.delete("/{feed_id}", status_code=204, response_class=Response,

@@ -38,6 +38,9 @@ def _algorithm(value: str) -> str:
 Text = Annotated[str, AfterValidator(_storable)]
 Url = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_storable)]
 Title = Annotated[str, Field(max_length=500), AfterValidator(_storable)]
+EditedTitle = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_storable)]
+SummarySentence = Annotated[str, Field(min_length=1, max_length=2000),
+                            AfterValidator(_storable)]
 Algorithm = Annotated[str, Field(json_schema_extra={"enum": list(SUMMARY_ALGORITHMS)}),
                       AfterValidator(_algorithm)]
 
@@ -90,6 +93,9 @@ class ArticleOut(BaseModel):
     error: str | None
     created_at: datetime
     updated_at: datetime
+    summary_edited_at: datetime | None = Field(
+        None, description="When the summary was corrected by hand (no re-summarize replaces "
+                          "it); null for a generated summary.")
     declared_language: str | None = Field(
         None, description="The language the page or feed declared, if any.")
     language_source: str | None = Field(
@@ -105,6 +111,29 @@ class ArticleCreated(ArticleOut):
     created: bool
     duplicate_of: int | None = None
     duplicate_reason: Literal["same URL", "same text"] | None = None
+
+
+class ArticlePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: EditedTitle | None = None
+    summary: list[SummarySentence] | None = Field(
+        None, min_length=1, max_length=50,
+        description="The summary's sentences, kept as given and never replaced by a "
+                    "re-summarize. `null` drops a hand-edited summary and summarizes the "
+                    "article again.")
+
+    @model_validator(mode="after")
+    def _something(self) -> ArticlePatch:
+        if not self.model_fields_set:
+            raise ValueError("give title, summary or both")
+        if "title" in self.model_fields_set and self.title is None:
+            raise ValueError("title cannot be null")
+        return self
+
+    @property
+    def restore_summary(self) -> bool:
+        return "summary" in self.model_fields_set and self.summary is None
 
 
 class ArticlePage(BaseModel):
@@ -168,6 +197,16 @@ class FeedOut(BaseModel):
     last_error: str | None
     error_count: int
     created_at: datetime
+
+
+class FeedPollOut(BaseModel):
+    feed: FeedOut
+    not_modified: bool = Field(description="The feed had not changed since the last poll.")
+    new_article_ids: list[int]
+    duplicates: int
+    errors: list[str] = Field(description="Entries not stored, each `URL: reason`.")
+    failed: str | None = Field(description="Why the feed itself could not be polled.")
+    deferred: int = Field(description="New entries left for the next poll.")
 
 
 class Health(BaseModel):

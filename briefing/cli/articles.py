@@ -1,10 +1,10 @@
-"""`briefing articles add|list|show|rm`."""
+"""`briefing articles add|list|show|edit|rm`."""
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +12,14 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from briefing.articles import ArticleFilter, delete_article, get_article, list_articles
+from briefing.articles import (
+    ArticleEdit,
+    ArticleFilter,
+    delete_article,
+    edit_article,
+    get_article,
+    list_articles,
+)
 from briefing.cli.common import Context, JsonFlag, context
 from briefing.cli.render import article_json, print_article, print_table
 from briefing.config import Settings
@@ -27,7 +34,7 @@ from briefing.ingest import (
     iter_folder,
 )
 from briefing.models import ArticleStatus
-from briefing.textnorm import InputError
+from briefing.textnorm import InputError, decode_text
 
 app = typer.Typer(help="Add, list, show and remove articles.", no_args_is_help=True)
 
@@ -58,9 +65,26 @@ def _report(result: AddResult, label: str) -> None:
                    f"{result.title}")
 
 
-def _add_folder(ctx: Context, folder: Path) -> tuple[list[int], int]:
-    created: list[int] = []
-    failures = 0
+@dataclass
+class _Tally:
+    """What one `articles add` did, for its last line."""
+
+    created: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    failures: int = 0
+
+    def count(self, result: AddResult) -> None:
+        if result.created:
+            self.created.append(result.article_id)
+        else:
+            self.duplicates += 1
+
+    def line(self) -> str:
+        return (f"{len(self.created):,} added, {self.duplicates:,} duplicates, "
+                f"{self.failures:,} failed")
+
+
+def _add_folder(ctx: Context, folder: Path, tally: _Tally) -> None:
     items = list(iter_folder(folder, max_bytes=ctx.settings.max_article_bytes))
     for path, item in tqdm(items, desc="adding", unit="file", file=sys.stderr):
         try:
@@ -68,14 +92,12 @@ def _add_folder(ctx: Context, folder: Path) -> tuple[list[int], int]:
                 raise item
             result = _store(ctx, item)
         except InputError as exc:
-            failures += 1
+            tally.failures += 1
             tqdm.write(f"skipped {exc}", file=sys.stderr)
             continue
-        if result.created:
-            created.append(result.article_id)
-        else:
+        tally.count(result)
+        if not result.created:
             tqdm.write(f"{path}: duplicate of article {result.article_id}", file=sys.stderr)
-    return created, failures
 
 
 @app.command("add")
@@ -84,27 +106,25 @@ def add(
     title: Annotated[str | None, typer.Option(help="Title (single source only).")] = None,
     markdown: Annotated[bool, typer.Option(help="Treat stdin as Markdown.")] = False,
 ) -> None:
-    """Add articles and queue them for summarizing."""
+    """Add articles and queue them for summarizing; the last line counts what was added,
+    what was already stored (duplicates) and what failed."""
     from workers import dispatch
 
     ctx = context()
-    created: list[int] = []
-    failures = 0
+    tally = _Tally()
     for source in sources:
         if Path(source).is_dir():
-            ids, failed = _add_folder(ctx, Path(source))
-            created += ids
-            failures += failed
+            _add_folder(ctx, Path(source), tally)
             continue
         result = _store(ctx, load_source(source, ctx.settings, title=title,
                                          markdown=markdown))
         _report(result, source)
-        created += [result.article_id] if result.created else []
-    if created and not dispatch.summarize_articles(created):
+        tally.count(result)
+    if tally.created and not dispatch.summarize_articles(tally.created):
         typer.echo("broker unavailable: the articles will be summarized by the next sweep",
                    err=True)
-    typer.echo(f"{len(created)} added, {failures} failed", err=True)
-    if failures:
+    typer.echo(tally.line(), err=True)
+    if tally.failures:
         raise typer.Exit(1)
 
 
@@ -137,6 +157,40 @@ def show(article_id: int, as_json: JsonFlag = False) -> None:
         typer.echo(json.dumps(article_json(article, with_text=True), indent=2))
     else:
         print_article(article)
+
+
+@app.command("edit")
+def edit(
+    article_id: int,
+    title: Annotated[str | None, typer.Option(help="The corrected title.")] = None,
+    summary_file: Annotated[str | None, typer.Option(
+        help="The corrected summary: a file (or - for stdin) with one sentence per line.")]
+        = None,
+    restore_summary: Annotated[bool, typer.Option(
+        help="Drop a hand-edited summary and summarize the article again.")] = False,
+) -> None:
+    """Correct an article's title or summary before it is sent. An edited summary is never
+    replaced by a re-summarize; editions already sent keep what readers got."""
+    from workers import dispatch
+
+    if title is None and summary_file is None and not restore_summary:
+        raise InputError("give --title, --summary-file or --restore-summary")
+    ctx = context()
+    summary = None if summary_file is None else _sentences(summary_file)
+    change = ArticleEdit(title=title, summary=summary, restore_summary=restore_summary)
+    if edit_article(ctx.db, article_id, change) is None:
+        raise InputError(f"no article {article_id}")
+    if restore_summary:
+        dispatch.summarize_articles([article_id])
+    article = get_article(ctx.db, article_id)
+    assert article is not None
+    print_article(article)
+
+
+def _sentences(source: str) -> list[str]:
+    raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    lines = decode_text(raw, what="the summary file").splitlines()
+    return [line for line in lines if line.strip()]
 
 
 @app.command("rm")

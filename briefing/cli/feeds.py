@@ -9,8 +9,7 @@ import typer
 from tqdm import tqdm
 
 from briefing import feeds
-from briefing.cli.common import context
-from briefing.fetch import FetchError
+from briefing.cli.common import Context, context
 from briefing.textnorm import InputError
 
 app = typer.Typer(help="Subscribe to RSS/Atom feeds; new entries become articles.",
@@ -46,21 +45,47 @@ def rm(feed_id: int) -> None:
 @app.command("poll")
 def poll(feed_ids: Annotated[list[int] | None, typer.Argument(help="Feeds (default all).")]
          = None) -> None:
-    """Poll feeds now and queue new articles for summarizing."""
+    """Poll feeds now and queue new articles for summarizing. A feed's or an entry's
+    failure is reported (and kept as the feed's last error) while the others are polled;
+    the exit code is 1 only when every feed failed."""
     from workers import dispatch
 
     ctx = context()
     ids = feed_ids or [f.id for f in feeds.list_feeds(ctx.db)]
-    added = failed = 0
+    outcomes = []
     for feed_id in tqdm(ids, desc="polling", unit="feed", file=sys.stderr):
-        try:
-            outcome = feeds.poll_feed(ctx.db, feed_id, ctx.settings)
-        except FetchError as exc:
-            failed += 1
-            tqdm.write(f"feed {feed_id}: {exc}", file=sys.stderr)
-            continue
-        for error in outcome.errors:
-            tqdm.write(f"feed {feed_id}: {error}", file=sys.stderr)
+        outcome = _poll_one(ctx, feed_id)
         dispatch.summarize_articles(outcome.new_article_ids)
-        added += len(outcome.new_article_ids)
-    typer.echo(f"{added} new articles from {len(ids)} feeds, {failed} feeds failed")
+        outcomes.append(outcome)
+    typer.echo(poll_summary(outcomes))
+    if outcomes and all(outcome.failed for outcome in outcomes):
+        raise typer.Exit(1)
+
+
+def _poll_one(ctx: Context, feed_id: int) -> feeds.PollOutcome:
+    try:
+        outcome = feeds.poll_feed(ctx.db, feed_id, ctx.settings)
+    except feeds.NoSuchFeed as exc:
+        outcome = feeds.PollOutcome(feed_id, failed=str(exc))
+    if outcome.last_error:
+        tqdm.write(f"feed {feed_id}: {outcome.last_error}", file=sys.stderr)
+    if outcome.deferred:
+        tqdm.write(f"feed {feed_id}: {outcome.deferred} new entries left for the next poll",
+                   file=sys.stderr)
+    return outcome
+
+
+def poll_summary(outcomes: list[feeds.PollOutcome]) -> str:
+    """One line, e.g. "3 feeds polled, 1 with errors: 12 new articles, 2 duplicates"."""
+    troubled = sum(1 for o in outcomes if o.last_error)
+    failed = sum(1 for o in outcomes if o.failed)
+    added = sum(len(o.new_article_ids) for o in outcomes)
+    duplicates = sum(o.duplicates for o in outcomes)
+    line = f"{_count(len(outcomes), 'feed')} polled"
+    if troubled:
+        line += f", {troubled} with errors" + (f" ({failed} could not be polled)" if failed else "")
+    return line + f": {_count(added, 'new article')}, {_count(duplicates, 'duplicate')}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -23,6 +23,7 @@ def article_json(article: Article, *, with_text: bool) -> dict[str, Any]:
         "summary": article.summary, "summary_algorithm": article.summary_algorithm,
         "summary_params": article.summary_params,
         "summarized_at": _iso(article.summarized_at), "error": article.error,
+        "summary_edited_at": _iso(article.summary_edited_at),
         "created_at": _iso(article.created_at),
     }
     if with_text:
@@ -61,7 +62,8 @@ def print_article(article: Article) -> None:
         if value is not None:
             typer.echo(f"  {label:<10} {value}")
     if article.summary:
-        typer.echo(f"  summary ({article.summary_algorithm}):")
+        made_by = "edited" if article.summary_edited_at else article.summary_algorithm
+        typer.echo(f"  summary ({made_by}):")
         for sentence in article.summary:
             typer.echo(textwrap.fill(sentence, 88, initial_indent="    • ",
                                      subsequent_indent="      "))

@@ -9,6 +9,7 @@ redirects, slow or oversized answers, conditional GETs) is exercised against a
         web.redirect("/old", "/a")
         web.slow("/slow", 2.0)
         web.stream("/huge")                     # endless body
+        web.trickle("/drip", part="headers")    # one byte every 0.5 s, for hours
         web.route("/feed", rss, content_type="application/rss+xml", etag='"v1"')
         fetch(web.url("/old"), FetchPolicy(allow_private=True))
         assert web.requests[0][1] == "/old"
@@ -51,6 +52,11 @@ class Route:
     stream: bool = False
     stream_total: int | None = None
     chunk_size: int = 64 * 1024
+    # Trickling: one byte every ``trickle_s`` seconds, of the status line and headers
+    # ("headers") or of the body after prompt headers ("body"), for as long as the client
+    # stays; a per-read timeout never fires, only a deadline on the whole fetch does.
+    trickle_s: float = 0.0
+    trickle_part: str = "body"
 
 
 class WebServer:
@@ -152,6 +158,14 @@ class WebServer:
         self.routes[path] = route
         return route
 
+    def trickle(self, path: str, part: str = "headers", interval_s: float = 0.5) -> Route:
+        """Answer ``path`` one byte every ``interval_s`` seconds, never finishing:
+        ``part="headers"`` trickles the status line and headers, ``"body"`` the body."""
+        assert part in ("headers", "body")
+        route = Route(trickle_s=interval_s, trickle_part=part)
+        self.routes[path] = route
+        return route
+
     def hits(self, path: str) -> int:
         """How many requests arrived for ``path`` (query string ignored)."""
         return sum(1 for _, p, _ in self.requests if urlsplit(p).path == path)
@@ -219,6 +233,8 @@ def _make_handler(server: WebServer) -> type[BaseHTTPRequestHandler]:
             try:
                 if _not_modified(route, headers):
                     self._send_not_modified(route)
+                elif route.trickle_s:
+                    self._send_trickle(route)
                 elif route.stream:
                     self._send_stream(route, send_body)
                 else:
@@ -260,7 +276,26 @@ def _make_handler(server: WebServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(chunk)
                 time.sleep(0)  # yield so teardown can interleave
 
+        def _send_trickle(self, route: Route) -> None:
+            head = b"HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            if route.trickle_part == "body":
+                self.wfile.write(head + b"\r\n")
+                head = b""
+            else:
+                head += b"X-Padding: "  # a header that never ends
+            for byte in _endless(head, b"x" if head else b"<p>x"):
+                if server.stopping.wait(route.trickle_s):
+                    return
+                self.wfile.write(byte)
+
     return Handler
+
+
+def _endless(first: bytes, then: bytes) -> Iterator[bytes]:
+    """``first`` then ``then`` repeated forever, one byte at a time."""
+    yield from (first[i:i + 1] for i in range(len(first)))
+    while True:
+        yield from (then[i:i + 1] for i in range(len(then)))
 
 
 @pytest.fixture
