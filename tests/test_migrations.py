@@ -106,22 +106,24 @@ def test_0004_upgrades_and_downgrades_a_database_holding_deliveries_and_sign_ups
         ("failed",), ("skipped",)]
 
 
-def test_0008_marks_no_summary_edited_and_a_downgrade_keeps_the_sentences(
+def test_0014_marks_no_summary_edited_and_a_downgrade_keeps_the_sentences(
         empty_db: Database) -> None:
     migrate(empty_db, "0006")
     insert(empty_db, "articles", id=1, title="Harbour", content_hash="h" * 64, text="Text.",
            status="summarized", summary='["Edited by hand."]', attempts=1,
            created_at=ISSUED, updated_at=ISSUED)
-    migrate(empty_db, "0008")
+    migrate(empty_db, "0014")
     assert rows(empty_db, "SELECT summary_edited_at FROM articles") == [(None,)]
     with empty_db.engine.begin() as conn:
         conn.execute(text("UPDATE articles SET summary_edited_at = :at"), {"at": ISSUED})
-    migrate(empty_db, "0006", down=True)
+    migrate(empty_db, "0013", down=True)
     columns = {c["name"] for c in inspect(empty_db.engine).get_columns("articles")}
     assert "summary_edited_at" not in columns
     ((article_id, summary),) = rows(empty_db, "SELECT id, summary FROM articles")
     # JSON comes back parsed on PostgreSQL, as text on SQLite.
     assert article_id == 1 and summary in (["Edited by hand."], '["Edited by hand."]')
+
+
 def test_0009_adds_the_signup_name_and_takes_it_away_keeping_every_sign_up(
         empty_db: Database) -> None:
     migrate(empty_db, "0003")

@@ -1,8 +1,8 @@
 """summary edited: an article's summary corrected by hand is marked, so no re-summarize
 replaces it
 
-Revision ID: 0008
-Revises: 0006
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-26
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
