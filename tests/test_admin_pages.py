@@ -15,6 +15,7 @@ from briefing.accounts.roles import AdminRole
 from briefing.accounts.tokens import issue_token, revoke_token
 from briefing.accounts.users import find_user
 from briefing.admin.session import set_cookie
+from briefing import jobs
 from briefing.heartbeats import Beat, record
 from briefing.models import Article, Edition, ImportJob, MailingList, Subscription
 from briefing.subscriptions import add_subscriber
@@ -261,3 +262,33 @@ def test_over_https_the_session_cookie_is_secure(tmp_path: Path) -> None:
     set_cookie(response, "token", settings)
     cookie = response.headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/admin" in cookie
+
+
+def _the_article(site: Site) -> Article:
+    with site.db.session() as session:
+        article = session.scalars(select(Article)).one()
+        session.expunge(article)
+        return article
+
+
+def test_a_summary_edited_in_the_admin_survives_a_re_summarize_and_a_title_edit_does_not_freeze_it(
+        people: Site) -> None:
+    client = signed_in(people, "ed@example.org")
+    submit(client, "/admin/articles/new", "/admin/articles",
+           {"text": "Harbour ferry returns.\n\nThe ferry sails again on Monday after repairs. "
+                    "Tickets cost the same as before. The mayor welcomed the news warmly."})
+    article = _the_article(people)
+    page = f"/admin/articles/{article.id}"
+    summary = "\n".join(article.summary or [])
+    renamed = submit(client, page, page, {"title": "Ferry back", "summary": summary})
+    assert renamed.status_code == 303
+    assert _the_article(people).summary_edited_at is None  # only the title changed
+
+    edited = submit(client, page, page, {"title": "Ferry back",
+                                         "summary": "The ferry is back on Monday.\n\n"})
+    assert edited.status_code == 303
+    jobs.summarize_article(people.db, article.id, people.settings, force=True)
+    after = _the_article(people)
+    assert after.title == "Ferry back"
+    assert after.summary == ["The ferry is back on Monday."]
+    assert after.summary_edited_at is not None

@@ -14,8 +14,7 @@ from briefing.admin.forms import FormText
 from briefing.admin.pages import check_form, not_found, render, see_other, settings_of
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.api.deps import enqueue
-from briefing.articles import ArticleFilter, get_article, list_articles
-from briefing.backoffice.article_edits import edit_article
+from briefing.articles import ArticleEdit, ArticleFilter, edit_article, get_article, list_articles
 from briefing.config import SUMMARY_ALGORITHMS, Settings
 from briefing.db import Database
 from briefing.feeds import fetch_policy
@@ -172,6 +171,16 @@ def _detail(request: Request, viewer: Viewer, article: Article, *, status: int =
                   notice=notice, values=values or current)
 
 
+def _changes(article: Article, title: str, summary: str) -> ArticleEdit:
+    """What the form changed. The form always posts both fields; only a summary that differs
+    from the stored one is an edit (marked as such: no re-summarize replaces it), so saving a
+    new title never freezes the generated summary."""
+    lines = [" ".join(line.split()) for line in summary.splitlines() if line.strip()]
+    unchanged = lines == (article.summary or []) or (not lines and not article.summary)
+    return ArticleEdit(title=None if title == article.title else title,
+                       summary=None if unchanged else lines)
+
+
 @router.post("/{article_id}", response_class=HTMLResponse)
 def edit(article_id: int, request: Request, viewer: ViewerDep, title: FormText = "",
          summary: FormText = "", csrf_token: FormText = "") -> Response:
@@ -180,9 +189,8 @@ def edit(article_id: int, request: Request, viewer: ViewerDep, title: FormText =
     require(viewer, Area.ARTICLES)
     db = request.app.state.db
     article = _load(db, article_id)
-    lines = summary.splitlines() if article.status == ArticleStatus.SUMMARIZED else None
     try:
-        edit_article(db, article.id, title=title, summary=lines)
+        edit_article(db, article.id, _changes(article, title, summary))
     except InputError as exc:
         field = "title" if "title" in str(exc) else "summary"
         return _detail(request, viewer, article, status=400,
