@@ -11,11 +11,11 @@ import pytest
 from fastapi import Response
 from sqlalchemy import func, select
 
+from briefing import jobs
 from briefing.accounts.roles import AdminRole
 from briefing.accounts.tokens import issue_token, revoke_token
 from briefing.accounts.users import find_user
 from briefing.admin.session import set_cookie
-from briefing import jobs
 from briefing.heartbeats import Beat, record
 from briefing.models import Article, Edition, ImportJob, MailingList, Subscription
 from briefing.subscriptions import add_subscriber
