@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from briefing.backoffice.browse import readers
-from briefing.db import Database, upgrade
-from briefing.lists import ListChanges, create_list
-from briefing.subscriber_io import import_csv
-from briefing.subscriptions import list_subscribers
+from briefing.core.db import Database, upgrade
+from briefing.subscribers.lists import ListChanges, create_list
+from briefing.subscribers.subscriptions import list_subscribers
+from briefing.subscribers.transfer import import_csv
 
 PAGE = 50
 RUNS = 7

@@ -37,9 +37,9 @@ from pathlib import Path
 import numpy as np
 from rouge_score import rouge_scorer
 
-from briefing import newsrank
-from briefing.boilerplate import strip_dateline
-from briefing.summarize import _features, _parse
+from briefing.ingest.boilerplate import strip_dateline
+from briefing.summarize import newsrank
+from briefing.summarize.summarizer import _features, _parse
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_DIR = REPO / ".." / "shared" / "eval"

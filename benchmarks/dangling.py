@@ -9,7 +9,8 @@ was before (``dangling="off"``) and as it is now (and the other two policies the
 between: always skip, always pair), side by side in one run:
 
 * **first opens dangling**: share of summaries whose first sentence opens with a pronoun or
-  connective that needs the sentence before (:func:`briefing.openings.opens_dangling`): the
+  connective that needs the sentence before (:func:`~briefing.summarize.openings.opens_dangling`):
+  the
   figure the published studies report;
 * **any unresolved**: share of summaries with some sentence that opens that way while the
   sentence before it is not in the summary (a reader meets "He" without knowing who);
@@ -29,11 +30,11 @@ from pathlib import Path
 from rouge_score import rouge_scorer
 
 from benchmarks.quality import in_split
-from briefing import newsrank
-from briefing.boilerplate import strip_dateline
-from briefing.linguistics import language_kit
-from briefing.openings import opens_dangling
-from briefing.summarize import _features, _parse
+from briefing.ingest.boilerplate import strip_dateline
+from briefing.summarize import newsrank
+from briefing.summarize.linguistics import language_kit
+from briefing.summarize.openings import opens_dangling
+from briefing.summarize.summarizer import _features, _parse
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_DIR = REPO / ".." / "shared" / "eval"

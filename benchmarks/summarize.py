@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefing.summarize import ALGORITHMS, SummaryError, split_sentences, summarize_text
+from briefing.summarize.summarizer import ALGORITHMS, SummaryError, split_sentences, summarize_text
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_DIR = REPO / ".." / "shared" / "eval"

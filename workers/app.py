@@ -12,9 +12,9 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
-from briefing.config import Settings
-from briefing.db import ensure_schema
-from briefing.outages import ServiceUnreachable, open_database
+from briefing.core.config import Settings
+from briefing.core.db import ensure_schema
+from briefing.core.outages import ServiceUnreachable, open_database
 from workers import runtime
 
 log = logging.getLogger(__name__)

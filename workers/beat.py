@@ -6,7 +6,7 @@ machine with PostgreSQL and a configured secret key, where nothing else creates 
 worker around it carries on as if all were well: no tick, no sweep, no feed poll, ever. This
 one creates the folder, and when the file cannot be written at all keeps the schedule in
 memory (a restart then only starts each interval afresh). The "started" heartbeat lets
-/healthz notice a scheduler that dies before its first tick (see briefing.status).
+/healthz notice a scheduler that dies before its first tick (see briefing.operations.status).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 from celery.beat import PersistentScheduler
 
-from briefing import heartbeats
-from briefing.db import Database
+from briefing.core.db import Database
+from briefing.operations import heartbeats
 from workers import runtime
 
 log = logging.getLogger(__name__)

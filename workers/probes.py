@@ -1,14 +1,14 @@
 """Asking the broker how it is: reachable at all, and how many tasks wait in the queue.
 
 Kept here, beside the Celery app, because the core may not speak kombu; the core's status
-report takes the queue depth as a function (see briefing.status)."""
+report takes the queue depth as a function (see briefing.operations.status)."""
 
 from __future__ import annotations
 
 from kombu import Connection
 from kombu.exceptions import ChannelError
 
-from briefing.outages import broker_unreachable
+from briefing.core.outages import broker_unreachable
 
 TIMEOUT = 2.0  # seconds; a probe must answer quickly even when the broker is gone
 QUEUE = "celery"  # Celery's default queue: every briefing task goes there

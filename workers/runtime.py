@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from briefing.config import Settings, load_settings
-from briefing.db import Database
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database
 
 _override: Settings | None = None
 

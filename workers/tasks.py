@@ -1,4 +1,4 @@
-"""Thin Celery tasks: take ids, call `briefing.jobs`, decide about retries.
+"""Thin Celery tasks: take ids, call `briefing.operations.jobs`, decide about retries.
 
 Transient errors (database or network briefly away) are retried with exponential backoff;
 when retries run out the failure is written on the row. If even that write fails, the row
@@ -16,12 +16,18 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init
 from sqlalchemy.exc import OperationalError
 
-from briefing import confirmations, deliver, edition, feeds, heartbeats, jobs, schedule
 from briefing.backoffice import imports
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.mailer import MailError, PermanentError, TransientError
-from briefing.models import EditionStatus
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.models import EditionStatus
+from briefing.delivery import claims
+from briefing.delivery import send_edition as deliver
+from briefing.editions import compose as edition
+from briefing.editions import schedule
+from briefing.ingest import feeds
+from briefing.mail.senders import MailError, PermanentError, TransientError
+from briefing.operations import heartbeats, jobs
+from briefing.subscribers import confirmations
 from workers import dispatch, runtime
 from workers.app import app
 
@@ -88,8 +94,8 @@ def sweep() -> dict[str, int]:
                     len(stuck.article_ids), len(stuck.request_ids))
     dispatch.summarize_articles(stuck.article_ids)
     dispatch.summarize_requests(stuck.request_ids)
-    recovered = deliver.recover_stale_claims(db, settings)
-    building, due = deliver.editions_needing_work(db, settings)
+    recovered = claims.recover_stale_claims(db, settings)
+    building, due = claims.editions_needing_work(db, settings)
     dispatch.build_editions(building)
     dispatch.send_editions(sorted(set(due) | set(recovered)), settings.send_concurrency)
     unsent = confirmations.unsent_confirmations(db, settings)

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from briefing.clock import utcnow
-from briefing.db import Database
-from briefing.models import SignInFailure
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.models import SignInFailure
 
 WINDOW = timedelta(minutes=15)
 BLOCK = timedelta(minutes=15)

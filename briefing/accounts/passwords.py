@@ -7,7 +7,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
 
 MIN_LENGTH = 10
 MAX_LENGTH = 1000  # hashing a megabyte "password" would be a cheap way to burn our CPU

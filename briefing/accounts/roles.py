@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import enum
 
-from briefing.models import AdminRole
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
+from briefing.core.models import AdminRole
 
 __all__ = ["AdminRole", "Area", "may_change", "parse_role"]
 

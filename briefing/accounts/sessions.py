@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from briefing.accounts.opaque import new_token, token_hash
-from briefing.clock import utcnow
-from briefing.db import Database
-from briefing.models import AdminSession, AdminUser
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.models import AdminSession, AdminUser
 
 
 def start_session(db: Database, user_id: int, lifetime: timedelta) -> str:

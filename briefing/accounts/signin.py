@@ -11,11 +11,11 @@ from sqlalchemy import select
 from briefing.accounts import attempts
 from briefing.accounts.passwords import decoy_hash, verify_password
 from briefing.accounts.sessions import start_session
-from briefing.addresses import parse_address
-from briefing.clock import utcnow
-from briefing.db import Database
-from briefing.models import AdminUser
-from briefing.textnorm import InputError
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import AdminUser
+from briefing.mail.addresses import parse_address
 
 WRONG = "The email or the password is wrong."
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from briefing.accounts.opaque import new_token, token_hash
-from briefing.clock import utcnow
-from briefing.db import Database
-from briefing.models import AdminRole, AdminUser, ApiToken
-from briefing.textnorm import InputError
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import AdminRole, AdminUser, ApiToken
 
 PREFIX = "brf_"
 MAX_NAME = 100

@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session
 
 from briefing.accounts.passwords import hash_password
 from briefing.accounts.roles import AdminRole
-from briefing.addresses import parse_address
-from briefing.db import Database
-from briefing.models import AdminUser
-from briefing.textnorm import InputError
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import AdminUser
+from briefing.mail.addresses import parse_address
 
 
 class UserNotFound(InputError):

@@ -21,7 +21,7 @@ from briefing.admin import (
 )
 from briefing.admin.pages import Problem, render, see_other
 from briefing.admin.session import NotAllowed, SignedOut, Viewer, current_viewer, login_url
-from briefing.resources import static_dir
+from briefing.core.resources import static_dir
 
 
 async def _signed_out(_: Request, exc: Exception) -> Response:

@@ -14,15 +14,21 @@ from briefing.admin.forms import FormText
 from briefing.admin.pages import check_form, not_found, render, see_other, settings_of
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.api.deps import enqueue
-from briefing.articles import ArticleEdit, ArticleFilter, edit_article, get_article, list_articles
-from briefing.config import SUMMARY_ALGORITHMS, Settings
-from briefing.db import Database
-from briefing.feeds import fetch_policy
-from briefing.fetch import FetchError
-from briefing.ingest import ArticleInput, add_article, from_html, from_text, from_url
-from briefing.models import Article, ArticleStatus
-from briefing.summarize import Summary, SummaryError, summarize_text
-from briefing.textnorm import InputError
+from briefing.core.config import SUMMARY_ALGORITHMS, Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import Article, ArticleStatus
+from briefing.ingest.adding import ArticleInput, add_article, from_html, from_text, from_url
+from briefing.ingest.articles import (
+    ArticleEdit,
+    ArticleFilter,
+    edit_article,
+    get_article,
+    list_articles,
+)
+from briefing.ingest.feeds import fetch_policy
+from briefing.ingest.fetch import FetchError
+from briefing.summarize.summarizer import Summary, SummaryError, summarize_text
 from workers import dispatch
 
 router = APIRouter(prefix=f"{PATH}/articles", include_in_schema=False)

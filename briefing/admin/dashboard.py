@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from briefing.admin.pages import render, settings_of
 from briefing.admin.session import PATH, ViewerDep
 from briefing.backoffice.dashboard import Dashboard, dashboard
-from briefing.config import Settings
+from briefing.core.config import Settings
 from workers.probes import queue_depth
 
 router = APIRouter(prefix=PATH, include_in_schema=False)

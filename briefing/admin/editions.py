@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from briefing import editions
 from briefing.accounts.roles import Area
 from briefing.admin.forms import FormText
 from briefing.admin.lists import load_list
@@ -19,12 +18,13 @@ from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.api.deps import enqueue
 from briefing.backoffice.browse import edition_deliveries
 from briefing.backoffice.sending import resume_edition
-from briefing.db import Database
-from briefing.mailer import MailError
-from briefing.models import DeliveryStatus, EditionStatus
-from briefing.render import web_version
-from briefing.testcopy import send_test_copy
-from briefing.textnorm import InputError
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import DeliveryStatus, EditionStatus
+from briefing.editions import service as editions
+from briefing.editions.render import web_version
+from briefing.editions.testcopy import send_test_copy
+from briefing.mail.senders import MailError
 from workers import dispatch
 
 router = APIRouter(prefix=PATH, include_in_schema=False)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from briefing import feeds
 from briefing.accounts.roles import Area
 from briefing.admin.forms import FormText
 from briefing.admin.pages import check_form, not_found, render, see_other, settings_of
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.api.deps import enqueue
-from briefing.feedparse import FeedError
-from briefing.fetch import FetchError
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
+from briefing.ingest import feeds
+from briefing.ingest.feedparse import FeedError
+from briefing.ingest.fetch import FetchError
 from workers import dispatch
 
 router = APIRouter(prefix=f"{PATH}/feeds", include_in_schema=False)

@@ -15,9 +15,9 @@ from briefing.admin.pages import check_form, not_found, render, see_other
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.api.deps import enqueue
 from briefing.backoffice.imports import get_job, start_import
-from briefing.db import Database
-from briefing.models import ImportJob, ImportStatus, MailingList
-from briefing.textnorm import InputError
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import ImportJob, ImportStatus, MailingList
 from workers import dispatch
 
 router = APIRouter(prefix=PATH, include_in_schema=False)

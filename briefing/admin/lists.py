@@ -10,15 +10,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from briefing import lists
 from briefing.accounts.roles import Area
 from briefing.admin.pages import check_form, not_found, render, see_other
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.backoffice.imports import recent_jobs
-from briefing.db import Database
-from briefing.lists import SLUG, ListChanges, ListNotFound
-from briefing.models import MailingList
-from briefing.textnorm import InputError
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import MailingList
+from briefing.subscribers import lists
+from briefing.subscribers.lists import SLUG, ListChanges, ListNotFound
 
 router = APIRouter(prefix=f"{PATH}/lists", include_in_schema=False)
 TEXT_FIELDS = ("name", "description", "from_name", "from_address", "reply_to", "send_time",

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from briefing.admin.session import Viewer
 from briefing.api import csrf
-from briefing.config import Settings
-from briefing.templating import environment
+from briefing.core.config import Settings
+from briefing.core.templating import environment
 
 # Our own stylesheet and script only; previews of a briefing are framed from our origin.
 HEADERS = {

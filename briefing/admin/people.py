@@ -11,10 +11,10 @@ from briefing.admin.forms import FormText
 from briefing.admin.pages import check_form, not_found, render, see_other
 from briefing.admin.session import PATH, ViewerDep, require
 from briefing.backoffice.browse import person, person_deliveries
-from briefing.db import Database
-from briefing.models import Subscriber
-from briefing.subscriber_io import erase_subscriber, export_subscriber
-from briefing.subscriptions import remove_subscriber
+from briefing.core.db import Database
+from briefing.core.models import Subscriber
+from briefing.subscribers.subscriptions import remove_subscriber
+from briefing.subscribers.transfer import erase_subscriber, export_subscriber
 
 router = APIRouter(prefix=f"{PATH}/people", include_in_schema=False)
 

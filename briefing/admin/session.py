@@ -16,9 +16,9 @@ from fastapi import Depends, Request, Response
 
 from briefing.accounts.roles import AdminRole, Area, may_change
 from briefing.accounts.sessions import session_user
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.tokens import Signer, TokenError
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.subscribers.signed_links import Signer, TokenError
 
 COOKIE = "briefing_admin"
 PURPOSE = "admin-session"

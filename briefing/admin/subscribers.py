@@ -12,16 +12,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from briefing.accounts.roles import Area
-from briefing.addresses import parse_address, person_name
 from briefing.admin.forms import FormText
 from briefing.admin.lists import load_list
 from briefing.admin.pages import check_form, render, see_other
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.backoffice.browse import readers
-from briefing.models import ConsentSource, MailingList, SubscriptionStatus
-from briefing.subscriber_io import export_csv
-from briefing.subscriptions import add_subscriber
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
+from briefing.core.models import ConsentSource, MailingList, SubscriptionStatus
+from briefing.mail.addresses import parse_address, person_name
+from briefing.subscribers.subscriptions import add_subscriber
+from briefing.subscribers.transfer import export_csv
 
 router = APIRouter(prefix=f"{PATH}/lists", include_in_schema=False)
 SPOOL_BYTES = 4 * 1024 * 1024

@@ -12,7 +12,7 @@ from briefing.accounts.users import UserNotFound
 from briefing.admin.forms import FormText
 from briefing.admin.pages import Problem, check_form, not_found, render, see_other
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
 
 router = APIRouter(prefix=f"{PATH}/users", include_in_schema=False)
 ROLES = [(str(role), str(role)) for role in AdminRole]

@@ -27,9 +27,9 @@ from briefing.api import (
 from briefing.api.auth import AdminAuth, bearer
 from briefing.api.limits import BodyLimit, BodyTooLarge, StreamedRoute, body_too_large
 from briefing.api.ratelimit import RateLimiter
-from briefing.config import Settings, load_settings
-from briefing.db import Database, ensure_schema
-from briefing.lists import ListNotFound
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database, ensure_schema
+from briefing.subscribers.lists import ListNotFound
 from workers.app import setup
 
 ONE_CLICK_FACTOR = 50

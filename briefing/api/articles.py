@@ -18,7 +18,11 @@ from briefing.api.schemas import (
     ArticlePage,
     ArticlePatch,
 )
-from briefing.articles import (
+from briefing.core.clock import as_utc
+from briefing.core.config import Settings
+from briefing.core.models import Article, ArticleStatus
+from briefing.ingest.adding import ArticleInput, add_article, from_html, from_text, from_url
+from briefing.ingest.articles import (
     ArticleEdit,
     ArticleFilter,
     delete_article,
@@ -26,11 +30,7 @@ from briefing.articles import (
     get_article,
     list_articles,
 )
-from briefing.clock import as_utc
-from briefing.config import Settings
-from briefing.feeds import fetch_policy
-from briefing.ingest import ArticleInput, add_article, from_html, from_text, from_url
-from briefing.models import Article, ArticleStatus
+from briefing.ingest.feeds import fetch_policy
 from workers import dispatch
 
 router = APIRouter(prefix="/articles", tags=["articles"])

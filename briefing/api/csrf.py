@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from briefing.config import Settings
-from briefing.tokens import CSRF, Signer, TokenError
+from briefing.core.config import Settings
+from briefing.subscribers.signed_links import CSRF, Signer, TokenError
 
 COOKIE = "briefing_csrf"
 FIELD = "csrf_token"

@@ -8,8 +8,8 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
-from briefing.config import Settings
-from briefing.db import Database
+from briefing.core.config import Settings
+from briefing.core.db import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

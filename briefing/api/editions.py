@@ -10,15 +10,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from briefing import editions, testcopy
 from briefing.api import errors
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import MAX_ID, DeliveryCounts
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.models import EditionStatus
-from briefing.render import web_version
-from briefing.textnorm import InputError
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import EditionStatus
+from briefing.editions import service as editions
+from briefing.editions import testcopy
+from briefing.editions.render import web_version
 
 router = APIRouter(tags=["editions"])
 

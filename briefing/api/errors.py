@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from briefing.api.schemas import ErrorResponse
-from briefing.fetch import FetchError
-from briefing.summarize import SummaryError
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
+from briefing.ingest.fetch import FetchError
+from briefing.summarize.summarizer import SummaryError
 
 log = logging.getLogger(__name__)
 

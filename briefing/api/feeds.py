@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from briefing import feeds
 from briefing.api import errors
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import MAX_ID, FeedCreate, FeedOut, FeedPollOut
-from briefing.feedparse import FeedError
+from briefing.ingest import feeds
+from briefing.ingest.feedparse import FeedError
 from workers import dispatch
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])

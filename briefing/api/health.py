@@ -14,10 +14,10 @@ from sqlalchemy import text
 from briefing.api import errors
 from briefing.api.deps import DatabaseDep, SettingsDep
 from briefing.api.schemas import Health
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.outages import ServiceUnreachable, database_failed
-from briefing.status import SchedulerState, scheduler_status
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.outages import ServiceUnreachable, database_failed
+from briefing.operations.status import SchedulerState, scheduler_status
 from workers.probes import check_broker
 
 log = logging.getLogger(__name__)

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from briefing import lists
 from briefing.api import errors
 from briefing.api.deps import DatabaseDep
 from briefing.api.schemas import ListCreate, ListFields, ListOut, SubscriberCounts
-from briefing.db import Database
-from briefing.lists import SLUG, ListChanges, ListNotFound
-from briefing.models import MailingList
-from briefing.textnorm import InputError
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import MailingList
+from briefing.subscribers import lists
+from briefing.subscribers.lists import SLUG, ListChanges, ListNotFound
 
 router = APIRouter(prefix="/lists", tags=["lists"])
 

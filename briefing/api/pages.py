@@ -15,7 +15,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from briefing.addresses import MAX_PERSON_NAME_CHARS, parse_address, person_name
 from briefing.api import preferences, ratelimit, webpage
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.webpage import (
@@ -28,10 +27,13 @@ from briefing.api.webpage import (
     page,
     token_problem,
 )
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.models import ConsentSource, MailingList
-from briefing.subscriptions import (
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import ConsentSource, MailingList
+from briefing.mail.addresses import MAX_PERSON_NAME_CHARS, parse_address, person_name
+from briefing.subscribers.signed_links import TokenError
+from briefing.subscribers.subscriptions import (
     Outcome,
     TokenOutcome,
     confirm,
@@ -40,8 +42,6 @@ from briefing.subscriptions import (
     sign_up,
     unsubscribe,
 )
-from briefing.textnorm import InputError
-from briefing.tokens import TokenError
 from workers import dispatch
 
 ONE_CLICK = "One-Click"

@@ -2,7 +2,7 @@
 
 The link is the unsubscribe token (it names one subscription, hence the person). The GET
 only shows (mail scanners open links); the POST, behind the same CSRF pair and per-client
-limit as the unsubscribe page, applies the form through briefing.preferences.
+limit as the unsubscribe page, applies the form through briefing.subscribers.preferences.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from briefing import preferences
-from briefing.addresses import MAX_PERSON_NAME_CHARS
 from briefing.api import ratelimit
 from briefing.api.deps import DatabaseDep, SettingsDep
 from briefing.api.webpage import check_csrf, form_page, limit, token_problem
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.textnorm import InputError
-from briefing.tokens import TokenError
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.mail.addresses import MAX_PERSON_NAME_CHARS
+from briefing.subscribers import preferences
+from briefing.subscribers.signed_links import TokenError
 
 router = APIRouter(include_in_schema=False)
 HINT = ("Use the Preferences link in a more recent email from the list, "

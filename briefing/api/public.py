@@ -14,8 +14,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from briefing.api import errors, ratelimit
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import ErrorResponse, PublicSubscribe, SubscribeAccepted
-from briefing.models import ConsentSource
-from briefing.subscriptions import sign_up
+from briefing.core.models import ConsentSource
+from briefing.subscribers.subscriptions import sign_up
 from workers import dispatch
 
 PATH = "/api/subscribe"

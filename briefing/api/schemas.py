@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from briefing.addresses import person_name
-from briefing.config import SUMMARY_ALGORITHMS
-from briefing.models import ArticleStatus, ConsentSource, RequestStatus, SubscriptionStatus
+from briefing.core.config import SUMMARY_ALGORITHMS
+from briefing.core.models import ArticleStatus, ConsentSource, RequestStatus, SubscriptionStatus
+from briefing.mail.addresses import person_name
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit on PostgreSQL
 # Every boolean in a request body is a StrictBool: JSON true or false, nothing else.
@@ -225,7 +225,7 @@ Slug = Annotated[str, Field(min_length=1, max_length=64,
 # `format: email` documents the field (and guides generated tests); the core validates.
 Email = Annotated[str, Field(min_length=1, max_length=320, json_schema_extra={"format": "email"}),
                   AfterValidator(_storable)]
-# The core's rule (briefing.addresses.person_name) decides: it counts after collapsing
+# The core's rule (briefing.mail.addresses.person_name) decides: it counts after collapsing
 # whitespace, so the raw cap here only keeps absurd bodies out and documents the field.
 PersonName = Annotated[str, Field(max_length=1000), AfterValidator(_storable),
                        AfterValidator(person_name)]

@@ -14,8 +14,6 @@ from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from briefing import subscriptions
-from briefing.addresses import parse_address
 from briefing.api import errors
 from briefing.api.deps import DatabaseDep
 from briefing.api.lists import find_list
@@ -28,10 +26,17 @@ from briefing.api.schemas import (
     SubscriberPage,
     Text320,
 )
-from briefing.db import Database
-from briefing.models import ConsentSource, Subscriber, SubscriptionStatus
-from briefing.subscriber_io import erase_subscriber, export_csv, export_subscriber, import_csv
-from briefing.textnorm import InputError
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import ConsentSource, Subscriber, SubscriptionStatus
+from briefing.mail.addresses import parse_address
+from briefing.subscribers import subscriptions
+from briefing.subscribers.transfer import (
+    erase_subscriber,
+    export_csv,
+    export_subscriber,
+    import_csv,
+)
 
 router = APIRouter(tags=["subscribers"])
 

@@ -16,12 +16,12 @@ from fastapi.concurrency import run_in_threadpool
 from briefing.api import errors
 from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import SummaryAccepted, SummaryCreate, SummaryOut
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.feeds import fetch_policy
-from briefing.ingest import ArticleInput, from_url, prepare
-from briefing.models import Article, RequestStatus, SummaryRequest
-from briefing.textnorm import require_readable
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import Article, RequestStatus, SummaryRequest
+from briefing.ingest.adding import ArticleInput, from_url, prepare
+from briefing.ingest.feeds import fetch_policy
+from briefing.text.normalize import require_readable
 from workers import dispatch
 
 router = APIRouter(prefix="/summaries", tags=["summaries"])

@@ -10,8 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from briefing import testcopy
 from briefing.api.webpage import PageError, limit, page
+from briefing.editions import testcopy
 
 # What each link does in a real edition, for the page to explain.
 WHAT_IT_DOES = {

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
 
-from briefing.db import Database
-from briefing.models import (
+from briefing.core.db import Database
+from briefing.core.models import (
     Delivery,
     DeliveryStatus,
     Edition,

@@ -1,6 +1,7 @@
 """What the dashboard shows: each list's editions for today and tomorrow (its own local
-dates) with their delivery counts, the scheduler's heartbeat and the queue (briefing.status),
-work waiting, a throttling pause, feeds in error. What nobody measures yet is None."""
+dates) with their delivery counts, the scheduler's heartbeat and the queue
+(briefing.operations.status), work waiting, a throttling pause, feeds in error. What nobody
+measures yet is None."""
 
 from __future__ import annotations
 
@@ -10,13 +11,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.deliver import paused
-from briefing.editions import EditionInfo, edition_info
-from briefing.lists import all_lists
-from briefing.models import (
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import (
     Article,
     ArticleStatus,
     Delivery,
@@ -25,9 +23,12 @@ from briefing.models import (
     Feed,
     MailingList,
 )
-from briefing.pacing import Pause
-from briefing.schedule import local_now
-from briefing.status import QueueStatus, SchedulerStatus, queue_status, scheduler_status
+from briefing.delivery.pacing import Pause
+from briefing.delivery.send_edition import paused
+from briefing.editions.schedule import local_now
+from briefing.editions.service import EditionInfo, edition_info
+from briefing.operations.status import QueueStatus, SchedulerStatus, queue_status, scheduler_status
+from briefing.subscribers.lists import all_lists
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,18 @@ from typing import IO, Any, BinaryIO, cast
 
 from sqlalchemy import delete, or_, select, update
 
-from briefing.clock import utcnow
-from briefing.csv_import import ImportReport, LineReader, read_header, records
-from briefing.db import Database
-from briefing.models import ImportChunk, ImportJob, ImportStatus, MailingList, SubscriptionStatus
-from briefing.subscriber_io import import_csv
-from briefing.textnorm import InputError
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import (
+    ImportChunk,
+    ImportJob,
+    ImportStatus,
+    MailingList,
+    SubscriptionStatus,
+)
+from briefing.subscribers.csv_reader import ImportReport, LineReader, read_header, records
+from briefing.subscribers.transfer import import_csv
 
 CHUNK_BYTES = 1024 * 1024
 SNIFF_BYTES = 8192

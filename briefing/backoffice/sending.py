@@ -6,12 +6,12 @@ import time
 
 from sqlalchemy import update
 
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.editions import edition_info
-from briefing.models import EditionStatus, SendPacing
-from briefing.pacing import account_key
-from briefing.textnorm import InputError
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import EditionStatus, SendPacing
+from briefing.delivery.pacing import account_key
+from briefing.editions.service import edition_info
 
 
 def resume_edition(db: Database, edition_id: int, settings: Settings) -> None:

@@ -12,19 +12,12 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from briefing.articles import (
-    ArticleEdit,
-    ArticleFilter,
-    delete_article,
-    edit_article,
-    get_article,
-    list_articles,
-)
 from briefing.cli.common import Context, JsonFlag, context
 from briefing.cli.render import article_json, print_article, print_table
-from briefing.config import Settings
-from briefing.feeds import fetch_policy
-from briefing.ingest import (
+from briefing.core.config import Settings
+from briefing.core.errors import InputError
+from briefing.core.models import ArticleStatus
+from briefing.ingest.adding import (
     AddResult,
     ArticleInput,
     add_article,
@@ -33,8 +26,16 @@ from briefing.ingest import (
     from_url,
     iter_folder,
 )
-from briefing.models import ArticleStatus
-from briefing.textnorm import InputError, decode_text
+from briefing.ingest.articles import (
+    ArticleEdit,
+    ArticleFilter,
+    delete_article,
+    edit_article,
+    get_article,
+    list_articles,
+)
+from briefing.ingest.feeds import fetch_policy
+from briefing.text.normalize import decode_text
 
 app = typer.Typer(help="Add, list, show and remove articles.", no_args_is_help=True)
 

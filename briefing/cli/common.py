@@ -9,14 +9,14 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from briefing.config import ConfigError, Settings, load_settings
-from briefing.db import Database, ensure_schema
-from briefing.feedparse import FeedError
-from briefing.feeds import FeedExistsError
-from briefing.fetch import FetchError
-from briefing.outages import ServiceUnreachable, database_failed, open_database
-from briefing.summarize import SummaryError
-from briefing.textnorm import InputError
+from briefing.core.config import ConfigError, Settings, load_settings
+from briefing.core.db import Database, ensure_schema
+from briefing.core.errors import InputError
+from briefing.core.outages import ServiceUnreachable, database_failed, open_database
+from briefing.ingest.feedparse import FeedError
+from briefing.ingest.feeds import FeedExistsError
+from briefing.ingest.fetch import FetchError
+from briefing.summarize.summarizer import SummaryError
 
 USER_ERRORS = (ConfigError, InputError, FetchError, FeedError, FeedExistsError, SummaryError,
                FileNotFoundError, IsADirectoryError, PermissionError, ServiceUnreachable)

@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
-from briefing import editions, lists, testcopy
 from briefing.cli.common import Context, context
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
+from briefing.editions import service as editions
+from briefing.editions import testcopy
+from briefing.subscribers import lists
 
 app = typer.Typer(help="Past and current editions with their delivery counts.",
                   no_args_is_help=True)

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from briefing import feeds
 from briefing.cli.common import Context, context
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
+from briefing.ingest import feeds
 
 app = typer.Typer(help="Subscribe to RSS/Atom feeds; new entries become articles.",
                   no_args_is_help=True)

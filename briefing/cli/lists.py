@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from briefing import lists
 from briefing.cli.common import context
-from briefing.models import MailingList
+from briefing.core.models import MailingList
+from briefing.subscribers import lists
 
 app = typer.Typer(help="Subscriber lists: who sends what, when, in which time zone.",
                   no_args_is_help=True)

@@ -9,16 +9,17 @@ from typing import Annotated, TypedDict
 import typer
 from tqdm import tqdm
 
-from briefing import editions, lists
 from briefing.cli.common import context
 from briefing.cli.render import print_summary
-from briefing.config import Settings, load_settings
-from briefing.db import Database, current_revision, head_revision, upgrade
-from briefing.ingest import add_article, from_file, seed_files
-from briefing.models import Article
-from briefing.outages import open_database
-from briefing.resources import seeds_dir
-from briefing.subscriber_io import import_csv
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database, current_revision, head_revision, upgrade
+from briefing.core.models import Article
+from briefing.core.outages import open_database
+from briefing.core.resources import seeds_dir
+from briefing.editions import service as editions
+from briefing.ingest.adding import add_article, from_file, seed_files
+from briefing.subscribers import lists
+from briefing.subscribers.transfer import import_csv
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 

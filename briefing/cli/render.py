@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from briefing.models import Article
+from briefing.core.models import Article
 
 
 def _iso(value: Any) -> str | None:

@@ -9,11 +9,11 @@ from functools import partial
 
 import typer
 
-from briefing import status as service
 from briefing.cli.common import JsonFlag, context
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.editions import EditionInfo
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.editions.service import EditionInfo
+from briefing.operations import status as service
 
 
 def status(as_json: JsonFlag = False) -> None:

@@ -10,11 +10,16 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from briefing import lists, subscriptions
 from briefing.cli.common import context
-from briefing.models import ConsentSource, SubscriptionStatus
-from briefing.subscriber_io import erase_subscriber, export_csv, export_subscriber, import_csv
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
+from briefing.core.models import ConsentSource, SubscriptionStatus
+from briefing.subscribers import lists, subscriptions
+from briefing.subscribers.transfer import (
+    erase_subscriber,
+    export_csv,
+    export_subscriber,
+    import_csv,
+)
 
 app = typer.Typer(help="Readers of a list: add, remove, import, export.", no_args_is_help=True)
 ListOption = Annotated[str, typer.Option("--list", "-l", help="The list's slug.")]

@@ -10,14 +10,14 @@ from typing import Annotated, TextIO
 import typer
 from tqdm import tqdm
 
-from briefing.batch import summarize_lines
 from briefing.cli.articles import load_source
 from briefing.cli.common import JsonFlag
 from briefing.cli.render import print_summary
-from briefing.config import SUMMARY_ALGORITHMS, Settings, load_settings
-from briefing.ingest import prepare
-from briefing.language import language_code
-from briefing.summarize import summarize_text
+from briefing.core.config import SUMMARY_ALGORITHMS, Settings, load_settings
+from briefing.core.languages import language_code
+from briefing.ingest.adding import prepare
+from briefing.summarize.jsonl import summarize_lines
+from briefing.summarize.summarizer import summarize_text
 
 
 def _check_algorithm(value: str | None) -> str | None:

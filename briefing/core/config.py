@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from dotenv import dotenv_values
 
-from briefing.language import language_code
+from briefing.core.languages import language_code
 
 T = TypeVar("T")
 
@@ -45,7 +45,8 @@ class Setting:
     help: str
 
 
-# Every variable the project reads. `tests/test_docs.py` fails if one is missing from README.md.
+# Every variable the project reads. `tests/project/test_docs.py` fails if one is missing from
+# README.md.
 SETTINGS: tuple[Setting, ...] = (
     Setting("BRIEFING_DATA_DIR", "./var", "Folder for the SQLite database, outbox and secret key."),
     Setting("BRIEFING_DATABASE_URL", "sqlite:///<data dir>/briefing.db",

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from briefing.clock import as_utc, utcnow
+from briefing.core.clock import as_utc, utcnow
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -117,7 +117,7 @@ class Article(Base):
     summary_edited_at: Mapped[datetime | None]
     # `language` is the article's language (ISO 639-1) as summarizing decided it; what the page
     # or feed said is kept apart, and `language_source` says which won: "declared",
-    # "detected" or "fallback" (see briefing/language.py).
+    # "detected" or "fallback" (see briefing/text/language.py).
     declared_language: Mapped[str | None] = mapped_column(String(20))
     language_source: Mapped[str | None] = mapped_column(String(16))
 
@@ -299,7 +299,7 @@ class Delivery(Base):
         _str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Times this reader was the one refused when the server said "slow down" (see
-    # briefing.throttling): such refusals spend no attempt, but a reader drawing them again
+    # briefing.delivery.throttling): such refusals spend no attempt, but a reader drawing them again
     # and again gets a second opinion from the reader after it.
     throttled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_reply: Mapped[str | None] = mapped_column(Text)
@@ -312,7 +312,7 @@ class Delivery(Base):
 
 class SendPacing(Base):
     """The next free moment to send through one SMTP account, and whether the account is
-    paused because its server throttled us (see briefing.pacing)."""
+    paused because its server throttled us (see briefing.delivery.pacing)."""
 
     __tablename__ = "send_pacing"
 
@@ -326,11 +326,11 @@ class SendPacing(Base):
 
 class Heartbeat(Base):
     """When each periodic job of the scheduler last ran (and when a scheduler last started):
-    a scheduler that died shows up as a heartbeat growing old (see briefing.status)."""
+    a scheduler that died shows up as a heartbeat growing old (see briefing.operations.status)."""
 
     __tablename__ = "heartbeats"
 
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # briefing.heartbeats.Beat
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # heartbeats.Beat
     at: Mapped[datetime]
     host: Mapped[str] = mapped_column(String(255), default="")  # who recorded it: host:pid
     detail: Mapped[dict[str, Any] | None]  # what the run did, e.g. counts

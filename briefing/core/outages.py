@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from briefing.db import Database
+from briefing.core.db import Database
 
 DATABASE_SETTING = "BRIEFING_DATABASE_URL"
 BROKER_SETTING = "BRIEFING_BROKER_URL"

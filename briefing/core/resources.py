@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # briefing/, this file being briefing/core/
 
 
 def _shipped(name: str) -> Path:

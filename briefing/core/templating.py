@@ -14,7 +14,7 @@ import cssutils
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from premailer import Premailer
 
-from briefing.resources import templates_dir
+from briefing.core.resources import templates_dir
 
 # cssutils reports every property it does not know (dark-mode and mso- rules) as an error.
 cssutils.log.setLevel(logging.CRITICAL)

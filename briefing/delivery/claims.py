@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.models import (
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import (
     Delivery,
     DeliveryStatus,
     Edition,

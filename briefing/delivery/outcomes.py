@@ -12,12 +12,18 @@ from sqlalchemy import Connection as SAConnection
 from sqlalchemy import Dialect, bindparam, update
 from sqlalchemy.orm import Session
 
-from briefing.claims import Claimed
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database, DriverStatement, driver_errors
-from briefing.mailer import MailError, MaybeSentError
-from briefing.models import Delivery, DeliveryStatus, Subscriber, Subscription, SubscriptionStatus
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database, DriverStatement, driver_errors
+from briefing.core.models import (
+    Delivery,
+    DeliveryStatus,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
+from briefing.delivery.claims import Claimed
+from briefing.mail.senders import MailError, MaybeSentError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ of a second's worth) in one small transaction, then spaces its messages over the
 sender reserved but did not use are simply lost: the limit can be undershot, never exceeded.
 
 The same row holds a pause: when the server itself says to slow down (see
-`briefing.bounces.throttled`), every sender of the account stops until the pause ends,
+`briefing.delivery.smtp_replies.throttled`), every sender of the account stops until the pause ends,
 instead of each one spending readers' attempts on refusals. A pause that follows another
 with no message accepted in between is twice as long; once a message goes through after a
 pause, the next one starts short again. A server that throttles now and then (one message
@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.models import SendPacing
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import SendPacing
 
 GRANT_SECONDS = 0.25  # each reservation covers this much sending time
 MAX_PAUSE_SECONDS = 3600
@@ -136,7 +136,7 @@ def went_through(db: Database, settings: Settings) -> None:
 
 
 class SharedPacer:
-    """A Pacer (see briefing.mailer) drawing its slots from the shared reservations."""
+    """A Pacer (see briefing.mail.senders) drawing its slots from the shared reservations."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db, self.key = db, account_key(settings)

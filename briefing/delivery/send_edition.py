@@ -1,6 +1,7 @@
 """Sending an edition: claim deliveries, send each over a shared SMTP connection, record.
 
-Claiming and recovery live in `briefing.claims`, writing outcomes in `briefing.outcomes`.
+Claiming and recovery live in `briefing.delivery.claims`, writing outcomes in
+`briefing.delivery.outcomes`.
 
 Exactly-once, as far as SMTP allows:
 * rows are claimed with a conditional UPDATE (and SKIP LOCKED on PostgreSQL), so two workers
@@ -13,7 +14,7 @@ Exactly-once, as far as SMTP allows:
   started and simply go back to the queue.
 * 4xx replies and dropped connections retry with backoff; 5xx fails the row and counts a
   hard bounce; enough bounces mark the reader bounced on every list.
-* a server that says to slow down (throttling, see `briefing.throttling`) pauses every
+* a server that says to slow down (throttling, see `briefing.delivery.throttling`) pauses every
   sender of the account; the row it refused and the rest of the batch go back to the queue
   without spending an attempt, so throttling delays mail and never loses it.
 """
@@ -30,43 +31,36 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from briefing.bounces import Verdict, classify, throttled
-from briefing.claims import (  # re-exported: callers use deliver.<name>
-    OPEN,
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import Edition, MailingList
+from briefing.delivery.claims import (
     Claimed,
     ClaimKeeper,
     claim_batch,
     drop_departed,
-    edition_counts,
-    editions_needing_work,
     finish_if_done,
     next_due,
-    recover_stale_claims,
     release,
     release_in,
 )
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.dkim_sign import DkimSigner
-from briefing.fastmime import PreparedMessage, Reader, prepare
-from briefing.mailer import Envelope, MailError, Pacer, PermanentError, Sender, make_sender
-from briefing.models import Edition, MailingList
-from briefing.outcomes import (
+from briefing.delivery.outcomes import (
     SentRecorder,
-    backoff,
     record_blocked,
     record_bounce,
     record_retry,
 )
-from briefing.pacing import Pause, SharedPacer, current_pause, went_through
-from briefing.subscriptions import unsubscribe_token
-from briefing.throttling import Judgement, SecondOpinion
+from briefing.delivery.pacing import Pause, SharedPacer, current_pause, went_through
+from briefing.delivery.smtp_replies import Verdict, classify, throttled
+from briefing.delivery.throttling import Judgement, SecondOpinion
+from briefing.mail.dkim_signing import DkimSigner
+from briefing.mail.prepared import PreparedMessage, Reader, prepare
+from briefing.mail.senders import Envelope, MailError, Pacer, PermanentError, Sender, make_sender
+from briefing.subscribers.subscriptions import unsubscribe_token
 
-__all__ = ["OPEN", "BatchResult", "Claimed", "backoff", "claim_batch", "edition_counts",
-           "editions_needing_work", "finish_if_done", "message_id", "next_attempt",
-           "next_due", "paused", "prepared_message", "reader_for", "recover_stale_claims",
-           "send_claimed", "send_some"]
+__all__ = ["BatchResult", "message_id", "next_attempt", "paused", "prepared_message",
+           "reader_for", "send_claimed", "send_some"]
 
 log = logging.getLogger(__name__)
 

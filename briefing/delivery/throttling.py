@@ -1,8 +1,9 @@
 """A server that says "slow down": pause the SMTP account, unless one reader is the cause.
 
-Such a refusal (see `briefing.bounces.throttled`) is nearly always about the account: the
-provider wants fewer messages. Then every sender pauses (`briefing.pacing.pause`), and the
-refused reader and the rest of the batch go back to the queue without spending an attempt.
+Such a refusal (see `briefing.delivery.smtp_replies.throttled`) is nearly always about the
+account: the provider wants fewer messages. Then every sender pauses
+(`briefing.delivery.pacing.pause`), and the refused reader and the rest of the batch go back to
+the queue without spending an attempt.
 
 But a relay can also answer one recipient that way (a rule for one domain, say). Pausing
 for that would stall the edition, and every list on the account with it, pause after pause.
@@ -21,13 +22,13 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from briefing.claims import Claimed, release
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.models import Delivery, DeliveryStatus
-from briefing.outcomes import retry_outcome
-from briefing.pacing import Pause, pause
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import Delivery, DeliveryStatus
+from briefing.delivery.claims import Claimed, release
+from briefing.delivery.outcomes import retry_outcome
+from briefing.delivery.pacing import Pause, pause
 
 
 class Judgement(enum.Enum):

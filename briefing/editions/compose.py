@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.models import (
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import (
     Article,
     ArticleStatus,
     Delivery,
@@ -29,9 +29,9 @@ from briefing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from briefing.render import RenderedEdition, article_view, render_edition
-from briefing.schedule import first_edition_window
-from briefing.summarize import SummaryError, summarize_text
+from briefing.editions.render import RenderedEdition, article_view, render_edition
+from briefing.editions.schedule import first_edition_window
+from briefing.summarize.summarizer import SummaryError, summarize_text
 
 log = logging.getLogger(__name__)
 

@@ -8,27 +8,19 @@ reader.
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from briefing.config import Settings
-from briefing.models import Article, MailingList
-from briefing.templating import inline_css, render
+from briefing.core.config import Settings
+from briefing.core.models import Article, MailingList
+from briefing.core.templating import inline_css, render
+from briefing.mail.slots import NAME_SLOT, PREFERENCES_SLOT, UNSUBSCRIBE_SLOT, personalize
 
 log = logging.getLogger(__name__)
 
-# Plain ASCII letters: they survive HTML escaping, CSS inlining and quoted-printable alike.
-# The name slot stands for " Name" — the space included — so a reader without a name is
-# greeted "Good morning," and not "Good morning ,".
-NAME_SLOT = "XBRIEFINGREADERNAMEX"
-UNSUBSCRIBE_SLOT = "XBRIEFINGUNSUBSCRIBEURLX"
-PREFERENCES_SLOT = "XBRIEFINGPREFERENCESURLX"
-SLOTS = re.compile(f"({NAME_SLOT}|{UNSUBSCRIBE_SLOT}|{PREFERENCES_SLOT})")
 # Gmail clips messages whose HTML is larger than about 102 KB; stay safely below.
 MAX_HTML_BYTES = 95_000
 
@@ -98,16 +90,3 @@ def web_version(rendered_html: str) -> str:
                        is_html=True)
 
 
-def greeting_name(name: str) -> str:
-    """What fills the name slot: the name after a space, or nothing at all."""
-    return f" {name}" if name else ""
-
-
-def personalize(template: str, *, name: str, unsubscribe_url: str, preferences_url: str,
-                is_html: bool) -> str:
-    values = {NAME_SLOT: greeting_name(name), UNSUBSCRIBE_SLOT: unsubscribe_url,
-              PREFERENCES_SLOT: preferences_url}
-    if is_html:
-        values = {slot: html.escape(value) for slot, value in values.items()}
-    # One pass, as fastmime fills them: a name that spells a slot stays a name.
-    return SLOTS.sub(lambda found: values[found.group(0)], template)

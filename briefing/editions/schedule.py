@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from briefing.clock import utcnow
-from briefing.db import Database
-from briefing.models import Edition, EditionStatus, MailingList
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.models import Edition, EditionStatus, MailingList
 
 log = logging.getLogger(__name__)
 

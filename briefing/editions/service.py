@@ -9,17 +9,18 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from briefing.clock import as_utc, utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.deliver import edition_counts, paused
-from briefing.edition import compose, render_composition
-from briefing.lists import get_list, subscriber_counts
-from briefing.models import DeliveryStatus, Edition, EditionStatus, MailingList
-from briefing.pacing import Pause
-from briefing.render import RenderedEdition, web_version
-from briefing.schedule import local_now
-from briefing.textnorm import InputError
+from briefing.core.clock import as_utc, utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import DeliveryStatus, Edition, EditionStatus, MailingList
+from briefing.delivery.claims import edition_counts
+from briefing.delivery.pacing import Pause
+from briefing.delivery.send_edition import paused
+from briefing.editions.compose import compose, render_composition
+from briefing.editions.render import RenderedEdition, web_version
+from briefing.editions.schedule import local_now
+from briefing.subscribers.lists import get_list, subscriber_counts
 
 # Past building, an edition's content is fixed: a send adds nothing to it.
 BUILT = (EditionStatus.SENDING, EditionStatus.SENT, EditionStatus.EMPTY)

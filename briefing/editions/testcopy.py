@@ -11,17 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from briefing.addresses import parse_address
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.editions import Content, edition_content
-from briefing.fastmime import PreparedMessage, Reader, prepare
-from briefing.lists import get_list
-from briefing.mailer import make_sender
-from briefing.models import MailingList
-from briefing.render import RenderedEdition
-from briefing.textnorm import InputError
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import MailingList
+from briefing.editions.render import RenderedEdition
+from briefing.editions.service import Content, edition_content
+from briefing.mail.addresses import parse_address
+from briefing.mail.prepared import PreparedMessage, Reader, prepare
+from briefing.mail.senders import make_sender
+from briefing.subscribers.lists import get_list
 
 PATH = "/test-copy"
 UNSUBSCRIBE_LINK = "unsubscribe"

@@ -17,13 +17,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from briefing.boilerplate import strip_boilerplate
-from briefing.extract import ExtractError, extract_html
-from briefing.fetch import FetchPolicy, fetch
-from briefing.language import known_language
-from briefing.models import Article
-from briefing.textnorm import (
-    InputError,
+from briefing.core.errors import InputError
+from briefing.core.models import Article
+from briefing.ingest.boilerplate import strip_boilerplate
+from briefing.ingest.extract import ExtractError, extract_html
+from briefing.ingest.fetch import FetchPolicy, fetch
+from briefing.text.language import known_language
+from briefing.text.normalize import (
     clip,
     content_hash,
     decode_text,
@@ -149,7 +149,7 @@ def add_article(session: Session, article: ArticleInput) -> AddResult:
     if duplicate:
         return duplicate
     # The language is known from the start when the text (or its declaration) says it; the
-    # summary decides it for good, with the configured fallback (briefing/jobs.py).
+    # summary decides it for good, with the configured fallback (briefing/operations/jobs.py).
     language = known_language(article.text, declared=article.language)
     row = Article(
         title=article.title or "Untitled", url=article.url,

@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 
-from briefing.clock import utcnow
-from briefing.db import Database
-from briefing.models import Article, ArticleStatus
-from briefing.textnorm import InputError, clip
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import Article, ArticleStatus
+from briefing.text.normalize import clip
 
 MAX_PAGE_SIZE = 200
 MAX_TITLE_CHARS = 500

@@ -1,7 +1,7 @@
 """What a downloaded body is and how to read it: media types, sniffing and decoding.
 
-Kept apart from `briefing.fetch` (which decides what to download) because extraction needs the
-same decoding rules for HTML that never came over the network.
+Kept apart from `briefing.ingest.fetch` (which decides what to download) because extraction
+needs the same decoding rules for HTML that never came over the network.
 """
 
 from __future__ import annotations

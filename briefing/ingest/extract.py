@@ -6,7 +6,7 @@ never touches the network; we deliberately avoid its ``fetch_url`` helpers.
 
 A few things are done here rather than trusting trafilatura alone:
 
-* bytes are decoded with the same rules as :mod:`briefing.fetch`, so a page
+* bytes are decoded with the same rules as :mod:`briefing.ingest.fetch`, so a page
   decodes identically wherever it came from;
 * the publication time is read from the page's own machine-readable metadata
   first (``article:published_time``, JSON-LD ``datePublished``, ``<time>``),
@@ -30,7 +30,7 @@ import lxml.html
 import trafilatura
 from trafilatura.settings import Document
 
-from briefing.content import decode_body
+from briefing.ingest.content import decode_body
 
 __all__ = ["ExtractError", "Extracted", "extract_html"]
 

@@ -1,7 +1,7 @@
 """RSS/Atom bytes → feed entries with plain text.
 
 feedparser only ever gets the bytes we already downloaded through
-:mod:`briefing.fetch` (wrapped in a file object, so it can never decide to
+:mod:`briefing.ingest.fetch` (wrapped in a file object, so it can never decide to
 fetch a URL itself). It copes with broken ("bozo") feeds; we accept those as
 long as they still yield entries.
 

@@ -19,14 +19,15 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.feedparse import FeedEntry, FeedError, ParsedFeed, parse_feed
-from briefing.fetch import FetchError, FetchPolicy, fetch
-from briefing.ingest import ArticleInput, add_article, from_url, site_of
-from briefing.models import Article, Feed
-from briefing.textnorm import InputError, clip, normalize_url, url_hash
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import Article, Feed
+from briefing.ingest.adding import ArticleInput, add_article, from_url, site_of
+from briefing.ingest.feedparse import FeedEntry, FeedError, ParsedFeed, parse_feed
+from briefing.ingest.fetch import FetchError, FetchPolicy, fetch
+from briefing.text.normalize import clip, normalize_url, url_hash
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ Every URL a user gives us (articles, feeds) and every redirect hop goes through
 time and size, an allow-list of content types, and SSRF protection.
 
 The SSRF protection (which addresses may be contacted, and pinning each
-connection to the address that was checked) lives in :mod:`briefing.netguard`;
+connection to the address that was checked) lives in :mod:`briefing.ingest.netguard`;
 its docstring explains the threat model. This module keeps the two promises
 that defence needs from its caller: redirects are followed by hand, so every
 hop connects through the guarded transport, and proxies from the environment
@@ -14,7 +14,7 @@ connection-level check meaningless.
 
 ``FetchPolicy.total_timeout`` is the deadline for the whole fetch: DNS, connects, TLS,
 headers, body and every redirect hop together (enforced in the connection layer, see
-:class:`briefing.netguard.Deadline`); ``read_timeout`` only bounds one silent read.
+:class:`briefing.ingest.netguard.Deadline`); ``read_timeout`` only bounds one silent read.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
-from briefing.content import decode_body, sniff_type, split_content_type, type_accepted
-from briefing.netguard import (
+from briefing.ingest.content import decode_body, sniff_type, split_content_type, type_accepted
+from briefing.ingest.netguard import (
     Blocked,
     Deadline,
     DeadlinePassed,
     PinnedTransport,
     Unresolvable,
-    is_public_address,
 )
 
 __all__ = [
@@ -46,7 +45,6 @@ __all__ = [
     "TooLargeError",
     "TooManyRedirectsError",
     "fetch",
-    "is_public_address",  # re-exported from netguard; callers import it from here
 ]
 
 DEFAULT_ACCEPT: tuple[str, ...] = (

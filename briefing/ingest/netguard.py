@@ -22,7 +22,7 @@ the original hostname for the ``Host`` header and as the TLS SNI / certificate
 hostname, so HTTPS keeps working unchanged.
 
 :class:`PinnedTransport` plugs that backend into httpx. The caller
-(:func:`briefing.fetch.fetch`) must follow redirects by hand so every hop opens
+(:func:`briefing.ingest.fetch.fetch`) must follow redirects by hand so every hop opens
 its connections through the same backend and gets the same check, and must
 ignore proxies from the environment (``trust_env=False``), because a proxy
 would make the connection-level check meaningless.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
 
 MAX_NAME_CHARS = 200         # a list's name or a sender's display name (set by the operator)
 # A reader's name is a greeting, not a message: short enough that nobody can fit a phishing

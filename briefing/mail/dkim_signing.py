@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dkim
 
-from briefing.mailer import Envelope
+from briefing.mail.senders import Envelope
 
 SIGNED_HEADERS = (b"from", b"reply-to", b"to", b"subject", b"date", b"message-id",
                   b"list-id", b"list-unsubscribe", b"list-unsubscribe-post", b"mime-version",

@@ -15,7 +15,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from briefing.clock import utcnow
+from briefing.core.clock import utcnow
 
 # Everything str.splitlines() splits on, plus other C0/C1 controls.
 _BREAKS_AND_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")

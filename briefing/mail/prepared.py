@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from email.header import Header
 from email.utils import formatdate
 
-from briefing.addresses import ascii_domain
-from briefing.mailer import Envelope
-from briefing.messages import check_header_block, header_safe
-from briefing.render import NAME_SLOT, PREFERENCES_SLOT, SLOTS, UNSUBSCRIBE_SLOT, greeting_name
+from briefing.mail.addresses import ascii_domain
+from briefing.mail.headers import check_header_block, header_safe
+from briefing.mail.senders import Envelope
+from briefing.mail.slots import NAME_SLOT, PREFERENCES_SLOT, SLOTS, UNSUBSCRIBE_SLOT, greeting_name
 
 # RFC 5322 atext: the characters a phrase's words may hold without quoting.
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+")

@@ -21,10 +21,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.messages import check_header_block
-from briefing.smtp_session import hand_over_envelope, send_body
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.mail.headers import check_header_block
+from briefing.mail.smtp_steps import hand_over_envelope, send_body
 
 
 class MailError(Exception):
@@ -122,7 +122,7 @@ class Pacer(Protocol):
 
 
 class LocalPacer:
-    """`rate` messages per second for this sender alone (see briefing.pacing for a limit
+    """`rate` messages per second for this sender alone (see briefing.delivery.pacing for a limit
     shared by every sender using the same SMTP account)."""
 
     def __init__(self, rate: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, text
 
-from briefing.models import Base
+from briefing.core.models import Base
 
 config = context.config
 engine = config.attributes.get("engine")

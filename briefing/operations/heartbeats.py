@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from briefing.clock import utcnow
-from briefing.db import Database
-from briefing.models import Heartbeat
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.models import Heartbeat
 
 
 class Beat(enum.StrEnum):

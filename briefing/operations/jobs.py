@@ -13,15 +13,15 @@ from datetime import timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.models import Article, ArticleStatus, RequestStatus, SummaryRequest
-from briefing.summarize import SummaryError, summarize_text
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import Article, ArticleStatus, RequestStatus, SummaryRequest
+from briefing.core.work import SWEEP_BATCH
+from briefing.summarize.summarizer import SummaryError, summarize_text
 
 log = logging.getLogger(__name__)
 
-SWEEP_BATCH = 5_000
 # On-demand results are kept a week for clients polling them, then dropped with their text.
 REQUEST_RETENTION = timedelta(days=7)
 

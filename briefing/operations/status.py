@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.editions import EditionInfo, edition_info
-from briefing.heartbeats import Beat, Run, last_runs
-from briefing.models import Edition, EditionStatus, Feed
-from briefing.outages import ServiceUnreachable
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import Edition, EditionStatus, Feed
+from briefing.core.outages import ServiceUnreachable
+from briefing.editions.service import EditionInfo, edition_info
+from briefing.operations.heartbeats import Beat, Run, last_runs
 
 # Ticks missed before the scheduler counts as dead: one late tick is a busy worker, three
 # in a row is a scheduler (or every worker) that is gone.

@@ -1,7 +1,7 @@
 """A story's summary: a few sentences from all its articles, what the outlets agree on.
 
 Every sentence of every article is a candidate (split with the project's sentence splitter,
-:mod:`briefing.tokenizer`; datelines dropped).  A sentence scores by
+:mod:`briefing.text.tokenizer`; datelines dropped).  A sentence scores by
 
 * **agreement**: its mean tf-idf cosine with each *other* outlet's article, every outlet counted
   once, so a point made by most outlets beats one outlet's own angle (an opinion piece's
@@ -24,15 +24,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from briefing.boilerplate import strip_dateline
+from briefing.ingest.boilerplate import strip_dateline
 from briefing.stories.articles import ArticleId, StoryArticle
 from briefing.stories.terms import LanguageRules, language_rules
-from briefing.tokenizer import split_paragraph, split_words
+from briefing.text.tokenizer import split_paragraph, split_words
 
 __all__ = ["DEFAULT_SUMMARY", "Source", "StorySummary", "SummaryConfig", "summarize_story"]
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*")
-# Two or more quotation marks mean the sentence quotes someone (as in briefing.newsrank).
+# Two or more quotation marks mean the sentence quotes someone (as in briefing.summarize.newsrank).
 _QUOTE_MARK = re.compile(r"[\"“”]|(?:^|\s)['‘]|['’](?:\s|$)")
 
 Vector = dict[str, float]

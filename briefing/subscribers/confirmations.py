@@ -14,15 +14,15 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.jobs import SWEEP_BATCH
-from briefing.mailer import PermanentError, Sender, envelope_for, make_sender
-from briefing.messages import address, build_message
-from briefing.models import MailingList, Subscriber, Subscription, SubscriptionStatus
-from briefing.subscriptions import confirm_token
-from briefing.templating import render_email
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+from briefing.core.templating import render_email
+from briefing.core.work import SWEEP_BATCH
+from briefing.mail.headers import address, build_message
+from briefing.mail.senders import PermanentError, Sender, envelope_for, make_sender
+from briefing.subscribers.subscriptions import confirm_token
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ a whole-file guess is impossible while streaming (earlier batches are already wr
 per-line guess stores mojibake silently whenever the guess is wrong (cp1251, Shift-JIS ...).
 The report tells the admin which lines to fix; re-importing the fixed file is idempotent.
 
-`import_csv` (in `briefing.subscriber_io`) writes what this module parses.
+`import_csv` (in `briefing.subscribers.transfer`) writes what this module parses.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from briefing.addresses import parse_address, person_name
-from briefing.models import SubscriptionStatus
-from briefing.textnorm import InputError
+from briefing.core.errors import InputError
+from briefing.core.models import SubscriptionStatus
+from briefing.mail.addresses import parse_address, person_name
 
 MAX_LINE_BYTES = 64 * 1024       # also the bound on one record spanning several lines
 MAX_ATTRIBUTES = 50

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
-from briefing.addresses import clean_name, parse_address
-from briefing.db import Database
-from briefing.models import Edition, MailingList, Subscription, SubscriptionStatus
-from briefing.textnorm import InputError
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import Edition, MailingList, Subscription, SubscriptionStatus
+from briefing.mail.addresses import clean_name, parse_address
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from briefing.addresses import person_name
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.models import ConsentSource, MailingList, Subscription, SubscriptionStatus
-from briefing.subscriptions import consent_ip, leave, subscriber_for
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import ConsentSource, MailingList, Subscription, SubscriptionStatus
+from briefing.mail.addresses import person_name
+from briefing.subscribers.subscriptions import consent_ip, leave, subscriber_for
 
 Status = SubscriptionStatus
 CHANGEABLE = (Status.ACTIVE, Status.UNSUBSCRIBED)

@@ -21,20 +21,20 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from briefing.addresses import Address, parse_address, person_name
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.lists import ListNotFound
-from briefing.models import (
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import (
     ConsentSource,
     MailingList,
     Subscriber,
     Subscription,
     SubscriptionStatus,
 )
-from briefing.textnorm import InputError
-from briefing.tokens import CONFIRM, UNSUBSCRIBE, Signer, TokenError
+from briefing.mail.addresses import Address, parse_address, person_name
+from briefing.subscribers.lists import ListNotFound
+from briefing.subscribers.signed_links import CONFIRM, UNSUBSCRIBE, Signer, TokenError
 
 GONE = (SubscriptionStatus.UNSUBSCRIBED, SubscriptionStatus.BOUNCED,
         SubscriptionStatus.COMPLAINED)

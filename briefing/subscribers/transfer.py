@@ -9,7 +9,7 @@ corrected it themselves); attributes are merged, the file's non-empty values win
 A file written by export_csv imports back: its `attributes` JSON is merged, its `status` can
 only lower a row (pending) or refuse it (unsubscribed, bounced, complained), the timestamp
 columns are ignored, and the anti-formula quote is removed.
-Parsing (encoding, line numbers, limits) lives in `briefing.csv_import`.
+Parsing (encoding, line numbers, limits) lives in `briefing.subscribers.csv_reader`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,18 @@ from typing import Any, BinaryIO, TextIO, cast
 from sqlalchemy import Connection, Insert, Table, bindparam, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from briefing.addresses import parse_address
-from briefing.clock import utcnow
-from briefing.csv_import import (
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import (
+    ConsentSource,
+    MailingList,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
+from briefing.mail.addresses import parse_address
+from briefing.subscribers.csv_reader import (
     FORMULA_START,
     MAX_ATTRIBUTES,
     STOPPED,
@@ -40,15 +49,6 @@ from briefing.csv_import import (
     read_header,
     records,
 )
-from briefing.db import Database
-from briefing.models import (
-    ConsentSource,
-    MailingList,
-    Subscriber,
-    Subscription,
-    SubscriptionStatus,
-)
-from briefing.textnorm import InputError
 
 __all__ = ["ImportReport", "RejectedRow", "erase_subscriber", "export_csv",
            "export_subscriber", "import_csv"]

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from briefing.summarize import SummaryError, summarize_text
+from briefing.summarize.summarizer import SummaryError, summarize_text
 
 MAX_LINE_CHARS = 5_000_000
 

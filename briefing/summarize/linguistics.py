@@ -9,7 +9,7 @@ sentences, which in any language are its function words).  A :class:`LanguageKit
 uses, so summaries can record it: ``stemmer`` is ``snowball-<name>``, ``sumy-<name>`` or
 ``none``; ``stop_words`` is ``sumy-<name>`` or ``frequency``.
 
-Besides :mod:`briefing.summarize`, this is the only module that imports Sumy.
+Besides :mod:`briefing.summarize.summarizer`, this is the only module that imports Sumy.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from functools import lru_cache
 from sumy.nlp.stemmers import Stemmer, null_stemmer
 from sumy.utils import get_stop_words
 
-from briefing.tokenizer import OfflineTokenizer
+from briefing.text.tokenizer import OfflineTokenizer
 
 __all__ = ["SUMY_LANGUAGES", "LanguageKit", "frequency_stop_words", "language_kit"]
 

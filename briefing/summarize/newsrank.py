@@ -1,4 +1,4 @@
-"""The project's default news summarizer: ``algorithm="default"`` in :mod:`briefing.summarize`.
+"""The project's default news summarizer: ``algorithm="default"`` in :mod:`.summarizer`.
 
 Each sentence is scored, then the summary is picked greedily:
 
@@ -16,13 +16,14 @@ Each sentence is scored, then the summary is picked greedily:
 4. **MMR** (maximal marginal relevance): each pick trades its score against its similarity to
    the sentences already picked, so a summary does not say the same thing twice.
 5. **No dangling openings**: a pick that opens with a pronoun or connective leaning on the
-   sentence before ("He said…", "But…", :mod:`briefing.openings`) comes with that sentence when
-   there is room for both, and gives way to the next-best pick when there is not.
+   sentence before ("He said…", "But…", :mod:`briefing.summarize.openings`) comes with that
+   sentence when there is room for both, and gives way to the next-best pick when there is not.
 
 The weights live in :class:`NewsRankConfig`.
 
-This module does not import Sumy.  :mod:`briefing.summarize` hands it the sentences of Sumy's
-document model (anything with ``words`` and ``str()``), Sumy's stemmer and Sumy's stop words.
+This module does not import Sumy.  :mod:`briefing.summarize.summarizer` hands it the sentences
+of Sumy's document model (anything with ``words`` and ``str()``), Sumy's stemmer and Sumy's
+stop words.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Protocol
 
 import numpy as np
 
-from briefing.boilerplate import is_boilerplate, strip_dateline
+from briefing.ingest.boilerplate import is_boilerplate, strip_dateline
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -129,7 +130,8 @@ def features(
 ) -> Features:
     """Term vectors and flags of *sentences*; *stem* gets lower-cased words not in *stop_words*.
 
-    *opens_dangling* tells sentences that lean on the one before (see :mod:`briefing.openings`).
+    *opens_dangling* tells sentences that lean on the one before (see
+    :mod:`briefing.summarize.openings`).
     """
     vocabulary: dict[str, int] = {}
     rows: list[dict[int, int]] = []

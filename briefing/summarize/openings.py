@@ -1,10 +1,11 @@
 """Sentence openings that lean on the sentence before: "He said…", "But…", "This comes after…".
 
 Out of its article, such a sentence points at a referent the reader never saw; the default
-summarizer (:mod:`briefing.newsrank`) therefore takes the sentence before it too, or another
-one.  The lists cover third-person pronouns and possessives, demonstratives and the connectives
-that continue an argument, for English, German, French, Spanish, Italian, Portuguese, Dutch,
-Czech, Russian, Chinese and Japanese; a language without a list never counts as dangling.
+summarizer (:mod:`briefing.summarize.newsrank`) therefore takes the sentence before it too, or
+another one.  The lists cover third-person pronouns and possessives, demonstratives and the
+connectives that continue an argument, for English, German, French, Spanish, Italian,
+Portuguese, Dutch, Czech, Russian, Chinese and Japanese; a language without a list never counts
+as dangling.
 Demonstratives that only point at a time ("This year", "Cette semaine") are not dangling.
 """
 

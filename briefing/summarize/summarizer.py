@@ -6,19 +6,20 @@ I/O, no database, no task queue.
 
 Algorithms: every Sumy summarizer (stock settings, run here), ``"lead"`` (first sentences, a
 baseline) and ``"default"``, the project's own news summarizer, which lives in
-:mod:`briefing.newsrank` (directed centrality, position prior, demotions, MMR); its sentences
-come without a leading dateline ("LONDON (CNN) --").
+:mod:`briefing.summarize.newsrank` (directed centrality, position prior, demotions, MMR); its
+sentences come without a leading dateline ("LONDON (CNN) --").
 
-Each text is summarized in its own language: :mod:`briefing.language` decides which (from the
-text, and from what its page or feed declares), :mod:`briefing.linguistics` supplies that
+Each text is summarized in its own language: :mod:`briefing.text.language` decides which (from the
+text, and from what its page or feed declares), :mod:`briefing.summarize.linguistics` supplies that
 language's stemmer, stop words and tokenizer (with fallbacks for languages Sumy lacks), and the
-summary's ``params`` record all three.  :mod:`briefing.readability` refuses garbage first.
+summary's ``params`` record all three.  :mod:`briefing.text.readability` refuses garbage first.
 
-With :mod:`briefing.linguistics`, this is the only module in the project that imports Sumy.
-:mod:`briefing.tokenizer` supplies the offline tokenizer Sumy's parser is given (blingfire
+With :mod:`briefing.summarize.linguistics`, this is the only module in the project that imports
+Sumy.
+:mod:`briefing.text.tokenizer` supplies the offline tokenizer Sumy's parser is given (blingfire
 sentences, regex words, because Sumy's stock tokenizer needs NLTK data that is not available at
-run time), and :mod:`briefing.newsrank` receives the parsed sentences, the stemmer, the stop
-words and the dangling-opening test (:mod:`briefing.openings`) from here.
+run time), and :mod:`briefing.summarize.newsrank` receives the parsed sentences, the stemmer, the
+stop words and the dangling-opening test (:mod:`briefing.summarize.openings`) from here.
 """
 
 from __future__ import annotations
@@ -37,15 +38,15 @@ from sumy.summarizers.reduction import ReductionSummarizer
 from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 
-from briefing import newsrank
-from briefing.boilerplate import strip_dateline
-from briefing.config import SUMMARY_ALGORITHMS
-from briefing.language import GIVEN, LanguageChoice, choose_language, language_code
-from briefing.linguistics import LanguageKit, language_kit
-from briefing.newsrank import directed_centrality as _directed_centrality  # noqa: F401
-from briefing.openings import opens_dangling
-from briefing.readability import unreadable_reason
-from briefing.tokenizer import OfflineTokenizer
+from briefing.core.config import SUMMARY_ALGORITHMS
+from briefing.core.languages import language_code
+from briefing.ingest.boilerplate import strip_dateline
+from briefing.summarize import newsrank
+from briefing.summarize.linguistics import LanguageKit, language_kit
+from briefing.summarize.openings import opens_dangling
+from briefing.text.language import GIVEN, LanguageChoice, choose_language
+from briefing.text.readability import unreadable_reason
+from briefing.text.tokenizer import OfflineTokenizer
 
 __all__ = [
     "ALGORITHMS",
@@ -59,8 +60,8 @@ __all__ = [
     "split_sentences",
     "summarize_text",
 ]
-# Also importable from here, for tests/test_summarize.py: _parse, _features (newsrank features of
-# parsed sentences, with Sumy's language resources) and _directed_centrality (from newsrank).
+# tests/summarize/test_summarize.py also uses _parse and _features (newsrank features of parsed
+# sentences, with Sumy's language resources).
 
 # One list for the whole project: settings validate against it without importing Sumy.
 ALGORITHMS: tuple[str, ...] = SUMMARY_ALGORITHMS
@@ -195,7 +196,7 @@ def _target_count(available: int, sentences: int | None, ratio: float | None) ->
 
 def _choose_language(text: str, language: object, declared: object,
                      fallback: object) -> LanguageChoice:
-    """The language given, else the text's own (see :func:`briefing.language.choose_language`)."""
+    """The language given, else the text's own (:func:`briefing.text.language.choose_language`)."""
     if language is not None:
         return LanguageChoice(_known_code(language, "language"), GIVEN)
     fallback_code = _known_code(fallback, "fallback language")

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from briefing.tokenizer import unspaced_count
+from briefing.core.languages import FOLDED, language_code
+from briefing.text.tokenizer import unspaced_count
 
 __all__ = [
     "DECLARED",
@@ -32,7 +33,6 @@ __all__ = [
     "choose_language",
     "detect_language",
     "known_language",
-    "language_code",
 ]
 
 DECLARED, DETECTED, FALLBACK, GIVEN = "declared", "detected", "fallback", "given"
@@ -51,16 +51,7 @@ OVERRIDE = 0.9
 OVERRIDE_LETTERS = 200
 NO_LANGUAGE = "zxx"
 
-# py3langid's labels that are varieties of a language with an ISO 639-1 code: their
-# probability counts for that language (Wu and Cantonese Chinese are written in the same
-# characters, and summarizing them needs nothing different).  Labels with no ISO 639-1 code
-# and no such parent are left out.
-_FOLDED = {
-    "wuu": "zh", "yue": "zh", "ary": "ar", "arz": "ar", "uzs": "uz", "hbo": "he",
-    "gug": "gn", "pcm": "en",
-}
 _LETTER = re.compile(r"[^\W\d_]")
-_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][0-9A-Za-z-_]*)?$")
 
 
 @dataclass(frozen=True)
@@ -95,35 +86,6 @@ class LanguageChoice:
     source: str
 
 
-def language_code(value: object) -> str | None:
-    """ISO 639-1 code for a tag ("de-AT"), a code ("deu", "de") or an English name; else None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    value = value.strip()
-    tag = _TAG.match(value)
-    return _lookup(tag.group(1).lower() if tag else value.lower())
-
-
-# Old codes still found in the wild (Java and older browsers send them).
-_RENAMED = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
-
-
-@lru_cache(maxsize=512)
-def _lookup(value: str) -> str | None:
-    """Codes first, names last: pycountry's lookup alone would read "en" as the En language."""
-    value = _RENAMED.get(value, value)
-    if value in _FOLDED:
-        return _FOLDED[value]
-    import pycountry  # ~80 ms to import: only when a code is first looked up
-
-    languages: Any = pycountry.languages
-    for field in ("alpha_2", "alpha_3", "bibliographic", "name"):
-        record = languages.get(**{field: value})
-        if record is not None:
-            return getattr(record, "alpha_2", None)
-    return None
-
-
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
     # Loading decompresses the model (~1 s): once per process, on first use, never at import.
@@ -145,7 +107,7 @@ def _detect_sample(sample: str) -> Detection:
         return Detection(None, 1.0, 0, linguistic=False)
     scores: dict[str, float] = {}
     for label, probability in _identifier().rank(sample):
-        code = _FOLDED.get(label, label)
+        code = FOLDED.get(label, label)
         scores[code] = scores.get(code, 0.0) + probability
     best = max(scores, key=scores.__getitem__)
     linguistic = best != NO_LANGUAGE

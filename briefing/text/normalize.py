@@ -10,12 +10,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import idna
 
-from briefing.readability import unreadable_reason
-
-
-class InputError(ValueError):
-    """Input we cannot turn into an article; the message says why, for the user."""
-
+from briefing.core.errors import InputError
+from briefing.text.readability import unreadable_reason
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TRACKING_PARAM = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid)$", re.IGNORECASE)
@@ -34,7 +30,7 @@ def decode_text(data: bytes, *, what: str = "input") -> str:
 
 
 def require_readable(text: str, *, what: str = "text") -> str:
-    """Refuse text that is not prose (see :mod:`briefing.readability`): nothing to store,
+    """Refuse text that is not prose (see :mod:`briefing.text.readability`): nothing to store,
     summarize or send.  Returns the text without control characters and outer space."""
     cleaned = _CONTROL.sub("", text).strip()
     if not cleaned:

@@ -9,7 +9,7 @@ so garbage is refused with the same message wherever it comes in.  A text is rea
   keyboard mash without vowels),
 * it has at least two different words (three characters in scripts without spaces): one word
   or one word repeated is not an article, and long texts must not be a few words over and over,
-* and it reads as a language: the language identifier (:mod:`briefing.language`) does not put
+* and it reads as a language: the language identifier (:mod:`briefing.text.language`) does not put
   it in its "no linguistic content" class, which is where keyboard mash and random letters land.
 
 Measured over every article of every evaluation set (``python -m benchmarks.languages``),
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 
-from briefing.language import detect_language
-from briefing.tokenizer import is_unspaced
+from briefing.text.language import detect_language
+from briefing.text.tokenizer import is_unspaced
 
 __all__ = ["unreadable_reason"]
 

@@ -12,9 +12,9 @@ stand-in for words in retrieval when no segmenter is at hand ("乡村振兴" -> 
 
 This module does not import Sumy: Sumy's parsers only call ``language``, ``to_sentences`` and
 ``to_words`` on their tokenizer, so a plain class with those members is enough.  Turning text
-into Sumy's document model (and :func:`briefing.summarize.split_sentences`, which must cut text
-exactly as the summarizers see it) stays in :mod:`briefing.summarize`, the module that imports
-Sumy.
+into Sumy's document model (and :func:`briefing.summarize.summarizer.split_sentences`, which must
+cut text exactly as the summarizers see it) stays in :mod:`briefing.summarize.summarizer`, the
+module that imports Sumy.
 
 Sentence splitters measured on the evaluation sets (``benchmarks/results/splitters.md``): share
 of BBC reference sentences (cut by humans) reproduced exactly / articles per second:

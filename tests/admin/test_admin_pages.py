@@ -11,14 +11,14 @@ import pytest
 from fastapi import Response
 from sqlalchemy import func, select
 
-from briefing import jobs
 from briefing.accounts.roles import AdminRole
 from briefing.accounts.tokens import issue_token, revoke_token
 from briefing.accounts.users import find_user
 from briefing.admin.session import set_cookie
-from briefing.heartbeats import Beat, record
-from briefing.models import Article, Edition, ImportJob, MailingList, Subscription
-from briefing.subscriptions import add_subscriber
+from briefing.core.models import Article, Edition, ImportJob, MailingList, Subscription
+from briefing.operations import jobs
+from briefing.operations.heartbeats import Beat, record
+from briefing.subscribers.subscriptions import add_subscriber
 from tests.support.admin import csrf_of, make_user, sign_in, submit
 from tests.support.databases import make_settings
 from tests.support.site import Site

@@ -13,15 +13,15 @@ from sqlalchemy import func, select
 
 from briefing.api import create_app
 from briefing.api.auth import PUBLIC_PATHS
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.models import Article, Feed, SummaryRequest
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import Article, Feed, SummaryRequest
 from tests.support.databases import make_settings
 from tests.support.services import free_port
 from tests.support.threads import run_together
 from tests.support.web import WebServer
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 TEXT = (SEEDS / "city-tram-extension.txt").read_text()
 OTHER = (SEEDS / "deep-sea-microbe-study.txt").read_text()
 HTML = (SEEDS / "harbour-city-cup-final.html").read_text()

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from briefing.api import create_app
-from briefing.config import Settings
+from briefing.core.config import Settings
 
 AUTH = {"Authorization": "Bearer test-token"}
 NOT_BOOLEANS: list[Any] = [0, 1, "false", "true", "no", "yes", "on", 0.0]

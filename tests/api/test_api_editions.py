@@ -9,14 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from briefing.api import create_app
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.edition import build_edition
-from briefing.editions import ensure_edition
-from briefing.models import EditionStatus
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import EditionStatus
+from briefing.editions.compose import build_edition
+from briefing.editions.service import ensure_edition
 
 AUTH = {"Authorization": "Bearer test-token"}
-SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "s400-turkey-ukraine.txt"
 
 
 @pytest.fixture

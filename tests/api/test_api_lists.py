@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from briefing.db import Database
+from briefing.core.db import Database
+from tests.api.test_api import AUTH, assert_error, client_for
 from tests.support.databases import make_settings
-from tests.test_api import AUTH, assert_error, client_for
 
 LIST = {"slug": "daily", "name": "Daily Brief", "from_address": "news@example.org"}
 

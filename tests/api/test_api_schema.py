@@ -25,9 +25,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from briefing.api import create_app
 from briefing.api.auth import PUBLIC_PATHS
-from briefing.db import Database
-from briefing.lists import ListChanges, create_list
-from briefing.models import MailingList
+from briefing.core.db import Database
+from briefing.core.models import MailingList
+from briefing.subscribers.lists import ListChanges, create_list
 from tests.support.databases import make_settings
 
 AUTH = {"Authorization": "Bearer test-token"}

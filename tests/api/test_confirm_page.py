@@ -16,11 +16,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from briefing import subscriptions as subs
-from briefing.models import Subscriber
-from tests.support.cli import run
-from tests.support.site import Site
-from tests.test_public_pages import (
+from briefing.core.models import Subscriber
+from briefing.subscribers import subscriptions as subs
+from tests.api.test_public_pages import (
     Status,
     assert_page,
     click_confirm,
@@ -31,6 +29,8 @@ from tests.test_public_pages import (
     status,
     subscription,
 )
+from tests.support.cli import run
+from tests.support.site import Site
 
 PHISH = "URGENT: your account is suspended, verify at http://evil.example/login now"
 LONGEST = "N" * 100

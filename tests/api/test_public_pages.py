@@ -14,11 +14,11 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from briefing import subscriptions as subs
 from briefing.api.csrf import COOKIE
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.models import Subscriber, Subscription, SubscriptionStatus
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.models import Subscriber, Subscription, SubscriptionStatus
+from briefing.subscribers import subscriptions as subs
 from tests.support.databases import make_settings
 from tests.support.site import Site
 from tests.support.worker import wait_for
@@ -73,7 +73,7 @@ def click_confirm(site: Site, link: str, **fields: str) -> httpx.Response:
 
 
 def subscription(site: Site, email: str, slug: str = "daily") -> Subscription | None:
-    from briefing.models import MailingList
+    from briefing.core.models import MailingList
 
     with site.db.session() as session:
         return session.scalar(

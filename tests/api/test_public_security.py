@@ -19,20 +19,16 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from briefing import subscriptions as subs
 from briefing.api import csrf
 from briefing.cli.ops import proxy_options
-from briefing.clock import utcnow
-from briefing.config import ConfigError, Settings, load_settings
-from briefing.db import Database, upgrade
-from briefing.lists import ListChanges, create_list
-from briefing.models import Subscriber, Subscription
-from briefing.tokens import CONFIRM, UNSUBSCRIBE, Signer, TokenError
-from tests.support.databases import make_settings
-from tests.support.services import free_port
-from tests.support.site import Site
-from tests.support.worker import ROOT, wait_for
-from tests.test_public_pages import (
+from briefing.core.clock import utcnow
+from briefing.core.config import ConfigError, Settings, load_settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import Subscriber, Subscription
+from briefing.subscribers import subscriptions as subs
+from briefing.subscribers.lists import ListChanges, create_list
+from briefing.subscribers.signed_links import CONFIRM, UNSUBSCRIBE, Signer, TokenError
+from tests.api.test_public_pages import (
     Status,
     active_reader,
     assert_page,
@@ -42,6 +38,10 @@ from tests.test_public_pages import (
     status,
     subscription,
 )
+from tests.support.databases import make_settings
+from tests.support.services import free_port
+from tests.support.site import Site
+from tests.support.worker import ROOT, wait_for
 
 # ---------------------------------------------------------------- CSRF (item 10)
 

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from briefing.cli import app
-from briefing.ingest import seed_files
+from briefing.ingest.adding import seed_files
 from tests.support.cli import run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "s400-turkey-ukraine.txt"
 STORY = "\n\n".join(
     f"The ferry company said crossing {i} would run twice a day from March, "

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from tests.support.cli import run
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
 
-SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "s400-turkey-ukraine.txt"
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_a_test_copys_links_open_a_page_that_says_so_and_the_reply_counts_articl
     assert all(link in html for link in links)
 
     from briefing.api import create_app
-    from briefing.config import load_settings
+    from briefing.core.config import load_settings
 
     with TestClient(create_app(load_settings())) as client:
         for link in [*links, *one_click]:

@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
+from tests.project.test_docs import COMMANDS
 from tests.support.cli import run
-from tests.test_docs import COMMANDS
 
 
 def test_no_commands_help_shows_a_flag_taking_a_value(cli: CliRunner) -> None:

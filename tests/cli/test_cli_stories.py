@@ -8,8 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from briefing.cli import app
+from tests.stories.test_stories import BACKGROUND, BRIDGE, ELECTION
 from tests.support.cli import run
-from tests.test_stories import BACKGROUND, BRIDGE, ELECTION
 
 
 def _rows() -> list[dict[str, object]]:

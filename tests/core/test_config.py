@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from briefing.config import ConfigError, load_settings
+from briefing.core.config import ConfigError, load_settings
 from tests.support.cli import run
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import bindparam, insert, select, update
 
-from briefing.db import Database, DriverStatement, upgrade
-from briefing.models import Feed, MailingList
+from briefing.core.db import Database, DriverStatement, upgrade
+from briefing.core.models import Feed, MailingList
 
 
 def _try_turn(url: str, results: multiprocessing.Queue[bool]) -> None:

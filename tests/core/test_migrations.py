@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect, text
 
-from briefing.db import Database, current_revision
+from briefing.core.db import Database, current_revision
 from tests.support.databases import scratch_postgres
 
 ISSUED = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)

@@ -10,20 +10,21 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from briefing import deliver
-from briefing.bounces import Verdict, classify, throttled
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.edition import build_edition
-from briefing.editions import ensure_edition
-from briefing.models import (
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import (
     DeliveryStatus,
     EditionStatus,
     Subscriber,
     Subscription,
     SubscriptionStatus,
 )
-from briefing.subscriptions import add_subscriber
+from briefing.delivery import claims
+from briefing.delivery import send_edition as deliver
+from briefing.delivery.smtp_replies import Verdict, classify, throttled
+from briefing.editions.compose import build_edition
+from briefing.editions.service import ensure_edition
+from briefing.subscribers.subscriptions import add_subscriber
 from tests.support.briefing_data import add_news, add_readers, deliveries, list_database
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
@@ -159,7 +160,7 @@ def test_a_full_mailbox_is_retried_later_not_counted_as_a_bounce(
     clock.shift(timedelta(hours=1))
     deliver.send_some(db, edition_id, settings)
     assert faulty_smtp.accepted["full@example.com"] == 1
-    assert deliver.edition_counts(db, edition_id)["sent"] == 3
+    assert claims.edition_counts(db, edition_id)["sent"] == 3
 
 
 def test_no_such_user_still_counts_and_stops_mail_at_the_limit(

@@ -13,13 +13,10 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from briefing import deliver, schedule
 from briefing.api import create_app
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.edition import build_edition
-from briefing.editions import edition_info, ensure_edition
-from briefing.models import (
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import (
     Delivery,
     DeliveryStatus,
     Edition,
@@ -28,8 +25,13 @@ from briefing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from briefing.subscriptions import add_subscriber, unsubscribe_token
-from briefing.subscriptions import unsubscribe as unsubscribe_with
+from briefing.delivery import claims, outcomes
+from briefing.delivery import send_edition as deliver
+from briefing.editions import schedule
+from briefing.editions.compose import build_edition
+from briefing.editions.service import edition_info, ensure_edition
+from briefing.subscribers.subscriptions import add_subscriber, unsubscribe_token
+from briefing.subscribers.subscriptions import unsubscribe as unsubscribe_with
 from tests.support.briefing_data import (
     add_news,
     add_readers,
@@ -86,7 +88,7 @@ def edition_status(db: Database, edition_id: int) -> EditionStatus:
 
 
 def counts(db: Database, edition_id: int) -> dict[str, int]:
-    return {k: v for k, v in deliver.edition_counts(db, edition_id).items() if v}
+    return {k: v for k, v in claims.edition_counts(db, edition_id).items() if v}
 
 
 def assert_everyone_has_it(db: Database, edition_id: int, smtp: FaultySMTPServer,
@@ -208,10 +210,10 @@ def test_greylisted_readers_are_retried_after_the_backoff_and_get_one_copy(
     assert all(d.last_reply and d.last_reply.startswith("451") for d in waiting)
 
     assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 0  # still backing off
-    clock.shift(deliver.backoff(1) + timedelta(seconds=1))
+    clock.shift(outcomes.backoff(1) + timedelta(seconds=1))
     assert deliver.send_some(mail_db, edition_id, mail_settings).retrying == 3  # 451 again
     assert edition_status(mail_db, edition_id) == EditionStatus.SENDING
-    clock.shift(deliver.backoff(2) + timedelta(seconds=1))
+    clock.shift(outcomes.backoff(2) + timedelta(seconds=1))
     assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 3
 
     assert_everyone_has_it(mail_db, edition_id, faulty_smtp, readers)
@@ -236,7 +238,7 @@ def test_a_dropped_connection_mid_batch_loses_and_doubles_nothing(
     if in_data:  # the body went out before the line died: resent with the same Message-ID
         assert waiting.last_reply and "same Message-ID" in waiting.last_reply
 
-    clock.shift(deliver.backoff(1) + timedelta(seconds=1))
+    clock.shift(outcomes.backoff(1) + timedelta(seconds=1))
     assert deliver.send_some(mail_db, edition_id, mail_settings).sent == 1
     assert counts(mail_db, edition_id) == {"sent": readers_count}
     assert edition_status(mail_db, edition_id) == EditionStatus.SENT
@@ -394,14 +396,14 @@ def test_rows_claimed_by_a_dead_worker_are_recovered_and_sent_once(
     add_news(shared_db, settings, 1)
     edition_id = queued_edition(shared_db, settings)
 
-    _, claimed = deliver.claim_batch(shared_db, edition_id, 10)  # … and the worker dies
+    _, claimed = claims.claim_batch(shared_db, edition_id, 10)  # … and the worker dies
     assert len(claimed) == 10
     assert deliver.send_some(shared_db, edition_id, settings).sent == 15
-    assert deliver.recover_stale_claims(shared_db, settings) == []  # not stale yet
+    assert claims.recover_stale_claims(shared_db, settings) == []  # not stale yet
     assert edition_status(shared_db, edition_id) == EditionStatus.SENDING
 
     clock.shift(timedelta(seconds=STUCK_AFTER + 1))
-    assert deliver.recover_stale_claims(shared_db, settings) == [edition_id]
+    assert claims.recover_stale_claims(shared_db, settings) == [edition_id]
     rows = {d.id: d for d in deliveries(shared_db, edition_id)}
     first, *rest = sorted(c.id for c in claimed)
     assert rows[first].status == DeliveryStatus.QUEUED and rows[first].attempts == 1
@@ -448,7 +450,7 @@ def test_a_slow_live_sender_keeps_its_claim_and_nobody_sends_its_rows_twice(
             clock.shift(timedelta(seconds=STUCK_AFTER * 0.6))
             wait_for(lambda done=done: sum(faulty_smtp.accepted.values()) >= done + 2, 20,
                      interval=0.01, what="the slow sender to go on")
-        assert deliver.recover_stale_claims(mail_db, mail_settings) == []
+        assert claims.recover_stale_claims(mail_db, mail_settings) == []
         deliver.send_some(mail_db, edition_id, mail_settings)  # a second sender finds nothing
     finally:
         slow.join(timeout=120)
@@ -467,9 +469,9 @@ def test_grouped_commits_deliver_once_and_widen_only_the_recovered_doubt(
     add_news(mail_db, settings, 1)
     edition_id = queued_edition(mail_db, settings)
 
-    _, claimed = deliver.claim_batch(mail_db, edition_id, 7)  # … and the worker dies
+    _, claimed = claims.claim_batch(mail_db, edition_id, 7)  # … and the worker dies
     clock.shift(timedelta(seconds=STUCK_AFTER + 1))
-    deliver.recover_stale_claims(mail_db, settings)
+    claims.recover_stale_claims(mail_db, settings)
     rows = {d.id: d for d in deliveries(mail_db, edition_id)}
     ids = sorted(c.id for c in claimed)
     # Up to four accepted-but-unrecorded messages could precede the one in flight.
@@ -486,8 +488,8 @@ def test_the_sweep_leaves_an_edition_with_a_live_sender_alone(
     add_readers(mail_db, "daily", 30)
     add_news(mail_db, mail_settings, 1)
     edition_id = queued_edition(mail_db, mail_settings)
-    assert deliver.editions_needing_work(mail_db, mail_settings)[1] == [edition_id]
-    deliver.claim_batch(mail_db, edition_id, 10)  # a sender is at work on these
-    assert deliver.editions_needing_work(mail_db, mail_settings)[1] == []
+    assert claims.editions_needing_work(mail_db, mail_settings)[1] == [edition_id]
+    claims.claim_batch(mail_db, edition_id, 10)  # a sender is at work on these
+    assert claims.editions_needing_work(mail_db, mail_settings)[1] == []
     clock.shift(timedelta(seconds=STUCK_AFTER + 1))  # … until its claim goes stale
-    assert deliver.editions_needing_work(mail_db, mail_settings)[1] == [edition_id]
+    assert claims.editions_needing_work(mail_db, mail_settings)[1] == [edition_id]

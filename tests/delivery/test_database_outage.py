@@ -13,18 +13,18 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.deliver import enqueue_edition, seed_articles, seed_list
-from briefing.config import Settings, load_settings
-from briefing.db import Database, upgrade
-from tests.support.databases import scratch_postgres
-from tests.support.services import PG_ADMIN_URL
-from tests.support.sink import Sink
-from tests.support.worker import WorkerProcess, wait_for
-from tests.test_delivery_crash import (
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database, upgrade
+from tests.delivery.test_delivery_crash import (
     READERS,
     assert_each_reader_got_one_edition,
     edition_sent,
     slow_sink,  # noqa: F401
 )
+from tests.support.databases import scratch_postgres
+from tests.support.services import PG_ADMIN_URL
+from tests.support.sink import Sink
+from tests.support.worker import WorkerProcess, wait_for
 
 STUCK_AFTER = 300  # the sweep frees a dead claim's rows after this long
 TERMINATE_AT = (300, 1_000)  # messages at the sink when every backend is terminated

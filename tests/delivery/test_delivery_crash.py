@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from benchmarks.deliver import enqueue_edition, reader_email, seed_articles, seed_list
-from briefing import deliver
-from briefing.config import Settings, load_settings
-from briefing.db import Database, upgrade
-from briefing.models import Edition, EditionStatus
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import Edition, EditionStatus
+from briefing.delivery import claims
 from tests.support.databases import _empty_tables
 from tests.support.sink import Sink
 from tests.support.worker import WorkerProcess, wait_for
@@ -70,7 +70,7 @@ def edition_sent(db: Database, edition_id: int) -> bool:
 def assert_each_reader_got_one_edition(sink: Sink, db: Database, edition_id: int,
                                        scratch: Path) -> int:
     """Returns the raw duplicate copies (same Message-ID twice), after checking their bound."""
-    counts = deliver.edition_counts(db, edition_id)
+    counts = claims.edition_counts(db, edition_id)
     assert counts["sent"] == READERS and counts["queued"] == counts["sending"] == 0, counts
     received = sink.counts(scratch)
     active = {reader_email(n) for n in range(READERS)}

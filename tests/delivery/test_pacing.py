@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from briefing import deliver
-from briefing.config import Settings
-from briefing.db import Database, upgrade
-from briefing.edition import build_edition
-from briefing.editions import ensure_edition
-from briefing.models import EditionStatus
-from briefing.pacing import (
+from briefing.core.config import Settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import EditionStatus
+from briefing.delivery import send_edition as deliver
+from briefing.delivery.pacing import (
     SharedPacer,
     account_key,
     current_pause,
@@ -25,6 +23,8 @@ from briefing.pacing import (
     reserve,
     went_through,
 )
+from briefing.editions.compose import build_edition
+from briefing.editions.service import ensure_edition
 from tests.support.briefing_data import add_news, add_readers, list_database
 from tests.support.databases import make_settings
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401

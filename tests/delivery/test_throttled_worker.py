@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from benchmarks.deliver import enqueue_edition, reader_email, seed_articles, seed_list
-from briefing.config import Settings, load_settings
-from briefing.db import Database, upgrade
-from briefing.models import Delivery, Edition, EditionStatus, SendPacing
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import Delivery, Edition, EditionStatus, SendPacing
 from tests.support.faulty_smtp import FaultySMTPServer, faulty_smtp  # noqa: F401
 from tests.support.worker import WorkerProcess, wait_for
 

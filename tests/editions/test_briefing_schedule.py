@@ -14,11 +14,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from briefing import deliver, schedule
-from briefing.config import Settings, load_settings
-from briefing.db import Database, upgrade
-from briefing.edition import build_edition
-from briefing.models import Article, Delivery, Edition, EditionStatus, MailingList
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import Article, Delivery, Edition, EditionStatus, MailingList
+from briefing.delivery import send_edition as deliver
+from briefing.editions import schedule
+from briefing.editions.compose import build_edition
 from tests.support.briefing_data import add_news, add_readers, make_list
 from tests.support.databases import make_settings
 from tests.support.smtp import SMTPServer

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from briefing.db import Database
-from briefing.edition import build_edition
-from briefing.editions import ensure_edition
-from briefing.models import EditionStatus
+from briefing.core.db import Database
+from briefing.core.models import EditionStatus
+from briefing.editions.compose import build_edition
+from briefing.editions.service import ensure_edition
 from tests.support.briefing_data import add_news, add_readers, make_list
 from tests.support.databases import make_settings
 
@@ -23,6 +23,6 @@ def test_the_build_log_counts_the_readers_queued_on_every_database(
     add_readers(any_db, "daily", 5)
     add_news(any_db, settings, 2)
     edition_id, _ = ensure_edition(any_db, "daily")
-    with caplog.at_level(logging.INFO, logger="briefing.edition"):
+    with caplog.at_level(logging.INFO, logger="briefing.editions.compose"):
         assert build_edition(any_db, edition_id, settings) == EditionStatus.SENDING
     assert f"edition {edition_id}: 2 articles, 5 readers queued" in caplog.text

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from briefing import deliver
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.edition import build_edition
-from briefing.editions import ensure_edition
-from briefing.models import EditionStatus, MailingList
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import EditionStatus, MailingList
+from briefing.delivery import send_edition as deliver
+from briefing.editions.compose import build_edition
+from briefing.editions.service import ensure_edition
 from tests.support.briefing_data import add_news, add_readers, list_database
 from tests.support.databases import make_settings
 from tests.support.smtp import SMTPServer

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from briefing import jobs
-from briefing.articles import ArticleEdit, edit_article
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.edition import summary_for
-from briefing.ingest import add_article, from_text
-from briefing.models import Article, ArticleStatus
-from briefing.textnorm import InputError
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import Article, ArticleStatus
+from briefing.editions.compose import summary_for
+from briefing.ingest.adding import add_article, from_text
+from briefing.ingest.articles import ArticleEdit, edit_article
+from briefing.operations import jobs
 
 TEXT = " ".join(
     f"Sentence number {i} describes how the harbour authority handled shipment {i} this week."

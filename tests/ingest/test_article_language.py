@@ -10,17 +10,18 @@ import pytest
 from sqlalchemy import inspect, select
 from typer.testing import CliRunner
 
-from briefing import feeds, jobs
-from briefing.config import ConfigError, Settings
-from briefing.db import Database
-from briefing.ingest import ArticleInput, add_article, from_text
-from briefing.models import Article
+from briefing.core.config import ConfigError, Settings
+from briefing.core.db import Database
+from briefing.core.models import Article
+from briefing.ingest import feeds
+from briefing.ingest.adding import ArticleInput, add_article, from_text
+from briefing.operations import jobs
+from tests.core.test_migrations import empty_db as empty_db
+from tests.core.test_migrations import insert, migrate, rows
 from tests.support.cli import run
 from tests.support.databases import make_settings
 from tests.support.texts import FRENCH_ARTICLE, GERMAN_ARTICLE, SHORT_NEWS
 from tests.support.web import WebServer
-from tests.test_migrations import empty_db as empty_db
-from tests.test_migrations import insert, migrate, rows
 
 
 def summarized(db: Database, settings: Settings, article: ArticleInput) -> Article:

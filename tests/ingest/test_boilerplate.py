@@ -1,4 +1,4 @@
-"""Tests for briefing.boilerplate: furniture lines go, prose and paragraph structure stay."""
+"""Tests for briefing.ingest.boilerplate: furniture lines go, prose and paragraph structure stay."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from briefing.boilerplate import (
+from briefing.ingest.boilerplate import (
     is_boilerplate,
     normalize_whitespace,
     strip_boilerplate,
     strip_dateline,
 )
 
-SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "s400-turkey-ukraine.txt"
 SEED_FURNITURE = (
     "In an age of both misinformation and too much information, quality journalism is more "
     "crucial than ever.",

@@ -1,4 +1,4 @@
-"""Tests for briefing.extract: boilerplate removal, metadata, and bad input."""
+"""Tests for briefing.ingest.extract: boilerplate removal, metadata, and bad input."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefing.extract import Extracted, ExtractError, extract_html
+from briefing.ingest.extract import Extracted, ExtractError, extract_html
 
 NEWS_PAGE = """<!DOCTYPE html>
 <html lang="en-GB">

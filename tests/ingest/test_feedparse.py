@@ -1,4 +1,4 @@
-"""Tests for briefing.feedparse (pure parsing) plus one fetch→parse round trip."""
+"""Tests for briefing.ingest.feedparse (pure parsing) plus one fetch→parse round trip."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefing.feedparse import MAX_ENTRIES, FeedError, ParsedFeed, html_to_text, parse_feed
-from briefing.fetch import FetchPolicy, fetch
+from briefing.ingest.feedparse import MAX_ENTRIES, FeedError, ParsedFeed, html_to_text, parse_feed
+from briefing.ingest.fetch import FetchPolicy, fetch
 from tests.support.web import WebServer
 
 FEED_URL = "https://news.example.org/feeds/main.xml"

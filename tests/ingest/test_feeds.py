@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from briefing import feeds
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.feedparse import MAX_ENTRIES, FeedError
-from briefing.models import Article, Feed
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import Article, Feed
+from briefing.ingest import feeds
+from briefing.ingest.feedparse import MAX_ENTRIES, FeedError
 from tests.support.databases import make_settings
 
 PARAGRAPH = ("The regional rail operator said on Friday that it would add late-night services "

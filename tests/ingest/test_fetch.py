@@ -1,4 +1,4 @@
-"""Tests for briefing.fetch, all against the local ``web`` server (no internet)."""
+"""Tests for briefing.ingest.fetch, all against the local ``web`` server (no internet)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from briefing import netguard
-from briefing.content import decode_body
-from briefing.fetch import (
+from briefing.ingest import netguard
+from briefing.ingest.content import decode_body
+from briefing.ingest.fetch import (
     BlockedAddressError,
     ContentTypeError,
     FetchError,
@@ -24,8 +24,8 @@ from briefing.fetch import (
     TooLargeError,
     TooManyRedirectsError,
     fetch,
-    is_public_address,
 )
+from briefing.ingest.netguard import is_public_address
 from tests.support.web import WebServer
 
 LOCAL = FetchPolicy(allow_private=True)

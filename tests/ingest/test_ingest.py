@@ -5,15 +5,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from briefing.db import Database
-from briefing.feeds import fetch_policy
-from briefing.fetch import FetchError
-from briefing.ingest import ArticleInput, add_article, from_file, from_html, from_text, from_url
-from briefing.models import Article, ArticleStatus
-from briefing.textnorm import InputError
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import Article, ArticleStatus
+from briefing.ingest.adding import (
+    ArticleInput,
+    add_article,
+    from_file,
+    from_html,
+    from_text,
+    from_url,
+)
+from briefing.ingest.feeds import fetch_policy
+from briefing.ingest.fetch import FetchError
 from tests.support.databases import make_settings
 
-SEED = Path(__file__).resolve().parents[1] / "seeds" / "s400-turkey-ukraine.txt"
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "s400-turkey-ukraine.txt"
 BODY = ("The council approved the new budget on Tuesday after a long debate. "
         "Members argued about road repairs and library hours for most of the evening. "
         "The final vote was seven to four, with two members absent.")

@@ -14,12 +14,9 @@ import pytest
 import time_machine
 from sqlalchemy import insert, select
 
-from briefing import deliver
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.edition import build_edition
-from briefing.editions import ensure_edition
-from briefing.models import (
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import (
     Article,
     ConsentSource,
     Delivery,
@@ -31,7 +28,10 @@ from briefing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from briefing.subscriptions import add_subscriber
+from briefing.delivery import send_edition as deliver
+from briefing.editions.compose import build_edition
+from briefing.editions.service import ensure_edition
+from briefing.subscribers.subscriptions import add_subscriber
 from tests.support.briefing_data import POSTAL, add_news, add_readers, list_database
 from tests.support.databases import make_settings
 from tests.support.smtp import Received, SMTPServer

@@ -10,9 +10,9 @@ from pathlib import Path
 import dkim
 import pytest
 
-from briefing.dkim_sign import DkimSigner
-from briefing.fastmime import Reader, prepare
-from briefing.render import NAME_SLOT, UNSUBSCRIBE_SLOT
+from briefing.mail.dkim_signing import DkimSigner
+from briefing.mail.prepared import Reader, prepare
+from briefing.mail.slots import NAME_SLOT, UNSUBSCRIBE_SLOT
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,12 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from briefing import deliver
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.edition import build_edition
-from briefing.editions import ensure_edition
-from briefing.models import DeliveryStatus, EditionStatus
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import DeliveryStatus, EditionStatus
+from briefing.delivery import send_edition as deliver
+from briefing.editions.compose import build_edition
+from briefing.editions.service import ensure_edition
 from tests.support.briefing_data import add_news, add_readers, deliveries, list_database
 from tests.support.databases import make_settings
 from tests.support.services import free_port

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from briefing.config import Settings
-from briefing.mailer import Envelope, PermanentError, SMTPSender, TransientError
+from briefing.core.config import Settings
+from briefing.mail.senders import Envelope, PermanentError, SMTPSender, TransientError
 from tests.support.databases import make_settings
 from tests.support.sink import Sink
 

@@ -11,11 +11,11 @@ import time_machine
 from sqlalchemy import func, select
 
 from briefing.backoffice import imports
-from briefing.clock import utcnow
-from briefing.db import Database
-from briefing.lists import ListChanges, create_list
-from briefing.models import ImportChunk, ImportJob, ImportStatus, Subscription
-from briefing.textnorm import InputError
+from briefing.core.clock import utcnow
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import ImportChunk, ImportJob, ImportStatus, Subscription
+from briefing.subscribers.lists import ListChanges, create_list
 
 STUCK = timedelta(minutes=10)
 

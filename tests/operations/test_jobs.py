@@ -5,12 +5,12 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import update
 
-from briefing import jobs
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.ingest import add_article, from_text
-from briefing.models import Article, ArticleStatus
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.models import Article, ArticleStatus
+from briefing.ingest.adding import add_article, from_text
+from briefing.operations import jobs
 
 TEXT = " ".join(
     f"Sentence number {i} describes how the harbour authority handled shipment {i} this week."

@@ -1,5 +1,5 @@
 """docker-compose.yml starts again any service that exits: the second line of defence after
-workers' own reconnecting (see tests/test_broker_restart.py)."""
+workers' own reconnecting (see tests/workers/test_broker_restart.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-COMPOSE = Path(__file__).resolve().parents[1] / "docker-compose.yml"
+COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 # Both restart a container that exits with any status, until an operator stops it.
 RESTARTS_ON_EXIT = {"always", "unless-stopped"}
 

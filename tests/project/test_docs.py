@@ -9,9 +9,9 @@ import pytest
 import typer
 
 from briefing.cli import app
-from briefing.config import SETTINGS, TEST_SUITE_NAMES, TEST_SUITE_PREFIX
+from briefing.core.config import SETTINGS, TEST_SUITE_NAMES, TEST_SUITE_PREFIX
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def command_paths(command: object, prefix: tuple[str, ...] = ()) -> list[str]:
@@ -43,7 +43,7 @@ def test_every_command_is_documented(command: str) -> None:
 
 def test_settings_read_by_code_are_all_declared() -> None:
     declared = {s.name for s in SETTINGS}
-    source = "\n".join(p.read_text() for p in (Path(__file__).resolve().parents[1] / "briefing")
+    source = "\n".join(p.read_text() for p in (Path(__file__).resolve().parents[2] / "briefing")
                        .rglob("*.py"))
     # The test suite's own names are named in the config module only to be let through.
     used = set(re.findall(r'"(BRIEFING_[A-Z_]+)"', source)) - TEST_SUITE_NAMES - {

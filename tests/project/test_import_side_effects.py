@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from briefing.config import load_settings
+from briefing.core.config import load_settings
 from workers import tasks
 from workers.app import setup
 

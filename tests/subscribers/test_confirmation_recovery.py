@@ -13,14 +13,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from briefing import subscriptions as subs
 from briefing.api import create_app
-from briefing.clock import utcnow
-from briefing.config import Settings, load_settings
-from briefing.confirmations import send_confirmation, unsent_confirmations
-from briefing.db import Database, upgrade
-from briefing.lists import ListChanges, create_list
-from briefing.models import Subscriber, Subscription, SubscriptionStatus
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import Subscriber, Subscription, SubscriptionStatus
+from briefing.subscribers import subscriptions as subs
+from briefing.subscribers.confirmations import send_confirmation, unsent_confirmations
+from briefing.subscribers.lists import ListChanges, create_list
 from tests.support.cli import run
 from tests.support.databases import make_settings
 from tests.support.services import free_port

@@ -14,19 +14,15 @@ import pytest
 import time_machine
 from sqlalchemy import select, update
 
-from briefing import deliver
-from briefing import subscriptions as subs
-from briefing.clock import utcnow
-from briefing.edition import build_edition
-from briefing.editions import ensure_edition
-from briefing.lists import ListChanges, create_list
-from briefing.models import EditionStatus, Subscriber, Subscription
-from briefing.render import personalize
-from tests.support.briefing_data import add_news
-from tests.support.databases import make_settings
-from tests.support.site import Site
-from tests.support.worker import wait_for
-from tests.test_public_pages import (
+from briefing.core.clock import utcnow
+from briefing.core.models import EditionStatus, Subscriber, Subscription
+from briefing.delivery import send_edition as deliver
+from briefing.editions.compose import build_edition
+from briefing.editions.service import ensure_edition
+from briefing.mail.slots import personalize
+from briefing.subscribers import subscriptions as subs
+from briefing.subscribers.lists import ListChanges, create_list
+from tests.api.test_public_pages import (
     MANGLES,
     Status,
     _mangled,
@@ -40,6 +36,10 @@ from tests.test_public_pages import (
     status,
     subscription,
 )
+from tests.support.briefing_data import add_news
+from tests.support.databases import make_settings
+from tests.support.site import Site
+from tests.support.worker import wait_for
 
 
 def preferences_link(site: Site, email: str) -> str:
@@ -278,7 +278,7 @@ def test_names_are_cleaned_like_sign_up_names_and_shown_escaped(
 
 
 def test_a_name_that_spells_a_slot_stays_a_name() -> None:
-    from briefing.render import NAME_SLOT, PREFERENCES_SLOT, UNSUBSCRIBE_SLOT
+    from briefing.mail.slots import NAME_SLOT, PREFERENCES_SLOT, UNSUBSCRIBE_SLOT
 
     filled = personalize(f"Hi{NAME_SLOT} <a href='{UNSUBSCRIBE_SLOT}'>u</a> {PREFERENCES_SLOT}",
                          name=UNSUBSCRIBE_SLOT, unsubscribe_url="/u?a=1&b=2",

@@ -10,15 +10,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from briefing.db import Database
-from briefing.models import (
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import (
     ConsentSource,
     MailingList,
     Subscriber,
     Subscription,
     SubscriptionStatus,
 )
-from briefing.subscriber_io import (
+from briefing.subscribers.transfer import (
     ImportReport,
     _neutralized,
     erase_subscriber,
@@ -26,7 +27,6 @@ from briefing.subscriber_io import (
     export_subscriber,
     import_csv,
 )
-from briefing.textnorm import InputError
 
 Status = SubscriptionStatus
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from briefing import subscriptions as subs
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.confirmations import send_confirmation
-from briefing.db import Database, upgrade
-from briefing.lists import ListChanges, create_list
-from briefing.models import ConsentSource, Subscription, SubscriptionStatus
-from briefing.textnorm import InputError
-from briefing.tokens import TokenError
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database, upgrade
+from briefing.core.errors import InputError
+from briefing.core.models import ConsentSource, Subscription, SubscriptionStatus
+from briefing.subscribers import subscriptions as subs
+from briefing.subscribers.confirmations import send_confirmation
+from briefing.subscribers.lists import ListChanges, create_list
+from briefing.subscribers.signed_links import TokenError
 from tests.support.databases import make_settings
 from tests.support.smtp import SMTPServer
 

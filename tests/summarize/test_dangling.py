@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from briefing import newsrank
-from briefing.linguistics import language_kit
-from briefing.openings import opens_dangling
-from briefing.summarize import _features, _parse, split_sentences, summarize_text
+from briefing.summarize import newsrank
+from briefing.summarize.linguistics import language_kit
+from briefing.summarize.openings import opens_dangling
+from briefing.summarize.summarizer import _features, _parse, split_sentences, summarize_text
 
 # The most central sentence (it repeats what the rest says) opens with "He"; the one before it
 # names him.  The first sentence is page talk that shares no words with the story.

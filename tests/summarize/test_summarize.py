@@ -11,21 +11,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from briefing.boilerplate import strip_boilerplate
-from briefing.summarize import (
+from briefing.ingest.boilerplate import strip_boilerplate
+from briefing.summarize.newsrank import directed_centrality
+from briefing.summarize.summarizer import (
     ALGORITHMS,
     MAX_KL_SENTENCES,
     MAX_TEXT_CHARS,
     Summary,
     SummaryError,
-    _directed_centrality,
     _features,
     _parse,
     split_sentences,
     summarize_text,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "s400-turkey-ukraine.txt"
 SEED_TITLE = "The United States suggested that Turkey transfer a Russian-made missile system"
 SEED_FURNITURE = (
@@ -225,8 +225,8 @@ def test_works_without_nltk_data(tmp_path: Path) -> None:
         """
         import sys
         import nltk
-        from briefing.boilerplate import strip_boilerplate
-        from briefing.summarize import ALGORITHMS, summarize_text
+        from briefing.ingest.boilerplate import strip_boilerplate
+        from briefing.summarize.summarizer import ALGORITHMS, summarize_text
         text = strip_boilerplate(open(sys.argv[1], encoding="utf-8").read())
         for algorithm in ALGORITHMS:
             assert len(summarize_text(text, algorithm=algorithm).sentences) == 3
@@ -270,7 +270,7 @@ def test_directed_centrality_matches_brute_force(article: str) -> None:
     vectors /= np.where(features.norms > 0, features.norms, 1.0)[:, None]
     cosines = vectors @ vectors.T
     expected = np.triu(cosines, 1).sum(axis=1) + 0.25 * np.tril(cosines, -1).sum(axis=1)
-    np.testing.assert_allclose(_directed_centrality(features, 0.25), expected, atol=1e-9)
+    np.testing.assert_allclose(directed_centrality(features, 0.25), expected, atol=1e-9)
 
 
 def test_language_names_and_tags_are_normalized_to_iso_codes(article: str) -> None:

@@ -9,7 +9,7 @@ import httpx
 
 from briefing.accounts.roles import AdminRole
 from briefing.accounts.users import add_user
-from briefing.db import Database
+from briefing.core.db import Database
 
 PASSWORD = "a long enough password"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

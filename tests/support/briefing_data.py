@@ -9,13 +9,10 @@ from dataclasses import replace
 
 from sqlalchemy import insert, select
 
-from briefing import jobs
-from briefing.clock import utcnow
-from briefing.config import Settings
-from briefing.db import Database, upgrade
-from briefing.ingest import add_article, from_text
-from briefing.lists import ListChanges, create_list
-from briefing.models import (
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import (
     ConsentSource,
     Delivery,
     MailingList,
@@ -23,6 +20,9 @@ from briefing.models import (
     Subscription,
     SubscriptionStatus,
 )
+from briefing.ingest.adding import add_article, from_text
+from briefing.operations import jobs
+from briefing.subscribers.lists import ListChanges, create_list
 
 POSTAL = "1 Main St, Springfield"
 TOPICS = ("harbour", "railway", "library", "orchard", "museum", "bridge", "market", "clinic",

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from briefing.config import load_settings
-from briefing.db import Database, upgrade
+from briefing.core.config import load_settings
+from briefing.core.db import Database, upgrade
 from tests.support.services import free_port, missing
 from tests.support.smtp import SMTPServer
 from tests.support.worker import ROOT, WorkerProcess

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from briefing.config import Settings, load_settings
-from briefing.db import Database, upgrade
-from briefing.models import Base
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import Base
 from tests.support.services import PG_ADMIN_URL, missing
 
 

@@ -17,9 +17,9 @@ import uvicorn
 
 from briefing.api import create_app
 from briefing.cli.ops import proxy_options
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.lists import ListChanges, create_list
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.subscribers.lists import ListChanges, create_list
 from tests.support.databases import make_settings
 from tests.support.services import free_port
 from tests.support.smtp import SMTPServer

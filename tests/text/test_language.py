@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from briefing.language import choose_language, detect_language, language_code
-from briefing.linguistics import language_kit
-from briefing.summarize import split_sentences, summarize_text
-from briefing.tokenizer import split_words
+from briefing.core.languages import language_code
+from briefing.summarize.linguistics import language_kit
+from briefing.summarize.summarizer import split_sentences, summarize_text
+from briefing.text.language import choose_language, detect_language
+from briefing.text.tokenizer import split_words
 from tests.support.texts import FRENCH_ARTICLE, GERMAN_ARTICLE, SHORT_NEWS
 
 

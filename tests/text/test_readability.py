@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from briefing.api import create_app
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.ingest import add_article, from_text
-from briefing.models import Article, SummaryRequest
-from briefing.readability import unreadable_reason
-from briefing.summarize import SummaryError, split_sentences, summarize_text
-from briefing.textnorm import InputError
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.core.errors import InputError
+from briefing.core.models import Article, SummaryRequest
+from briefing.ingest.adding import add_article, from_text
+from briefing.summarize.summarizer import SummaryError, split_sentences, summarize_text
+from briefing.text.readability import unreadable_reason
 from tests.support.cli import run
 from tests.support.texts import GARBAGE, SHORT_NEWS
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from briefing.textnorm import InputError, normalize_url, url_hash
+from briefing.core.errors import InputError
+from briefing.text.normalize import normalize_url, url_hash
 
 _LABEL = st.text(string.ascii_letters + string.digits + "-", min_size=1, max_size=10)
 _UNICODE_LABEL = st.text(st.characters(categories=["Ll", "Lu", "Lo"]), min_size=1, max_size=8)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from briefing.config import Settings
-from briefing.db import Database
-from briefing.heartbeats import Beat, last_runs
+from briefing.core.config import Settings
+from briefing.core.db import Database
+from briefing.operations.heartbeats import Beat, last_runs
 from workers.app import app, setup
 from workers.beat import Scheduler
 

@@ -19,14 +19,14 @@ from sqlalchemy import select, update
 
 from benchmarks.deliver import reader_email, seed_list
 from briefing.api import create_app
-from briefing.clock import utcnow
-from briefing.config import Settings, load_settings
-from briefing.db import Database, upgrade
-from briefing.models import Article, ArticleStatus, Edition, EditionStatus, MailingList
+from briefing.core.clock import utcnow
+from briefing.core.config import Settings, load_settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import Article, ArticleStatus, Edition, EditionStatus, MailingList
 from tests.support.services import RedisServer
 from tests.support.smtp import SMTPServer
 from tests.support.worker import WorkerProcess, wait_for
-from tests.test_worker_recovery import long_article
+from tests.workers.test_worker_recovery import long_article
 
 AUTH = {"Authorization": "Bearer test-token"}
 READERS = 20

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from briefing.api import create_app
-from briefing.config import load_settings
-from briefing.db import Database, upgrade
-from briefing.models import Article, ArticleStatus
+from briefing.core.config import load_settings
+from briefing.core.db import Database, upgrade
+from briefing.core.models import Article, ArticleStatus
 from tests.support.worker import WorkerProcess, wait_for
 
 AUTH = {"Authorization": "Bearer test-token"}

@@ -1,0 +1,1 @@
+"""Settings, database, tables, time, templates and shipped files: what every stage stands on."""

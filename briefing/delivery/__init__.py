@@ -1,0 +1,1 @@
+"""The edition-delivery state machine: claims, outcomes, pacing, throttling, SMTP replies."""

@@ -1,0 +1,1 @@
+"""Text, HTML, URLs and feeds become stored, de-duplicated articles."""

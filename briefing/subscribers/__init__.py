@@ -1,0 +1,1 @@
+"""Lists, subscriptions with double opt-in, preferences, import and export, signed links."""

@@ -1,0 +1,1 @@
+"""Extractive summaries of stored articles (Sumy and the default news summarizer)."""
