@@ -17,6 +17,21 @@ pytest_plugins = [
 ]
 
 
+# Tests that start, kill or restart real processes (Celery workers, brokers, `briefing serve`,
+# Chromium) take most of the suite's time. They are marked `slow`, so `-m "not slow"` is a quick
+# inner loop; CI runs everything.
+_PROCESS_FIXTURES = {"worker", "worker_env", "restartable_redis"}
+_PROCESS_FOLDERS = {"workers"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.parent.name
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if folder in _PROCESS_FOLDERS or fixtures & _PROCESS_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _forget_process_settings() -> Iterator[None]:
     """Commands bind this process to their settings; each test starts unbound."""

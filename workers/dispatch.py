@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def _enqueue(task_name: str, calls: Iterable[tuple[tuple[Any, ...], dict[str, Any]]]) -> bool:
-    from workers.tasks import app
+    import workers.tasks  # noqa: F401  (registers the tasks on the app)
+    from workers.app import app
 
     task = app.tasks[task_name]
     try:

@@ -8,7 +8,7 @@ import enum
 from briefing.core.errors import InputError
 from briefing.core.models import AdminRole
 
-__all__ = ["AdminRole", "Area", "may_change", "parse_role"]
+__all__ = ["Area", "may_change", "parse_role"]
 
 
 class Area(enum.StrEnum):

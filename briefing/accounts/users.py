@@ -6,10 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from briefing.accounts.passwords import hash_password
-from briefing.accounts.roles import AdminRole
 from briefing.core.db import Database
 from briefing.core.errors import InputError
-from briefing.core.models import AdminUser
+from briefing.core.models import AdminRole, AdminUser
 from briefing.mail.addresses import parse_address
 
 

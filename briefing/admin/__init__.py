@@ -2,7 +2,7 @@
 run the briefing. Plain forms do every job; static/admin/admin.js only adds live refreshes.
 
 Every page needs a signed-in user (briefing.accounts); every form carries the signed CSRF
-token of briefing.api.csrf; every change checks the user's role on the server."""
+token of briefing.web.csrf; every change checks the user's role on the server."""
 
 from briefing.admin.app import install
 

@@ -13,7 +13,6 @@ from briefing.accounts.roles import Area
 from briefing.admin.forms import FormText
 from briefing.admin.pages import check_form, not_found, render, see_other, settings_of
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
-from briefing.api.deps import enqueue
 from briefing.core.config import SUMMARY_ALGORITHMS, Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
@@ -29,6 +28,7 @@ from briefing.ingest.articles import (
 from briefing.ingest.feeds import fetch_policy
 from briefing.ingest.fetch import FetchError
 from briefing.summarize.summarizer import Summary, SummaryError, summarize_text
+from briefing.web.deps import enqueue
 from workers import dispatch
 
 router = APIRouter(prefix=f"{PATH}/articles", include_in_schema=False)

@@ -15,7 +15,6 @@ from briefing.admin.forms import FormText
 from briefing.admin.lists import load_list
 from briefing.admin.pages import Problem, check_form, not_found, render, see_other, settings_of
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
-from briefing.api.deps import enqueue
 from briefing.backoffice.browse import edition_deliveries
 from briefing.backoffice.sending import resume_edition
 from briefing.core.db import Database
@@ -25,6 +24,7 @@ from briefing.editions import service as editions
 from briefing.editions.render import web_version
 from briefing.editions.testcopy import send_test_copy
 from briefing.mail.senders import MailError
+from briefing.web.deps import enqueue
 from workers import dispatch
 
 router = APIRouter(prefix=PATH, include_in_schema=False)

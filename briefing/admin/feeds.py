@@ -9,11 +9,11 @@ from briefing.accounts.roles import Area
 from briefing.admin.forms import FormText
 from briefing.admin.pages import check_form, not_found, render, see_other, settings_of
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
-from briefing.api.deps import enqueue
 from briefing.core.errors import InputError
 from briefing.ingest import feeds
 from briefing.ingest.feedparse import FeedError
 from briefing.ingest.fetch import FetchError
+from briefing.web.deps import enqueue
 from workers import dispatch
 
 router = APIRouter(prefix=f"{PATH}/feeds", include_in_schema=False)

@@ -4,7 +4,7 @@ with every rejected row."""
 
 from __future__ import annotations
 
-from typing import Annotated, BinaryIO, cast
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -13,11 +13,11 @@ from briefing.accounts.roles import Area
 from briefing.admin.lists import list_page, list_values, load_list
 from briefing.admin.pages import check_form, not_found, render, see_other
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
-from briefing.api.deps import enqueue
 from briefing.backoffice.imports import get_job, start_import
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import ImportJob, ImportStatus, MailingList
+from briefing.web.deps import enqueue
 from workers import dispatch
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -46,7 +46,7 @@ def start(slug: str, request: Request, viewer: ViewerDep,
     if file is None or not file.filename:
         return _refused(request, viewer, row, "Choose a CSV file to import.")
     try:
-        job_id = start_import(db, row.id, cast(BinaryIO, file.file), filename=file.filename,
+        job_id = start_import(db, row.id, file.file, filename=file.filename,
                               as_pending=bool(pending), user_id=viewer.id)
     except InputError as exc:
         return _refused(request, viewer, row, str(exc)[:1].upper() + str(exc)[1:] + ".")

@@ -19,7 +19,7 @@ from briefing.admin.session import (
     lifetime,
     set_cookie,
 )
-from briefing.api.ratelimit import client_address
+from briefing.web.ratelimit import client_address
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 

@@ -1,5 +1,5 @@
 """Rendering admin pages: the shared layout's context, security headers, the CSRF field
-(briefing.api.csrf: a signed token bound to a nonce cookie, plus the Origin and
+(briefing.web.csrf: a signed token bound to a nonce cookie, plus the Origin and
 Sec-Fetch-Site checks), and the answers for a refused form or a missing page."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from briefing.admin.session import Viewer
-from briefing.api import csrf
 from briefing.core.config import Settings
 from briefing.core.templating import environment
+from briefing.web import csrf
 
 # Our own stylesheet and script only; previews of a briefing are framed from our origin.
 HEADERS = {

@@ -14,10 +14,11 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 
-from briefing.accounts.roles import AdminRole, Area, may_change
+from briefing.accounts.roles import Area, may_change
 from briefing.accounts.sessions import session_user
 from briefing.core.config import Settings
 from briefing.core.db import Database
+from briefing.core.models import AdminRole
 from briefing.subscribers.signed_links import Signer, TokenError
 
 COOKIE = "briefing_admin"

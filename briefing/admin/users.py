@@ -7,12 +7,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from briefing.accounts import tokens, users
-from briefing.accounts.roles import AdminRole, Area, parse_role
+from briefing.accounts.roles import Area, parse_role
 from briefing.accounts.users import UserNotFound
 from briefing.admin.forms import FormText
 from briefing.admin.pages import Problem, check_form, not_found, render, see_other
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.core.errors import InputError
+from briefing.core.models import AdminRole
 
 router = APIRouter(prefix=f"{PATH}/users", include_in_schema=False)
 ROLES = [(str(role), str(role)) for role in AdminRole]

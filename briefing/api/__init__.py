@@ -1,5 +1,4 @@
-"""The HTTP API (FastAPI). `briefing serve` runs `create_app` under uvicorn as a factory."""
+"""The HTTP API (FastAPI): thin routes over the core, one error shape, token-guarded /api/.
 
-from briefing.api.app import create_app
-
-__all__ = ["create_app"]
+The routes are mounted, with the public pages and the admin, by :mod:`briefing.server`.
+"""

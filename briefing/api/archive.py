@@ -7,9 +7,9 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from briefing.api.deps import DatabaseDep, SettingsDep
 from briefing.api.webpage import SECURITY_HEADERS, PageError, known_list, limit, page
 from briefing.editions import service as editions
+from briefing.web.deps import DatabaseDep, SettingsDep
 
 router = APIRouter(include_in_schema=False)
 # Editions are public and do not change once sent: caches may keep them a while.

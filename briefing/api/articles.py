@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from briefing.api import errors
-from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import (
     MAX_ID,
     ArticleCreate,
@@ -31,6 +30,7 @@ from briefing.ingest.articles import (
     list_articles,
 )
 from briefing.ingest.feeds import fetch_policy
+from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
 from workers import dispatch
 
 router = APIRouter(prefix="/articles", tags=["articles"])

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from briefing.api import errors
-from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import MAX_ID, DeliveryCounts
 from briefing.core.config import Settings
 from briefing.core.db import Database
@@ -20,6 +19,7 @@ from briefing.core.models import EditionStatus
 from briefing.editions import service as editions
 from briefing.editions import testcopy
 from briefing.editions.render import web_version
+from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
 
 router = APIRouter(tags=["editions"])
 

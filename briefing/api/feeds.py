@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from briefing.api import errors
-from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import MAX_ID, FeedCreate, FeedOut, FeedPollOut
 from briefing.ingest import feeds
 from briefing.ingest.feedparse import FeedError
+from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
 from workers import dispatch
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])

@@ -12,12 +12,12 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from briefing.api import errors
-from briefing.api.deps import DatabaseDep, SettingsDep
 from briefing.api.schemas import Health
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.outages import ServiceUnreachable, database_failed
 from briefing.operations.status import SchedulerState, scheduler_status
+from briefing.web.deps import DatabaseDep, SettingsDep
 from workers.probes import check_broker
 
 log = logging.getLogger(__name__)

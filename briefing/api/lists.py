@@ -9,13 +9,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from briefing.api import errors
-from briefing.api.deps import DatabaseDep
 from briefing.api.schemas import ListCreate, ListFields, ListOut, SubscriberCounts
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import MailingList
 from briefing.subscribers import lists
 from briefing.subscribers.lists import SLUG, ListChanges, ListNotFound
+from briefing.web.deps import DatabaseDep
 
 router = APIRouter(prefix="/lists", tags=["lists"])
 

@@ -15,8 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from briefing.api import preferences, ratelimit, webpage
-from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
+from briefing.api import preferences, webpage
 from briefing.api.webpage import (
     SECURITY_HEADERS,
     PageError,
@@ -42,6 +41,8 @@ from briefing.subscribers.subscriptions import (
     sign_up,
     unsubscribe,
 )
+from briefing.web import ratelimit
+from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
 from workers import dispatch
 
 ONE_CLICK = "One-Click"

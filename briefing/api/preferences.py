@@ -13,8 +13,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from briefing.api import ratelimit
-from briefing.api.deps import DatabaseDep, SettingsDep
 from briefing.api.webpage import check_csrf, form_page, limit, token_problem
 from briefing.core.config import Settings
 from briefing.core.db import Database
@@ -22,6 +20,8 @@ from briefing.core.errors import InputError
 from briefing.mail.addresses import MAX_PERSON_NAME_CHARS
 from briefing.subscribers import preferences
 from briefing.subscribers.signed_links import TokenError
+from briefing.web import ratelimit
+from briefing.web.deps import DatabaseDep, SettingsDep
 
 router = APIRouter(include_in_schema=False)
 HINT = ("Use the Preferences link in a more recent email from the list, "

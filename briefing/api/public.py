@@ -11,11 +11,12 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
-from briefing.api import errors, ratelimit
-from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
+from briefing.api import errors
 from briefing.api.schemas import ErrorResponse, PublicSubscribe, SubscribeAccepted
 from briefing.core.models import ConsentSource
 from briefing.subscribers.subscriptions import sign_up
+from briefing.web import ratelimit
+from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
 from workers import dispatch
 
 PATH = "/api/subscribe"

@@ -8,9 +8,9 @@ from functools import partial
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from briefing.api.deps import DatabaseDep, SettingsDep
 from briefing.api.schemas import DeliveryCounts
 from briefing.operations import status
+from briefing.web.deps import DatabaseDep, SettingsDep
 from workers.probes import queue_depth
 
 router = APIRouter(tags=["status"])

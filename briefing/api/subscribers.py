@@ -15,7 +15,6 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from briefing.api import errors
-from briefing.api.deps import DatabaseDep
 from briefing.api.lists import find_list
 from briefing.api.schemas import (
     MAX_ID,
@@ -37,6 +36,7 @@ from briefing.subscribers.transfer import (
     export_subscriber,
     import_csv,
 )
+from briefing.web.deps import DatabaseDep
 
 router = APIRouter(tags=["subscribers"])
 

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from briefing.api import errors
-from briefing.api.deps import DatabaseDep, SettingsDep, enqueue
 from briefing.api.schemas import SummaryAccepted, SummaryCreate, SummaryOut
 from briefing.core.config import Settings
 from briefing.core.db import Database
@@ -22,6 +21,7 @@ from briefing.core.models import Article, RequestStatus, SummaryRequest
 from briefing.ingest.adding import ArticleInput, from_url, prepare
 from briefing.ingest.feeds import fetch_policy
 from briefing.text.normalize import require_readable
+from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
 from workers import dispatch
 
 router = APIRouter(prefix="/summaries", tags=["summaries"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from briefing.api import csrf, ratelimit
 from briefing.api.lists import find_list
 from briefing.core.config import Settings
 from briefing.core.db import Database
@@ -15,6 +14,7 @@ from briefing.core.templating import environment
 from briefing.mail.addresses import MAX_PERSON_NAME_CHARS
 from briefing.subscribers.lists import ListNotFound
 from briefing.subscribers.signed_links import TokenError
+from briefing.web import csrf, ratelimit
 
 # Tokens are in our URLs: no referrer may carry them to another site, and nothing but our
 # own inline CSS and our own forms is allowed on the page. `same-origin`, not `no-referrer`:

@@ -99,7 +99,7 @@ class DeliveryPage:
     next_after: int | None
 
 
-def _deliveries_query() -> Select:  # rows of DeliveryRow's fields
+def _deliveries_query() -> Select[*tuple[Any, ...]]:  # rows of DeliveryRow's fields
     return (select(Delivery.id, Delivery.edition_id, MailingList.slug, Edition.edition_date,
                    Delivery.email, Delivery.status, Delivery.attempts, Delivery.last_reply,
                    Delivery.sent_at)

@@ -47,7 +47,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     import uvicorn
 
     settings = context().settings  # fail early on bad settings and migrate before serving
-    uvicorn.run("briefing.api:create_app", factory=True, host=host, port=port,
+    uvicorn.run("briefing.server:create_app", factory=True, host=host, port=port,
                 workers=workers, **proxy_options(settings))
 
 

@@ -61,7 +61,7 @@ def record_retry(db: Database, row: Claimed, token: str, error: MailError,
         note = (f"{note}; delivery uncertain, will be resent with the same Message-ID")
     outcome = retry_outcome(row, note, settings)
     _record(db, row, token, **outcome)
-    return outcome["status"] == DeliveryStatus.QUEUED
+    return bool(outcome["status"] == DeliveryStatus.QUEUED)
 
 
 def retry_outcome(row: Claimed, note: str, settings: Settings) -> dict[str, Any]:

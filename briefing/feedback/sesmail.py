@@ -40,7 +40,8 @@ def _json(body: str) -> object | None:
     # character line limit break it with a newline and a space, which JSON forbids there.
     for candidate in (body, _UNWRAP.sub("", body)):
         try:
-            return json.loads(candidate)
+            parsed: object = json.loads(candidate)
+            return parsed
         except (ValueError, RecursionError):
             continue
     return None

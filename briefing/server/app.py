@@ -1,4 +1,4 @@
-"""The FastAPI application: thin routes over the core, one error shape, token-guarded /api/."""
+"""The FastAPI application: the API's routes, the public pages and the admin, one error shape."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ from briefing.api import (
 )
 from briefing.api.auth import AdminAuth, bearer
 from briefing.api.limits import BodyLimit, BodyTooLarge, StreamedRoute, body_too_large
-from briefing.api.ratelimit import RateLimiter
 from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database, ensure_schema
 from briefing.subscribers.lists import ListNotFound
+from briefing.web.ratelimit import RateLimiter
 from workers.app import setup
 
 ONE_CLICK_FACTOR = 50
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   summary="Ingest news articles, summarize them and mail daily briefings.",
                   docs_url=None, redoc_url=None)  # docs.install serves them, offline
     app.state.settings = settings
-    # Per process: each API process counts on its own (see briefing.api.ratelimit).
+    # Per process: each API process counts on its own (see briefing.web.ratelimit).
     app.state.public_limiter = RateLimiter(settings.public_rate_limit)
     # Mail providers retry one-click POSTs and may send many from one address: generous.
     app.state.one_click_limiter = RateLimiter(settings.public_rate_limit * ONE_CLICK_FACTOR)

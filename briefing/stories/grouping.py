@@ -191,7 +191,8 @@ class StoryIndex:
         mine = (np.asarray(self._story)[np.maximum(near, 0)] == own[:, None]) & (near >= 0)
         excess = mine & (np.cumsum(mine, axis=1) > self.config.own_story_neighbours)
         cosines = np.where(excess | (near < 0), 0.0, cosines)
-        return -np.sort(-cosines, axis=1)[:, :k].sum(axis=1) / k
+        nearest: np.ndarray = -np.sort(-cosines, axis=1)[:, :k].sum(axis=1) / k
+        return nearest
 
     # ------------------------------------------------------------------ placing it
 
@@ -215,7 +216,8 @@ class StoryIndex:
         density = self.config.density_weight * (r[:, None] + r[None, :]) / 2
         # On a quiet day (or the first articles of one) density says little: a floor keeps
         # two articles that merely share a few words from counting as one event.
-        return cosines - np.maximum(density, self.config.min_density)
+        above: np.ndarray = cosines - np.maximum(density, self.config.min_density)
+        return above
 
     def _pairwise(self, group: list[int]) -> np.ndarray:
         """Stored similarities among *group* (those under the floor count as 0)."""

@@ -27,7 +27,7 @@ class VectorIndex:
         self._reweighs = reweigh  # False when the statistics were complete from the start
         self._raw: list[tuple[np.ndarray, np.ndarray]] = []  # term ids and log counts per slot
         self.vectors: list[SparseVector] = []
-        self._postings: dict[int, tuple[array, array]] = {}
+        self._postings: dict[int, tuple[array[int], array[float]]] = {}
         self._weighed_at = 0
 
     def __len__(self) -> int:

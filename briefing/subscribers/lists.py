@@ -187,4 +187,5 @@ def _find(session: Any, key: str | int) -> MailingList:
         row = session.scalar(select(MailingList).where(MailingList.slug == key))
     if row is None:
         raise ListNotFound(key)
-    return row
+    found: MailingList = row
+    return found

@@ -50,7 +50,7 @@ from briefing.subscribers.csv_reader import (
     records,
 )
 
-__all__ = ["ImportReport", "RejectedRow", "erase_subscriber", "export_csv",
+__all__ = ["erase_subscriber", "export_csv",
            "export_subscriber", "import_csv"]
 
 SUBSCRIBERS = cast(Table, Subscriber.__table__)

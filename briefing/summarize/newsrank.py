@@ -215,7 +215,9 @@ def _similarities(f: Features, i: int) -> np.ndarray:
     query[f.term_ids[lo:hi]] = f.weights[lo:hi]
     dots = np.bincount(f.owners, weights=f.weights * query[f.term_ids], minlength=len(f.norms))
     denominator = f.norms * f.norms[i]
-    return np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
+    cosines: np.ndarray = np.divide(dots, denominator, out=np.zeros_like(dots),
+                                    where=denominator > 0)
+    return cosines
 
 
 def _scores(f: Features, config: NewsRankConfig) -> np.ndarray:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.parsers.plaintext import PlaintextParser
@@ -54,7 +55,6 @@ __all__ = [
     "MAX_KL_SENTENCES",
     "MAX_SUMY_SENTENCES",
     "MAX_TEXT_CHARS",
-    "OfflineTokenizer",
     "Summary",
     "SummaryError",
     "split_sentences",
@@ -102,7 +102,7 @@ class Summary:
 # --------------------------------------------------------------------------- parsing
 
 
-class _ArticleParser(PlaintextParser):
+class _ArticleParser(PlaintextParser):  # type: ignore[misc]  # Sumy ships no type hints
     """Sumy's plain-text parser without its upper-case-line-is-a-heading rule.
 
     In news text an all-capitals line is usually a shouted sentence ("BREAKING: ..."), not a
@@ -270,10 +270,10 @@ def _sumy_summarizer(
         edmundson.null_words = stop_words
         edmundson.stigma_words = _STIGMA_WORDS
         edmundson.bonus_words = _edmundson_bonus_words(document, stop_words)
-        return edmundson
+        return cast(Callable[[Any, int], Sequence[Any]], edmundson)
     summarizer = classes[algorithm](stemmer)
     summarizer.stop_words = stop_words
-    return summarizer
+    return cast(Callable[[Any, int], Sequence[Any]], summarizer)
 
 
 def _run_sumy(

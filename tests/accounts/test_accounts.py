@@ -11,12 +11,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from briefing.accounts import attempts, sessions, tokens, users
-from briefing.accounts.roles import AdminRole, Area, may_change
+from briefing.accounts.roles import Area, may_change
 from briefing.accounts.signin import WRONG, SignInBlocked, SignInRefused, sign_in
 from briefing.core.clock import utcnow
 from briefing.core.db import Database
 from briefing.core.errors import InputError
-from briefing.core.models import AdminSession, AdminUser, ApiToken
+from briefing.core.models import AdminRole, AdminSession, AdminUser, ApiToken
 from tests.support.cli import run
 
 PASSWORD = "correct horse battery"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from briefing.accounts.roles import AdminRole
+from briefing.core.models import AdminRole
 from tests.support.admin import PASSWORD, make_user
 from tests.support.browser import RunningAdmin
 from tests.support.worker import wait_for

@@ -11,11 +11,10 @@ import pytest
 from fastapi import Response
 from sqlalchemy import func, select
 
-from briefing.accounts.roles import AdminRole
 from briefing.accounts.tokens import issue_token, revoke_token
 from briefing.accounts.users import find_user
 from briefing.admin.session import set_cookie
-from briefing.core.models import Article, Edition, ImportJob, MailingList, Subscription
+from briefing.core.models import AdminRole, Article, Edition, ImportJob, MailingList, Subscription
 from briefing.operations import jobs
 from briefing.operations.heartbeats import Beat, record
 from briefing.subscribers.subscriptions import add_subscriber

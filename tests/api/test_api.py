@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from briefing.api import create_app
 from briefing.api.auth import PUBLIC_PATHS
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.models import Article, Feed, SummaryRequest
+from briefing.server import create_app
 from tests.support.databases import make_settings
 from tests.support.services import free_port
 from tests.support.threads import run_together

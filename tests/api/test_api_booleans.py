@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from briefing.api import create_app
 from briefing.core.config import Settings
+from briefing.server import create_app
 
 AUTH = {"Authorization": "Bearer test-token"}
 NOT_BOOLEANS: list[Any] = [0, 1, "false", "true", "no", "yes", "on", 0.0]

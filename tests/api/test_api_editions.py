@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from briefing.api import create_app
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.models import EditionStatus
 from briefing.editions.compose import build_edition
 from briefing.editions.service import ensure_edition
+from briefing.server import create_app
 
 AUTH = {"Authorization": "Bearer test-token"}
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "s400-turkey-ukraine.txt"

@@ -23,10 +23,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from briefing.api import create_app
 from briefing.api.auth import PUBLIC_PATHS
 from briefing.core.db import Database
 from briefing.core.models import MailingList
+from briefing.server import create_app
 from briefing.subscribers.lists import ListChanges, create_list
 from tests.support.databases import make_settings
 

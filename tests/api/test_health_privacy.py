@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from briefing.api import create_app
+from briefing.server import create_app
 from tests.support.databases import make_settings, scratch_postgres
 from tests.support.services import PG_ADMIN_URL
 

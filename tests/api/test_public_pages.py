@@ -14,11 +14,11 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from briefing.api.csrf import COOKIE
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.models import Subscriber, Subscription, SubscriptionStatus
 from briefing.subscribers import subscriptions as subs
+from briefing.web.csrf import COOKIE
 from tests.support.databases import make_settings
 from tests.support.site import Site
 from tests.support.worker import wait_for
@@ -436,7 +436,7 @@ def test_public_routes_answer_429_over_the_limit_but_one_click_still_works(
 
 
 def test_the_limit_is_per_client_and_the_window_slides() -> None:
-    from briefing.api.ratelimit import RateLimited, RateLimiter
+    from briefing.web.ratelimit import RateLimited, RateLimiter
 
     now = [1000.0]
     limiter = RateLimiter(2, window=60, clock=lambda: now[0])

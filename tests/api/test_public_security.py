@@ -19,7 +19,6 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from briefing.api import csrf
 from briefing.cli.ops import proxy_options
 from briefing.core.clock import utcnow
 from briefing.core.config import ConfigError, Settings, load_settings
@@ -28,6 +27,7 @@ from briefing.core.models import Subscriber, Subscription
 from briefing.subscribers import subscriptions as subs
 from briefing.subscribers.lists import ListChanges, create_list
 from briefing.subscribers.signed_links import CONFIRM, UNSUBSCRIBE, Signer, TokenError
+from briefing.web import csrf
 from tests.api.test_public_pages import (
     Status,
     active_reader,

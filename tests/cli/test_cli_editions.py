@@ -148,8 +148,8 @@ def test_a_test_copys_links_open_a_page_that_says_so_and_the_reply_counts_articl
     assert len(links) == 2 and len(one_click) == 1
     assert all(link in html for link in links)
 
-    from briefing.api import create_app
     from briefing.core.config import load_settings
+    from briefing.server import create_app
 
     with TestClient(create_app(load_settings())) as client:
         for link in [*links, *one_click]:

@@ -13,7 +13,6 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from briefing.api import create_app
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.models import (
@@ -30,6 +29,7 @@ from briefing.delivery import send_edition as deliver
 from briefing.editions import schedule
 from briefing.editions.compose import build_edition
 from briefing.editions.service import edition_info, ensure_edition
+from briefing.server import create_app
 from briefing.subscribers.subscriptions import add_subscriber, unsubscribe_token
 from briefing.subscribers.subscriptions import unsubscribe as unsubscribe_with
 from tests.support.briefing_data import (

@@ -296,7 +296,7 @@ def test_one_click_unsubscribe_from_the_header_stops_the_next_edition(
         clock: time_machine.Coordinates) -> None:
     from fastapi.testclient import TestClient
 
-    from briefing.api import create_app
+    from briefing.server import create_app
 
     readers = add_readers(mail_db, "daily", 3)
     leaving = readers[1]

@@ -13,13 +13,13 @@ import redis
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from briefing.api import create_app
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database, upgrade
 from briefing.editions.service import ensure_edition
 from briefing.operations.heartbeats import Beat, last_runs, record
 from briefing.operations.status import SchedulerState, scheduler_status
+from briefing.server import create_app
 from tests.support.briefing_data import make_list
 from tests.support.cli import run
 from tests.support.databases import make_settings

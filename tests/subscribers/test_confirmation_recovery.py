@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from briefing.api import create_app
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database, upgrade
 from briefing.core.models import Subscriber, Subscription, SubscriptionStatus
+from briefing.server import create_app
 from briefing.subscribers import subscriptions as subs
 from briefing.subscribers.confirmations import send_confirmation, unsent_confirmations
 from briefing.subscribers.lists import ListChanges, create_list

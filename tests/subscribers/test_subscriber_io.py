@@ -19,8 +19,8 @@ from briefing.core.models import (
     Subscription,
     SubscriptionStatus,
 )
+from briefing.subscribers.csv_reader import ImportReport
 from briefing.subscribers.transfer import (
-    ImportReport,
     _neutralized,
     erase_subscriber,
     export_csv,

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from briefing.accounts.roles import AdminRole
 from briefing.accounts.users import add_user
 from briefing.core.db import Database
+from briefing.core.models import AdminRole
 
 PASSWORD = "a long enough password"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

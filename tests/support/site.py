@@ -15,10 +15,10 @@ import httpx
 import pytest
 import uvicorn
 
-from briefing.api import create_app
 from briefing.cli.ops import proxy_options
 from briefing.core.config import Settings
 from briefing.core.db import Database
+from briefing.server import create_app
 from briefing.subscribers.lists import ListChanges, create_list
 from tests.support.databases import make_settings
 from tests.support.services import free_port

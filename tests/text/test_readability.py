@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from briefing.api import create_app
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import Article, SummaryRequest
 from briefing.ingest.adding import add_article, from_text
+from briefing.server import create_app
 from briefing.summarize.summarizer import SummaryError, split_sentences, summarize_text
 from briefing.text.readability import unreadable_reason
 from tests.support.cli import run

@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from benchmarks.deliver import reader_email, seed_list
-from briefing.api import create_app
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database, upgrade
 from briefing.core.models import Article, ArticleStatus, Edition, EditionStatus, MailingList
+from briefing.server import create_app
 from tests.support.services import RedisServer
 from tests.support.smtp import SMTPServer
 from tests.support.worker import WorkerProcess, wait_for

@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import ProgrammingError
 from typer.testing import CliRunner
 
-from briefing.api import create_app
 from briefing.cli import app as cli_app
 from briefing.core.config import load_settings
 from briefing.core.db import Database
 from briefing.operations.heartbeats import Beat, Run, last_runs
+from briefing.server import create_app
 from tests.support.databases import scratch_postgres
 from tests.support.worker import WorkerProcess, wait_for
 

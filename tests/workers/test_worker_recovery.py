@@ -9,10 +9,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from briefing.api import create_app
 from briefing.core.config import load_settings
 from briefing.core.db import Database, upgrade
 from briefing.core.models import Article, ArticleStatus
+from briefing.server import create_app
 from tests.support.worker import WorkerProcess, wait_for
 
 AUTH = {"Authorization": "Bearer test-token"}
