@@ -21,7 +21,6 @@ from playwright.sync_api import sync_playwright
 
 from briefing.accounts.roles import AdminRole
 from briefing.accounts.users import add_user
-from briefing.backoffice.imports import run_import, start_import
 from briefing.core.config import load_settings
 from briefing.core.db import Database, upgrade
 from briefing.core.resources import seeds_dir
@@ -30,6 +29,7 @@ from briefing.editions.compose import build_edition
 from briefing.editions.service import ensure_edition
 from briefing.ingest.adding import add_article, from_file, seed_files
 from briefing.operations.jobs import summarize_article
+from briefing.subscribers.import_jobs import run_import, start_import
 from briefing.subscribers.lists import ListChanges, create_list
 from tests.support.browser import ServeProcess, launch_chromium
 

@@ -16,18 +16,17 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init
 from sqlalchemy.exc import OperationalError
 
-from briefing.backoffice import imports
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.models import EditionStatus
-from briefing.delivery import claims
 from briefing.delivery import send_edition as deliver
 from briefing.editions import compose as edition
 from briefing.editions import schedule
 from briefing.ingest import feeds
 from briefing.mail.senders import MailError, PermanentError, TransientError
 from briefing.operations import heartbeats, jobs
-from briefing.subscribers import confirmations
+from briefing.operations import sweep as sweeping
+from briefing.subscribers import confirmations, import_jobs
 from workers import dispatch, runtime
 from workers.app import app
 
@@ -87,28 +86,7 @@ def _summary_time_limits(**_: Any) -> None:
 @app.task(name="briefing.sweep")
 def sweep() -> dict[str, int]:
     """Hand out again whatever a lost message, a flushed broker or a dead worker left."""
-    db, settings = runtime.database(), runtime.settings()
-    stuck = jobs.find_stuck(db, settings)
-    if stuck.article_ids or stuck.request_ids:
-        log.warning("sweep: re-enqueuing %d articles and %d summary requests",
-                    len(stuck.article_ids), len(stuck.request_ids))
-    dispatch.summarize_articles(stuck.article_ids)
-    dispatch.summarize_requests(stuck.request_ids)
-    recovered = claims.recover_stale_claims(db, settings)
-    building, due = claims.editions_needing_work(db, settings)
-    dispatch.build_editions(building)
-    dispatch.send_editions(sorted(set(due) | set(recovered)), settings.send_concurrency)
-    unsent = confirmations.unsent_confirmations(db, settings)
-    if unsent:
-        log.warning("sweep: re-enqueuing %d confirmation emails never mailed", len(unsent))
-    dispatch.send_confirmations(unsent)
-    dispatch.import_subscribers(imports.unfinished_jobs(
-        db, timedelta(seconds=settings.stuck_after_seconds)))
-    counts = {"articles": len(stuck.article_ids), "requests": len(stuck.request_ids),
-              "editions_rebuilt": len(building),
-              "editions_resumed": len(set(due) | set(recovered)), "confirmations": len(unsent)}
-    heartbeats.record(db, heartbeats.Beat.SWEEP, counts)
-    return counts
+    return sweeping.sweep(runtime.database(), runtime.settings(), dispatch)
 
 
 @app.task(name="briefing.tick")
@@ -204,10 +182,10 @@ def import_subscribers(self: Task, job_id: int) -> str:
     """A CSV import started in the admin web app; its progress is written on the job."""
     db, settings = runtime.database(), runtime.settings()
     try:
-        return imports.run_import(db, job_id, timedelta(seconds=settings.stuck_after_seconds))
+        return import_jobs.run_import(db, job_id, timedelta(seconds=settings.stuck_after_seconds))
     except TRANSIENT as exc:
         try:
-            imports.release(db, job_id)
+            import_jobs.release(db, job_id)
         except TRANSIENT:  # its heartbeat goes stale and the sweep hands it out again
             log.warning("import %d stays claimed until the sweep frees it", job_id)
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None

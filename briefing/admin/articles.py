@@ -17,6 +17,7 @@ from briefing.core.config import SUMMARY_ALGORITHMS, Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import Article, ArticleStatus
+from briefing.core.work import after_commit
 from briefing.ingest.adding import ArticleInput, add_article, from_html, from_text, from_url
 from briefing.ingest.articles import (
     ArticleEdit,
@@ -28,7 +29,6 @@ from briefing.ingest.articles import (
 from briefing.ingest.feeds import fetch_policy
 from briefing.ingest.fetch import FetchError
 from briefing.summarize.summarizer import Summary, SummaryError, summarize_text
-from briefing.web.deps import enqueue
 from workers import dispatch
 
 router = APIRouter(prefix=f"{PATH}/articles", include_in_schema=False)
@@ -125,7 +125,7 @@ def add(request: Request, viewer: ViewerDep, url: FormText = "", text: FormText 
     with db.session() as session:
         result = add_article(session, article)
     if result.created:
-        enqueue(dispatch.summarize_articles, [result.article_id])
+        after_commit(dispatch.summarize_articles, [result.article_id])
     suffix = "" if result.created else f"?duplicate={result.reason or 'same'}"
     return see_other(f"{PATH}/articles/{result.article_id}{suffix}")
 

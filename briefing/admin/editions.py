@@ -20,11 +20,11 @@ from briefing.backoffice.sending import resume_edition
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import DeliveryStatus, EditionStatus
+from briefing.core.work import after_commit
 from briefing.editions import service as editions
 from briefing.editions.render import web_version
 from briefing.editions.testcopy import send_test_copy
 from briefing.mail.senders import MailError
-from briefing.web.deps import enqueue
 from workers import dispatch
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -104,7 +104,7 @@ def resume(edition_id: int, request: Request, viewer: ViewerDep,
         resume_edition(db, info.id, settings)
     except InputError as exc:
         raise Problem(409, "Nothing to resume", str(exc)) from None
-    enqueue(lambda ids: dispatch.send_editions(ids, settings.send_concurrency), [info.id])
+    after_commit(lambda ids: dispatch.send_editions(ids, settings.send_concurrency), [info.id])
     return see_other(f"{PATH}/editions/{info.id}?resumed=1")
 
 
@@ -162,5 +162,5 @@ def send_now(slug: str, request: Request, viewer: ViewerDep, date: FormText = ""
     row = load_list(db, slug)
     edition_id, created = editions.ensure_edition(db, row.slug, _day(date))
     if created:
-        enqueue(dispatch.build_editions, [edition_id])
+        after_commit(dispatch.build_editions, [edition_id])
     return see_other(f"{PATH}/editions/{edition_id}")

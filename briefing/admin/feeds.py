@@ -10,10 +10,10 @@ from briefing.admin.forms import FormText
 from briefing.admin.pages import check_form, not_found, render, see_other, settings_of
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.core.errors import InputError
+from briefing.core.work import after_commit
 from briefing.ingest import feeds
 from briefing.ingest.feedparse import FeedError
 from briefing.ingest.fetch import FetchError
-from briefing.web.deps import enqueue
 from workers import dispatch
 
 router = APIRouter(prefix=f"{PATH}/feeds", include_in_schema=False)
@@ -54,5 +54,5 @@ def poll_now(feed_id: int, request: Request, viewer: ViewerDep,
     require(viewer, Area.FEEDS)
     if not any(feed.id == feed_id for feed in feeds.list_feeds(request.app.state.db)):
         raise not_found("such feed")
-    enqueue(dispatch.poll_feeds, [feed_id])
+    after_commit(dispatch.poll_feeds, [feed_id])
     return see_other(f"{PATH}/feeds?polled={feed_id}#feed-{feed_id}")

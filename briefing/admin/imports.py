@@ -13,11 +13,11 @@ from briefing.accounts.roles import Area
 from briefing.admin.lists import list_page, list_values, load_list
 from briefing.admin.pages import check_form, not_found, render, see_other
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
-from briefing.backoffice.imports import get_job, start_import
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import ImportJob, ImportStatus, MailingList
-from briefing.web.deps import enqueue
+from briefing.core.work import after_commit
+from briefing.subscribers.import_jobs import get_job, start_import
 from workers import dispatch
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -50,7 +50,7 @@ def start(slug: str, request: Request, viewer: ViewerDep,
                               as_pending=bool(pending), user_id=viewer.id)
     except InputError as exc:
         return _refused(request, viewer, row, str(exc)[:1].upper() + str(exc)[1:] + ".")
-    enqueue(dispatch.import_subscribers, [job_id])  # committed: a worker (or this process)
+    after_commit(dispatch.import_subscribers, [job_id])  # committed: a worker (or this process)
     return see_other(f"{PATH}/imports/{job_id}")
 
 

@@ -13,11 +13,11 @@ from pydantic import BaseModel
 from briefing.accounts.roles import Area
 from briefing.admin.pages import check_form, not_found, render, see_other
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
-from briefing.backoffice.imports import recent_jobs
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import MailingList
 from briefing.subscribers import lists
+from briefing.subscribers.import_jobs import recent_jobs
 from briefing.subscribers.lists import SLUG, ListChanges, ListNotFound
 
 router = APIRouter(prefix=f"{PATH}/lists", include_in_schema=False)

@@ -20,6 +20,7 @@ from briefing.api.schemas import (
 from briefing.core.clock import as_utc
 from briefing.core.config import Settings
 from briefing.core.models import Article, ArticleStatus
+from briefing.core.work import after_commit
 from briefing.ingest.adding import ArticleInput, add_article, from_html, from_text, from_url
 from briefing.ingest.articles import (
     ArticleEdit,
@@ -30,7 +31,7 @@ from briefing.ingest.articles import (
     list_articles,
 )
 from briefing.ingest.feeds import fetch_policy
-from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
+from briefing.web.deps import DatabaseDep, SettingsDep
 from workers import dispatch
 
 router = APIRouter(prefix="/articles", tags=["articles"])
@@ -68,7 +69,7 @@ def create_article(body: ArticleCreate, db: DatabaseDep, settings: SettingsDep,
     with db.session() as session:
         result = add_article(session, article)
     if result.created:
-        enqueue(dispatch.summarize_articles, [result.article_id])
+        after_commit(dispatch.summarize_articles, [result.article_id])
         response.headers["Location"] = f"/api/articles/{result.article_id}"
     else:
         response.status_code = 200
@@ -121,7 +122,7 @@ def edit(article_id: int, body: ArticlePatch, db: DatabaseDep) -> ArticleDetail:
     if not (0 < article_id <= MAX_ID and edit_article(db, article_id, change)):
         raise errors.not_found(f"article {article_id}")
     if body.restore_summary:
-        enqueue(dispatch.summarize_articles, [article_id])
+        after_commit(dispatch.summarize_articles, [article_id])
     return ArticleDetail.model_validate(_load(db, article_id))
 
 

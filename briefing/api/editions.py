@@ -16,10 +16,11 @@ from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import EditionStatus
+from briefing.core.work import after_commit
 from briefing.editions import service as editions
 from briefing.editions import testcopy
 from briefing.editions.render import web_version
-from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
+from briefing.web.deps import DatabaseDep, SettingsDep
 
 router = APIRouter(tags=["editions"])
 
@@ -131,7 +132,7 @@ def send(slug: str, body: SendRequest, db: DatabaseDep, settings: SettingsDep) -
         return _dry_run(db, slug, settings, body.date)
     edition_id, created = editions.ensure_edition(db, slug, body.date)
     if created:
-        enqueue(dispatch.build_editions, [edition_id])
+        after_commit(dispatch.build_editions, [edition_id])
     return SendOutcome(edition=_out(editions.edition_info(db, edition_id), db, settings))
 
 

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Response
 
 from briefing.api import errors
 from briefing.api.schemas import MAX_ID, FeedCreate, FeedOut, FeedPollOut
+from briefing.core.work import after_commit
 from briefing.ingest import feeds
 from briefing.ingest.feedparse import FeedError
-from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
+from briefing.web.deps import DatabaseDep, SettingsDep
 from workers import dispatch
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
@@ -50,7 +51,7 @@ def poll(feed_id: int, db: DatabaseDep, settings: SettingsDep) -> FeedPollOut:
         feed = feeds.get_feed(db, feed_id)  # as the poll left it: last poll, last error
     except feeds.NoSuchFeed:
         raise errors.not_found(f"feed {feed_id}") from None
-    enqueue(dispatch.summarize_articles, outcome.new_article_ids)
+    after_commit(dispatch.summarize_articles, outcome.new_article_ids)
     return FeedPollOut(feed=FeedOut.model_validate(feed),
                        not_modified=outcome.not_modified,
                        new_article_ids=outcome.new_article_ids, duplicates=outcome.duplicates,

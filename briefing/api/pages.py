@@ -30,6 +30,7 @@ from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import ConsentSource, MailingList
+from briefing.core.work import after_commit
 from briefing.mail.addresses import MAX_PERSON_NAME_CHARS, parse_address, person_name
 from briefing.subscribers.signed_links import TokenError
 from briefing.subscribers.subscriptions import (
@@ -42,7 +43,7 @@ from briefing.subscribers.subscriptions import (
     unsubscribe,
 )
 from briefing.web import ratelimit
-from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
+from briefing.web.deps import DatabaseDep, SettingsDep
 from workers import dispatch
 
 ONE_CLICK = "One-Click"
@@ -102,7 +103,7 @@ def subscribe(slug: str, request: Request, db: DatabaseDep, settings: SettingsDe
                      ip=ratelimit.client_address(request))
     if signup.send_confirmation:
         # After the response (and the commit): no timing difference between new and known.
-        background.add_task(enqueue, dispatch.send_confirmations, [signup.subscription_id])
+        background.add_task(after_commit, dispatch.send_confirmations, [signup.subscription_id])
     # The same page whether the address was new, pending, active or gone: no enumeration.
     return page("check_inbox.html", title="Check your inbox", list=mailing_list)
 

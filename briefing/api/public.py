@@ -14,9 +14,10 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from briefing.api import errors
 from briefing.api.schemas import ErrorResponse, PublicSubscribe, SubscribeAccepted
 from briefing.core.models import ConsentSource
+from briefing.core.work import after_commit
 from briefing.subscribers.subscriptions import sign_up
 from briefing.web import ratelimit
-from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
+from briefing.web.deps import DatabaseDep, SettingsDep
 from workers import dispatch
 
 PATH = "/api/subscribe"
@@ -49,5 +50,5 @@ def subscribe(body: PublicSubscribe, request: Request, db: DatabaseDep,
     if signup.send_confirmation:
         # After the response: in embedded mode the mail is sent in-process, and answering
         # first keeps a new address from taking measurably longer than a known one.
-        background.add_task(enqueue, dispatch.send_confirmations, [signup.subscription_id])
+        background.add_task(after_commit, dispatch.send_confirmations, [signup.subscription_id])
     return ACCEPTED

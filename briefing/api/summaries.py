@@ -18,10 +18,11 @@ from briefing.api.schemas import SummaryAccepted, SummaryCreate, SummaryOut
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.models import Article, RequestStatus, SummaryRequest
+from briefing.core.work import after_commit
 from briefing.ingest.adding import ArticleInput, from_url, prepare
 from briefing.ingest.feeds import fetch_policy
 from briefing.text.normalize import require_readable
-from briefing.web.deps import DatabaseDep, SettingsDep, enqueue
+from briefing.web.deps import DatabaseDep, SettingsDep
 from workers import dispatch
 
 router = APIRouter(prefix="/summaries", tags=["summaries"])
@@ -58,7 +59,7 @@ def create(body: SummaryCreate, db: DatabaseDep, settings: SettingsDep,
             algorithm=body.algorithm or settings.summary_algorithm,
             sentences=None if body.ratio else body.sentences or settings.summary_sentences,
             ratio=body.ratio))
-    enqueue(dispatch.summarize_requests, [request_id])
+    after_commit(dispatch.summarize_requests, [request_id])
     location = f"/api/summaries/{request_id}"
     response.headers["Location"] = location
     status = _read(db, request_id)

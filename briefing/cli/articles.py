@@ -17,6 +17,7 @@ from briefing.cli.render import article_json, print_article, print_table
 from briefing.core.config import Settings
 from briefing.core.errors import InputError
 from briefing.core.models import ArticleStatus
+from briefing.core.work import after_commit
 from briefing.ingest.adding import (
     AddResult,
     ArticleInput,
@@ -121,7 +122,7 @@ def add(
                                          markdown=markdown))
         _report(result, source)
         tally.count(result)
-    if tally.created and not dispatch.summarize_articles(tally.created):
+    if not after_commit(dispatch.summarize_articles, tally.created):
         typer.echo("broker unavailable: the articles will be summarized by the next sweep",
                    err=True)
     typer.echo(tally.line(), err=True)
@@ -182,7 +183,7 @@ def edit(
     if edit_article(ctx.db, article_id, change) is None:
         raise InputError(f"no article {article_id}")
     if restore_summary:
-        dispatch.summarize_articles([article_id])
+        after_commit(dispatch.summarize_articles, [article_id])
     article = get_article(ctx.db, article_id)
     assert article is not None
     print_article(article)

@@ -10,6 +10,7 @@ import typer
 
 from briefing.cli.common import Context, context
 from briefing.core.errors import InputError
+from briefing.core.work import after_commit
 from briefing.editions import service as editions
 from briefing.editions import testcopy
 from briefing.subscribers import lists
@@ -64,7 +65,7 @@ def send(list_slug: ListOption = None, day: DateOption = None,
         else:
             edition_id, created = editions.ensure_edition(ctx.db, slug, _date(day))
             if created:
-                dispatch.build_editions([edition_id])
+                after_commit(dispatch.build_editions, [edition_id])
             _print_info(editions.edition_info(ctx.db, edition_id), ctx)
 
 

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from briefing.cli.common import Context, context
 from briefing.core.errors import InputError
+from briefing.core.work import after_commit
 from briefing.ingest import feeds
 
 app = typer.Typer(help="Subscribe to RSS/Atom feeds; new entries become articles.",
@@ -55,7 +56,7 @@ def poll(feed_ids: Annotated[list[int] | None, typer.Argument(help="Feeds (defau
     outcomes = []
     for feed_id in tqdm(ids, desc="polling", unit="feed", file=sys.stderr):
         outcome = _poll_one(ctx, feed_id)
-        dispatch.summarize_articles(outcome.new_article_ids)
+        after_commit(dispatch.summarize_articles, outcome.new_article_ids)
         outcomes.append(outcome)
     typer.echo(poll_summary(outcomes))
     if outcomes and all(outcome.failed for outcome in outcomes):

@@ -13,6 +13,7 @@ from tqdm import tqdm
 from briefing.cli.common import context
 from briefing.core.errors import InputError
 from briefing.core.models import ConsentSource, SubscriptionStatus
+from briefing.core.work import after_commit
 from briefing.subscribers import lists, subscriptions
 from briefing.subscribers.transfer import (
     erase_subscriber,
@@ -37,7 +38,7 @@ def add(email: str, list_slug: ListOption, name: Annotated[str | None, typer.Opt
         signup = subscriptions.sign_up(ctx.db, list_slug, email, name, ctx.settings,
                                        source=ConsentSource.ADMIN)
         if signup.send_confirmation:
-            dispatch.send_confirmations([signup.subscription_id])
+            after_commit(dispatch.send_confirmations, [signup.subscription_id])
         typer.echo(f"{email}: confirmation requested")
         return
     row = subscriptions.add_subscriber(ctx.db, list_slug, email, name)

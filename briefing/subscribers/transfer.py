@@ -43,7 +43,6 @@ from briefing.subscribers.csv_reader import (
     ImportReport,
     LineReader,
     Record,
-    RejectedRow,
     Row,
     parse_row,
     read_header,

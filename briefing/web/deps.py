@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from briefing.core.config import Settings
 from briefing.core.db import Database
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def get_settings(request: Request) -> Settings:
@@ -27,15 +22,3 @@ def get_db(request: Request) -> Database:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_db)]
-
-
-def enqueue(dispatch: Callable[[Iterable[T]], bool], ids: list[T]) -> None:
-    """Hand committed work to the workers; a failure here never fails the request.
-
-    The rows are committed already, so a broker outage (dispatch returns False) or an error
-    in an eagerly run task (embedded mode) only delays the work: the sweep picks it up.
-    """
-    try:
-        dispatch(ids)
-    except Exception:
-        log.exception("could not enqueue %s; the sweep will retry", ids)
