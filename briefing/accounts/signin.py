@@ -13,14 +13,14 @@ from briefing.accounts.passwords import decoy_hash, verify_password
 from briefing.accounts.sessions import start_session
 from briefing.core.clock import utcnow
 from briefing.core.db import Database
-from briefing.core.errors import InputError
+from briefing.core.errors import BriefingError, InputError
 from briefing.core.models import AdminUser
 from briefing.mail.addresses import parse_address
 
 WRONG = "The email or the password is wrong."
 
 
-class SignInRefused(Exception):
+class SignInRefused(BriefingError):
     """Shown to the person as it is: the message never says which part was wrong."""
 
 

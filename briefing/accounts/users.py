@@ -7,12 +7,12 @@ from sqlalchemy.orm import Session
 
 from briefing.accounts.passwords import hash_password
 from briefing.core.db import Database
-from briefing.core.errors import InputError
+from briefing.core.errors import InputError, NotFound
 from briefing.core.models import AdminRole, AdminUser
 from briefing.mail.addresses import parse_address
 
 
-class UserNotFound(InputError):
+class UserNotFound(NotFound):
     def __init__(self, key: str | int) -> None:
         super().__init__(f"no admin user {key}")
 

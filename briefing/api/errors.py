@@ -17,9 +17,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from briefing.api.schemas import ErrorResponse
-from briefing.core.errors import InputError
+from briefing.core.errors import BriefingError
 from briefing.ingest.fetch import FetchError
-from briefing.summarize.summarizer import SummaryError
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +103,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, _validation_message(exc))
 
 
-async def _input_error(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(422, str(exc))
+async def _briefing_error(_: Request, exc: Exception) -> JSONResponse:
+    """Every core error by its base class: input 422, not found 404, exists 409, down 503."""
+    assert isinstance(exc, BriefingError)
+    return error_response(exc.http_status, str(exc))
 
 
 async def _fetch_error(_: Request, exc: Exception) -> JSONResponse:
@@ -124,8 +125,7 @@ def install(app: FastAPI) -> None:
         ApiError: _api_error,
         StarletteHTTPException: _http_error,
         RequestValidationError: _validation_error,
-        InputError: _input_error,
-        SummaryError: _input_error,
+        BriefingError: _briefing_error,
         FetchError: _fetch_error,
         Exception: _unexpected,
     }

@@ -9,17 +9,14 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from briefing.core.config import ConfigError, Settings, load_settings
+from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database, ensure_schema
-from briefing.core.errors import InputError
+from briefing.core.errors import BriefingError
 from briefing.core.outages import ServiceUnreachable, database_failed, open_database
-from briefing.ingest.feedparse import FeedError
-from briefing.ingest.feeds import FeedExistsError
-from briefing.ingest.fetch import FetchError
-from briefing.summarize.summarizer import SummaryError
 
-USER_ERRORS = (ConfigError, InputError, FetchError, FeedError, FeedExistsError, SummaryError,
-               FileNotFoundError, IsADirectoryError, PermissionError, ServiceUnreachable)
+# Every core error is written for the person at the terminal (briefing.core.errors); so are
+# the operating system's refusals to read a file they named.
+USER_ERRORS = (BriefingError, FileNotFoundError, IsADirectoryError, PermissionError)
 # The database going away (or staying locked) in the middle of a command: not a bug in the
 # command, so one line about the database rather than the driver's traceback.
 DATABASE_ERRORS = (OperationalError, InterfaceError)

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from dotenv import dotenv_values
 
+from briefing.core.errors import BriefingError
 from briefing.core.languages import language_code
 
 T = TypeVar("T")
@@ -32,7 +33,7 @@ SUMMARY_ALGORITHMS = (
 )
 
 
-class ConfigError(ValueError):
+class ConfigError(BriefingError, ValueError):
     """A setting has a value we cannot use; the message names the variable."""
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from briefing.core.db import Database
+from briefing.core.errors import ServiceDown
 
 DATABASE_SETTING = "BRIEFING_DATABASE_URL"
 BROKER_SETTING = "BRIEFING_BROKER_URL"
@@ -22,7 +23,7 @@ _PREFIXES = (re.compile(r"^.*\bfailed: "), re.compile(r"^Error -?\d+ connecting 
              re.compile(r"^\[Errno -?\d+\]\s*"), re.compile(r"^(FATAL|ERROR):\s+"))
 
 
-class ServiceUnreachable(Exception):
+class ServiceUnreachable(ServiceDown):
     """The message is the whole story, in one line; the exit code is 1."""
 
 

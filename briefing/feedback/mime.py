@@ -19,11 +19,13 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 
+from briefing.core.errors import InputError
+
 __all__ = ["Limits", "ReportError", "clean", "content_type", "header", "load", "parts",
            "readable_parts", "text_of"]
 
 
-class ReportError(ValueError):
+class ReportError(InputError):
     """The bytes cannot be read as a mail message within the limits."""
 
 

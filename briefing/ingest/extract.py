@@ -30,6 +30,7 @@ import lxml.html
 import trafilatura
 from trafilatura.settings import Document
 
+from briefing.core.errors import InputError
 from briefing.ingest.content import decode_body
 
 __all__ = ["ExtractError", "Extracted", "extract_html"]
@@ -48,7 +49,7 @@ class Extracted:
     sitename: str | None
 
 
-class ExtractError(ValueError):
+class ExtractError(InputError):
     """The input holds no article text we can use. The message is user-facing."""
 
 

@@ -24,6 +24,8 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from briefing.core.errors import InputError
+
 __all__ = ["MAX_ENTRIES", "FeedEntry", "FeedError", "ParsedFeed", "parse_feed"]
 
 # A feed with 10,000 entries gives a bounded result: the newest MAX_ENTRIES.
@@ -56,7 +58,7 @@ class ParsedFeed:
     language: str | None = None  # as declared: RSS <language>, Atom xml:lang
 
 
-class FeedError(ValueError):
+class FeedError(InputError):
     """The bytes are not a usable RSS/Atom feed. The message is user-facing."""
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
-from briefing.core.errors import InputError
+from briefing.core.errors import AlreadyExists, InputError
 from briefing.core.models import Article, Feed
 from briefing.ingest.adding import ArticleInput, add_article, from_url, site_of
 from briefing.ingest.feedparse import FeedEntry, FeedError, ParsedFeed, parse_feed
@@ -39,7 +39,7 @@ NEW_ENTRIES_PER_POLL = 100
 POLL_BUDGET_FETCHES = 8
 
 
-class FeedExistsError(ValueError):
+class FeedExistsError(AlreadyExists):
     def __init__(self, feed_id: int, url: str) -> None:
         super().__init__(f"feed {url} is already subscribed (feed {feed_id})")
         self.feed_id = feed_id

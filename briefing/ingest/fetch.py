@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
+from briefing.core.errors import RemoteFailure
 from briefing.ingest.content import decode_body, sniff_type, split_content_type, type_accepted
 from briefing.ingest.netguard import (
     Blocked,
@@ -99,7 +100,7 @@ class FetchResult:
 # --------------------------------------------------------------------------
 
 
-class FetchError(Exception):
+class FetchError(RemoteFailure):
     """A fetch failed. ``str(err)`` is a user-facing message naming the URL.
 
     ``transient`` tells callers whether retrying later may help.

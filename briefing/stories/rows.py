@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from briefing.core.errors import InputError
 from briefing.stories.articles import StoryArticle
 
 __all__ = ["MAX_REPORTED", "StoryInputError", "StoryRow", "read_rows"]
@@ -23,7 +24,7 @@ __all__ = ["MAX_REPORTED", "StoryInputError", "StoryRow", "read_rows"]
 MAX_REPORTED = 20
 
 
-class StoryInputError(ValueError):
+class StoryInputError(InputError):
     """Some input lines are unusable; ``problems`` holds one message per bad line."""
 
     def __init__(self, problems: list[str], bad_lines: int) -> None:

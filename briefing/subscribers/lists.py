@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 
 from briefing.core.db import Database
-from briefing.core.errors import InputError
+from briefing.core.errors import InputError, NotFound
 from briefing.core.models import Edition, MailingList, Subscription, SubscriptionStatus
 from briefing.mail.addresses import clean_name, parse_address
 
@@ -22,7 +22,7 @@ class ListInUse(InputError):
     """The list has editions; deleting it needs force."""
 
 
-class ListNotFound(InputError):
+class ListNotFound(NotFound):
     def __init__(self, key: str | int) -> None:
         super().__init__(f"no list {key!r}")
 

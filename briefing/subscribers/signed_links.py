@@ -12,12 +12,14 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from briefing.core.errors import InputError
+
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
 CSRF = "csrf"  # a public form's token, bound to the browser's nonce cookie
 
 
-class TokenError(ValueError):
+class TokenError(InputError):
     """The link is broken, tampered with, expired or meant for something else."""
 
     def __init__(self, message: str, *, expired: bool = False) -> None:

@@ -40,6 +40,7 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 
 from briefing.core.config import SUMMARY_ALGORITHMS
+from briefing.core.errors import InputError
 from briefing.core.languages import language_code
 from briefing.ingest.boilerplate import strip_dateline
 from briefing.summarize import newsrank
@@ -78,7 +79,7 @@ MAX_KL_SENTENCES = 300
 _SUMY_ALGORITHMS = frozenset(ALGORITHMS) - {"default", "lead"}
 
 
-class SummaryError(ValueError):
+class SummaryError(InputError):
     """The text or the options cannot be summarized; the message is meant for the user."""
 
 

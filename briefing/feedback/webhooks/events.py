@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from briefing.core.errors import InputError
 from briefing.feedback.addressing import normalize
 
 __all__ = ["EventKind", "WebhookError", "WebhookEvent", "address", "items", "mapping", "text"]
 
 
-class WebhookError(ValueError):
+class WebhookError(InputError):
     """A payload that cannot be read as the provider's webhook body."""
 
 
