@@ -108,8 +108,9 @@ def add(
     title: Annotated[str | None, typer.Option(help="Title (single source only).")] = None,
     markdown: Annotated[bool, typer.Option(help="Treat stdin as Markdown.")] = False,
 ) -> None:
-    """Add articles and queue them for summarizing; the last line counts what was added,
-    what was already stored (duplicates) and what failed."""
+    """Add articles (`.txt`, `.md`, `.html` files; a folder in bulk with a progress bar; a URL;
+    stdin) and queue them for summarizing. Duplicates are reported with the id they
+    duplicate; the last line counts them ("0 added, 2,000 duplicates, 0 failed")."""
     from workers import dispatch
 
     ctx = context()
@@ -151,7 +152,7 @@ def list_(
 
 @app.command("show")
 def show(article_id: int, as_json: JsonFlag = False) -> None:
-    """Show one article with its summary."""
+    """One article with its summary."""
     article = get_article(context(with_tasks=False).db, article_id)
     if article is None:
         raise InputError(f"no article {article_id}")
@@ -171,8 +172,9 @@ def edit(
     restore_summary: Annotated[bool, typer.Option(
         help="Drop a hand-edited summary and summarize the article again.")] = False,
 ) -> None:
-    """Correct an article's title or summary before it is sent. An edited summary is never
-    replaced by a re-summarize; editions already sent keep what readers got."""
+    """Correct an article before it is sent, as `PATCH /api/articles/{id}` does; the summary file
+    has one sentence per line. `--restore-summary` drops the edit and summarizes the article
+    again."""
     from workers import dispatch
 
     if title is None and summary_file is None and not restore_summary:

@@ -77,7 +77,8 @@ def _emit(lines: list[dict[str, Any]]) -> None:
 def parse(files: list[str] = FILES,
           details: bool = typer.Option(False, help="Also print the diagnostic, the original "
                                        "Message-ID and the VERP addresses.")) -> None:
-    """Print one JSON line per recipient reported in each bounce or complaint message."""
+    """Read bounce, complaint and auto-reply messages; print one JSON line per reported recipient
+    (`file`, `recipient`, `status`, `kind`, `reason`). Changes nothing."""
     for name in files:
         raw, error = _read(name)
         _emit([_unread(name, error)] if raw is None else report_lines(name, raw, details))
@@ -86,7 +87,9 @@ def parse(files: list[str] = FILES,
 @app.command("webhook")
 def webhook(provider: str = typer.Argument(..., help=f"One of: {', '.join(PROVIDERS)}."),
             files: list[str] = FILES) -> None:
-    """Print one JSON line per event in each provider webhook payload (signatures unchecked)."""
+    """Read provider webhook bodies (`ses`, `sendgrid`, `postmark`, `mailgun`, `sparkpost`,
+    `brevo`, `mailjet`; signatures not checked); print one JSON line per event (`file`,
+    `recipient`, `kind`, `hard`)."""
     if provider not in PROVIDERS:
         raise typer.BadParameter(f"unknown provider {provider!r}; choose from "
                                  f"{', '.join(PROVIDERS)}", param_hint="PROVIDER")

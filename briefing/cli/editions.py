@@ -50,7 +50,11 @@ def send(list_slug: ListOption = None, day: DateOption = None,
              "--to", help=("Send one test copy to this address only; its unsubscribe and "
                            "preferences links open a page saying it was a test copy."))
          ] = None) -> None:
-    """Build and send editions now (each list at most once per date)."""
+    """Build and send today's edition now (at most one per list and date: running it twice sends
+    nothing twice). `--dry-run` shows what would go out, or, for a date whose edition was
+    already sent, when and to how many readers it went and what it held. `--to` sends one
+    test copy to that address only (of the edition as sent, once it was); its unsubscribe
+    and preferences links open a page saying it was a test copy, and change nothing."""
     from workers import dispatch
 
     ctx = context()
@@ -118,7 +122,8 @@ def preview(list_slug: Annotated[str, typer.Option("--list", "-l", help="A list'
 @app.command("list")
 def list_(list_slug: ListOption = None,
           limit: Annotated[int, typer.Option(min=1, max=200)] = 30) -> None:
-    """Editions, newest first, with delivery counts."""
+    """Editions, newest first, with delivery counts (queued, sending, sent, skipped, failed,
+    bounced)."""
     ctx = context(with_tasks=False)
     for info in editions.list_editions(ctx.db, list_slug, limit=limit):
         _print_info(info, ctx)
@@ -126,7 +131,7 @@ def list_(list_slug: ListOption = None,
 
 @app.command("show")
 def show(edition_id: int) -> None:
-    """One edition: subject, status and delivery counts."""
+    """One edition's status, subject and counts."""
     ctx = context(with_tasks=False)
     info = editions.edition_info(ctx.db, edition_id)
     _print_info(info, ctx)

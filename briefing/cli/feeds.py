@@ -19,7 +19,7 @@ app = typer.Typer(help="Subscribe to RSS/Atom feeds; new entries become articles
 
 @app.command("add")
 def add(url: str) -> None:
-    """Subscribe to a feed (checked by fetching it once)."""
+    """Subscribe to an RSS/Atom feed (checked by fetching it once)."""
     ctx = context(with_tasks=False)
     feed = feeds.add_feed(ctx.db, url, ctx.settings)
     typer.echo(f"added feed {feed.id}: {feed.title or feed.url}")
@@ -27,7 +27,7 @@ def add(url: str) -> None:
 
 @app.command("list")
 def list_() -> None:
-    """List subscribed feeds with their last poll."""
+    """Feeds with their last poll and last error."""
     for feed in feeds.list_feeds(context(with_tasks=False).db):
         polled = (feed.last_polled_at.isoformat(timespec="seconds")
                   if feed.last_polled_at else "never")
@@ -37,7 +37,7 @@ def list_() -> None:
 
 @app.command("rm")
 def rm(feed_id: int) -> None:
-    """Unsubscribe from a feed (its articles stay)."""
+    """Unsubscribe (the articles stay)."""
     if not feeds.remove_feed(context(with_tasks=False).db, feed_id):
         raise InputError(f"no feed {feed_id}")
     typer.echo(f"removed feed {feed_id}")
@@ -46,9 +46,10 @@ def rm(feed_id: int) -> None:
 @app.command("poll")
 def poll(feed_ids: Annotated[list[int] | None, typer.Argument(help="Feeds (default all).")]
          = None) -> None:
-    """Poll feeds now and queue new articles for summarizing. A feed's or an entry's
-    failure is reported (and kept as the feed's last error) while the others are polled;
-    the exit code is 1 only when every feed failed."""
+    """Poll now; new entries become articles (full text fetched when the feed has only a teaser). A
+    feed's or an entry's failure is printed and kept as the feed's last error while the
+    others are polled; the last line sums up ("3 feeds polled, 1 with errors: 12 new
+    articles, 2 duplicates"). Exits 1 only when every feed failed."""
     from workers import dispatch
 
     ctx = context()

@@ -55,7 +55,7 @@ def create(slug: str, name: Name = None, from_address: FromAddress = None,
            timezone: Timezone = None, max_articles: MaxArticles = None,
            sentences: Sentences = None, postal: Postal = None,
            description: Description = None) -> None:
-    """Create a list (needs --name and --from)."""
+    """Create a subscriber list."""
     row = lists.create_list(context(with_tasks=False).db, slug, _changes(
         name, from_address, from_name, reply_to, send_time, timezone, max_articles,
         sentences, postal, description))
@@ -68,7 +68,7 @@ def update(slug: str, name: Name = None, from_address: FromAddress = None,
            timezone: Timezone = None, max_articles: MaxArticles = None,
            sentences: Sentences = None, postal: Postal = None,
            description: Description = None) -> None:
-    """Change a list's settings (only the options given)."""
+    """Change a list."""
     row = lists.update_list(context(with_tasks=False).db, slug, _changes(
         name, from_address, from_name, reply_to, send_time, timezone, max_articles,
         sentences, postal, description))
@@ -77,7 +77,7 @@ def update(slug: str, name: Name = None, from_address: FromAddress = None,
 
 @app.command("list")
 def list_() -> None:
-    """All lists with their readers."""
+    """Lists with active readers and send time."""
     db = context(with_tasks=False).db
     for row in lists.all_lists(db):
         counts = lists.subscriber_counts(db, row.id)
@@ -87,7 +87,7 @@ def list_() -> None:
 
 @app.command("show")
 def show(slug: str) -> None:
-    """One list's settings and reader counts."""
+    """One list's settings and reader counts by status."""
     db = context(with_tasks=False).db
     row = lists.get_list(db, slug)
     _show(row, lists.subscriber_counts(db, row.id))

@@ -26,7 +26,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create or migrate the schema to the newest version."""
+    """Create or migrate the schema (other commands do this themselves on an empty database)."""
     db = open_database(load_settings().database_url)
     upgrade(db)
     typer.echo(f"database at revision {current_revision(db)}")
@@ -34,7 +34,7 @@ def db_upgrade() -> None:
 
 @db_app.command("current")
 def db_current() -> None:
-    """Show the schema revision (and whether it is the newest)."""
+    """Show the schema revision."""
     db = open_database(load_settings().database_url)
     current, head = current_revision(db), head_revision(db)
     typer.echo(f"{current or 'empty'} (newest: {head})")
@@ -43,7 +43,7 @@ def db_current() -> None:
 def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
           port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
           workers: Annotated[int, typer.Option(min=1, max=64)] = 1) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs)."""
+    """Run the HTTP API."""
     import uvicorn
 
     settings = context().settings  # fail early on bad settings and migrate before serving
@@ -67,7 +67,7 @@ def proxy_options(settings: Settings) -> ProxyOptions:
 def worker(concurrency: Annotated[int | None, typer.Option(min=1)] = None,
            beat: Annotated[bool, typer.Option(help="Run the periodic scheduler too.")] = True,
            loglevel: Annotated[str, typer.Option()] = "INFO") -> None:
-    """Run a Celery worker (with its beat schedule) against BRIEFING_BROKER_URL."""
+    """Run a Celery worker with its periodic schedule (sweep, feed polling)."""
     ctx = context()
     if ctx.settings.embedded:
         raise typer.BadParameter("set BRIEFING_BROKER_URL (e.g. redis://127.0.0.1:6379/0): "
@@ -86,7 +86,7 @@ def worker(concurrency: Annotated[int | None, typer.Option(min=1)] = None,
 
 
 def sweep() -> None:
-    """Re-enqueue work left behind by a lost message or a killed worker."""
+    """Re-enqueue stuck work now (articles, editions, confirmation emails never mailed)."""
     from workers.tasks import sweep as sweep_task
 
     context()
@@ -103,8 +103,7 @@ DEMO_LIST = "demo"
 
 
 def demo() -> None:
-    """A whole day on embedded defaults: seeds → summaries → a demo list → the edition →
-    the outbox; prints each summary and the path of the briefing to open."""
+    """Load `seeds/`, summarize every article in-process, print the summaries."""
     from workers.app import setup
 
     ctx = context()

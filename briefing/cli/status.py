@@ -17,8 +17,9 @@ from briefing.operations import status as service
 
 
 def status(as_json: JsonFlag = False) -> None:
-    """The scheduler's last tick, sweep and feed poll, the queue, and editions in flight
-    (with --json: times in ISO 8601, UTC)."""
+    """Is the scheduler alive (its last tick, sweep and feed poll, and when it started), how many
+    tasks wait in the queue, the feeds' state and the editions being built or sent. `--json`
+    gives the same as `GET /api/status`, times in ISO 8601 UTC (e.g. `scheduler.last_tick`)."""
     ctx = context(with_tasks=False)
     report = service.service_status(ctx.db, ctx.settings, _queue_probe(ctx.settings))
     if as_json:

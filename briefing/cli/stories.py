@@ -27,7 +27,9 @@ _FILE = typer.Argument(help="A JSON Lines file, or - for standard input.")
 
 @app.command("group")
 def group(path: Annotated[Path, _FILE]) -> None:
-    """Print {"id", "story"} for every input row, in input order (same story: one event)."""
+    """Group articles (JSON Lines: `id`, `title`, `text`, optional `source`, `published`, `url`)
+    into stories: prints `{"id", "story"}` per row, in input order; nothing is stored. A
+    file with bad lines is refused whole (each named, exit code 2)."""
     rows = _read(path, need_story=False)
     stories = group_articles([row.article for row in rows])
     for row, story in zip(rows, stories, strict=True):
@@ -37,7 +39,8 @@ def group(path: Annotated[Path, _FILE]) -> None:
 @app.command("summarize")
 def summarize(path: Annotated[Path, _FILE],
               sentences: Annotated[int, typer.Option(min=1, max=50)] = 3) -> None:
-    """Print {"story", "summary"} for every story of the input, in order of first row."""
+    """Summarize stories (rows as above plus `story`, optional `summary`): prints `{"story",
+    "summary"}` per story."""
     stories: dict[str | int, list[StoryRow]] = {}
     for row in _read(path, need_story=True):
         assert row.story is not None  # read_rows checked it

@@ -30,7 +30,8 @@ ListOption = Annotated[str, typer.Option("--list", "-l", help="The list's slug."
 def add(email: str, list_slug: ListOption, name: Annotated[str | None, typer.Option()] = None,
         pending: Annotated[bool, typer.Option(
             help="Send a confirmation email instead of activating at once.")] = False) -> None:
-    """Add a reader (active at once: you vouch for their consent, recorded as admin)."""
+    """Add a reader (active at once, consent recorded as admin) or send them a confirmation email
+    with `--pending`."""
     ctx = context()
     if pending:
         from workers import dispatch
@@ -47,7 +48,7 @@ def add(email: str, list_slug: ListOption, name: Annotated[str | None, typer.Opt
 
 @app.command("rm")
 def rm(email: str, list_slug: ListOption) -> None:
-    """Unsubscribe a reader from a list (kept as unsubscribed: imports won't revive them)."""
+    """Unsubscribe a reader (kept as unsubscribed: imports never revive them)."""
     if not subscriptions.remove_subscriber(context(with_tasks=False).db, list_slug, email):
         raise InputError(f"{email} is not subscribed to {list_slug}")
     typer.echo(f"{email}: unsubscribed from {list_slug}")
@@ -70,7 +71,7 @@ def list_(list_slug: ListOption,
 
 @app.command("show")
 def show(email: str) -> None:
-    """Everything stored about one person, as JSON (for access requests)."""
+    """Everything stored about one person, as JSON."""
     data = export_subscriber(context(with_tasks=False).db, email)
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -78,7 +79,7 @@ def show(email: str) -> None:
 @app.command("erase")
 def erase(email: str, yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False
           ) -> None:
-    """Delete a person and all their subscriptions for good."""
+    """Delete a person and their subscriptions for good."""
     if not yes:
         typer.confirm(f"Erase {email} and all their subscriptions for good?", abort=True)
     if not erase_subscriber(context(with_tasks=False).db, email):
@@ -90,7 +91,8 @@ def erase(email: str, yes: Annotated[bool, typer.Option("--yes", help="Do not as
 def import_(path: Path, list_slug: ListOption,
             pending: Annotated[bool, typer.Option(
                 help="Import as pending instead of active.")] = False) -> None:
-    """Import a CSV (header with `email`, optional `name`, other columns kept)."""
+    """Import a CSV (`email`, optional `name`, other columns kept as attributes); reports every
+    rejected row with its line number. Idempotent."""
     db = context(with_tasks=False).db
     mailing_list = lists.get_list(db, list_slug)
     status = SubscriptionStatus.PENDING if pending else SubscriptionStatus.ACTIVE
@@ -106,7 +108,7 @@ def import_(path: Path, list_slug: ListOption,
 def export(list_slug: ListOption,
            output: Annotated[Path | None, typer.Option("-o", help="File (default stdout).")]
            = None, status: Annotated[SubscriptionStatus | None, typer.Option()] = None) -> None:
-    """Export a list's readers with their status and consent as CSV."""
+    """Export a list's readers with their status and consent as CSV (formula-injection safe)."""
     db = context(with_tasks=False).db
     mailing_list = lists.get_list(db, list_slug)
     if output is None:

@@ -48,7 +48,9 @@ def summarize(
         callback=_check_language, help="Summarize in this language (ISO 639-1 code or "
                                        "English name) instead of the text's own.")] = None,
 ) -> None:
-    """Print a summary of one article, or of every line of a JSON Lines file.
+    """Print a summary on demand, in the text's own language unless `--language` is given; nothing
+    is stored. `--jsonl FILE` summarizes JSON Lines (`id`, `text`, `title`?, `language`?)
+    into rows of `id`, `summary`, `language`.
 
     Each text is summarized in its own language, detected offline (a page's declared language
     counts when the text agrees or is too short to tell; BRIEFING_SUMMARY_LANGUAGE otherwise).

@@ -32,7 +32,8 @@ def _password(from_stdin: bool) -> str:
 
 @app.command("add")
 def add(email: str, role: Role = "viewer", password_stdin: PasswordStdin = False) -> None:
-    """Add someone who may sign in to the admin web app (/admin)."""
+    """Add someone who signs in to the admin web app (`/admin`); the password is asked for twice,
+    or read from standard input."""
     chosen = parse_role(role)
     user = users.add_user(context(with_tasks=False).db, email, chosen,
                           _password(password_stdin))
@@ -48,7 +49,7 @@ def list_users() -> None:
 
 @app.command("rm")
 def remove(email: str, yes: Yes = False) -> None:
-    """Remove an admin user; their sessions end and their tokens stop working."""
+    """Remove an admin user: their sessions end and their tokens stop working."""
     db = context(with_tasks=False).db
     user = users.find_user(db, email)
     if not yes:
@@ -60,7 +61,7 @@ def remove(email: str, yes: Yes = False) -> None:
 @tokens_app.command("add")
 def token_add(email: str, name: Annotated[str, typer.Argument(
         help="What the token is for, e.g. 'newsroom script'.")]) -> None:
-    """Issue a token for this user; it is printed once and never shown again."""
+    """Issue a personal API token (printed once, stored hashed); it acts with the user's role."""
     db = context(with_tasks=False).db
     issued = tokens.issue_token(db, users.find_user(db, email).id, name)
     typer.echo(f"token {issued.id} ({issued.name}); keep it now, it is not shown again:",
@@ -70,7 +71,7 @@ def token_add(email: str, name: Annotated[str, typer.Argument(
 
 @tokens_app.command("list")
 def token_list(email: str) -> None:
-    """A user's tokens (never the tokens themselves): id, name, start, last use, state."""
+    """A user's tokens: id, name, first characters, last use, revoked or not."""
     db = context(with_tasks=False).db
     for row in tokens.user_tokens(db, users.find_user(db, email).id):
         used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never used"
@@ -80,7 +81,7 @@ def token_list(email: str) -> None:
 
 @tokens_app.command("revoke")
 def token_revoke(email: str, token_id: int) -> None:
-    """Revoke one of this user's tokens: it stops working at once."""
+    """Revoke a token: it stops working at once."""
     db = context(with_tasks=False).db
     if not tokens.revoke_token(db, users.find_user(db, email).id, token_id):
         raise typer.BadParameter(f"{email} has no active token {token_id}")

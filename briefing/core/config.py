@@ -15,7 +15,7 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,163 +35,6 @@ SUMMARY_ALGORITHMS = (
 
 class ConfigError(BriefingError, ValueError):
     """A setting has a value we cannot use; the message names the variable."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    """Documentation for one environment variable (the README test checks every one)."""
-
-    name: str
-    default: str
-    help: str
-
-
-# Every variable the project reads. `tests/project/test_docs.py` fails if one is missing from
-# README.md.
-SETTINGS: tuple[Setting, ...] = (
-    Setting("BRIEFING_DATA_DIR", "./var", "Folder for the SQLite database, outbox and secret key."),
-    Setting("BRIEFING_DATABASE_URL", "sqlite:///<data dir>/briefing.db",
-            "SQLAlchemy URL; `postgresql+psycopg://user@host/db` for PostgreSQL."),
-    Setting("BRIEFING_BROKER_URL", "(empty: run tasks in-process)",
-            "Celery broker, e.g. `redis://127.0.0.1:6379/0`. Empty means embedded mode."),
-    Setting("BRIEFING_API_TOKEN", "(empty: admin API refuses every call)",
-            "Bearer token for the admin HTTP API."),
-    Setting("BRIEFING_SECRET_KEY", "(generated once into <data dir>/secret_key)",
-            "Key for signed links; at least 32 characters."),
-    Setting("BRIEFING_SUMMARY_ALGORITHM", "default", "Default summarizer: "
-            + ", ".join(SUMMARY_ALGORITHMS) + "."),
-    Setting("BRIEFING_SUMMARY_SENTENCES", "3", "Default summary length in sentences (1-50)."),
-    Setting("BRIEFING_SUMMARY_LANGUAGE", "english",
-            "Fallback language (ISO 639-1 code or English name) for texts whose own language "
-            "is unsure and undeclared; each article is otherwise summarized in its own."),
-    Setting("BRIEFING_MAX_ARTICLE_BYTES", "2000000",
-            "Largest article text or upload accepted; larger requests get 413."),
-    Setting("BRIEFING_MAX_IMPORT_BYTES", "100000000",
-            "Largest subscriber CSV accepted by the API (streamed to disk, not held in memory)."),
-    Setting("BRIEFING_FETCH_TIMEOUT", "15", "Deadline in seconds for one fetch of a web page "
-            "or feed: DNS, connect, headers, body and redirects together."),
-    Setting("BRIEFING_FETCH_MAX_BYTES", "5000000", "Largest web page or feed downloaded."),
-    Setting("BRIEFING_ALLOW_PRIVATE_URLS", "false",
-            "Allow fetching loopback/private addresses (tests, intranet feeds)."),
-    Setting("BRIEFING_FEED_POLL_MINUTES", "30", "How often the worker polls feeds."),
-    Setting("BRIEFING_SWEEP_SECONDS", "300", "How often the worker re-enqueues stuck work."),
-    Setting("BRIEFING_STUCK_AFTER_SECONDS", "600",
-            "Work untouched for this long counts as stuck and is picked up again."),
-    Setting("BRIEFING_TASK_MAX_RETRIES", "5", "Retries for transient task errors."),
-    Setting("BRIEFING_SUMMARY_TIME_LIMIT", "60", "Seconds a summary task may run (soft limit)."),
-    Setting("BRIEFING_LOG_LEVEL", "INFO", "Python log level."),
-    Setting("BRIEFING_BASE_URL", "http://127.0.0.1:8000",
-            "Public address of the web app, used in links inside emails."),
-    Setting("BRIEFING_SMTP_HOST", "(empty: write mail to <data dir>/outbox)",
-            "SMTP server for outgoing mail."),
-    Setting("BRIEFING_SMTP_PORT", "587", "SMTP port."),
-    Setting("BRIEFING_SMTP_SECURITY", "starttls", "none, starttls or tls (implicit TLS)."),
-    Setting("BRIEFING_SMTP_USER", "(empty: no login)", "SMTP user name."),
-    Setting("BRIEFING_SMTP_PASSWORD", "(empty)", "SMTP password."),
-    Setting("BRIEFING_SMTP_TIMEOUT", "30", "Seconds before an SMTP command times out."),
-    Setting("BRIEFING_SMTP_MESSAGES_PER_CONNECTION", "100",
-            "Messages sent over one SMTP connection before it is renewed."),
-    Setting("BRIEFING_SMTP_MAX_RATE", "0",
-            "Most messages per second (0: no limit), shared by every sender of the account."),
-    Setting("BRIEFING_SMTP_THROTTLE_PAUSE", "60",
-            "Seconds every sender of the account waits when the server says to slow down."),
-    Setting("BRIEFING_SEND_BATCH", "200", "Deliveries one worker claims at a time."),
-    Setting("BRIEFING_SEND_CONCURRENCY", "2",
-            "Parallel senders (SMTP connections) per edition."),
-    Setting("BRIEFING_SEND_COMMIT_EVERY", "1",
-            "Sent messages recorded per database commit. 1: a crash leaves only the message "
-            "in flight in doubt; more is faster, and after a crash up to that many may be "
-            "sent again (with the same Message-ID)."),
-    Setting("BRIEFING_DELIVERY_MAX_ATTEMPTS", "8",
-            "Tries per reader for temporary (4xx) failures before the delivery fails."),
-    Setting("BRIEFING_BOUNCE_LIMIT", "3",
-            "Hard bounces (5xx) after which a reader is marked bounced on every list."),
-    Setting("BRIEFING_UNSUBSCRIBE_MAILTO", "(empty: the list's from address)",
-            "Mailbox named in the mailto: form of List-Unsubscribe."),
-    Setting("BRIEFING_DKIM_KEY_FILE", "(empty: no DKIM signing)",
-            "PEM private key for DKIM signatures on briefings."),
-    Setting("BRIEFING_DKIM_SELECTOR", "briefing", "DKIM selector (the DNS record's name)."),
-    Setting("BRIEFING_DKIM_DOMAIN", "(empty: the list's from domain)", "DKIM signing domain."),
-    Setting("BRIEFING_TICK_SECONDS", "60",
-            "How often the scheduler asks which lists' editions are due."),
-    Setting("BRIEFING_CONFIRM_DAYS", "7", "Days a confirmation link stays valid."),
-    Setting("BRIEFING_UNSUBSCRIBE_DAYS", "730", "Days an unsubscribe link stays valid."),
-    Setting("BRIEFING_CONFIRM_RESEND_MINUTES", "15",
-            "Least time between two confirmation emails to one address and list."),
-    Setting("BRIEFING_PUBLIC_RATE_LIMIT", "20",
-            "Requests per minute one client address may make to the public pages."),
-    Setting("BRIEFING_TRUSTED_PROXIES", "(empty: trust no proxy headers)",
-            "Comma-separated IPs or CIDR networks of your reverse proxies; only requests from "
-            "them may name the client's address in X-Forwarded-For."),
-    Setting("BRIEFING_ADMIN_SESSION_HOURS", "12",
-            "Hours an admin web app sign-in lasts before the person signs in again."),
-)
-
-
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    database_url: str
-    broker_url: str
-    api_token: str
-    # BRIEFING_SECRET_KEY as given; empty: `secret_key` generates one on first use.
-    configured_secret_key: str = field(default="", repr=False)
-    summary_algorithm: str = "default"
-    summary_sentences: int = 3
-    summary_language: str = "english"
-    max_article_bytes: int = 2_000_000
-    max_import_bytes: int = 100_000_000
-    fetch_timeout: float = 15.0
-    fetch_max_bytes: int = 5_000_000
-    allow_private_urls: bool = False
-    feed_poll_minutes: int = 30
-    sweep_seconds: int = 300
-    stuck_after_seconds: int = 600
-    task_max_retries: int = 5
-    summary_time_limit: int = 60
-    log_level: str = "INFO"
-    base_url: str = "http://127.0.0.1:8000"
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_security: str = "starttls"
-    smtp_user: str = ""
-    smtp_password: str = field(default="", repr=False)
-    smtp_timeout: float = 30.0
-    smtp_messages_per_connection: int = 100
-    smtp_max_rate: float = 0.0
-    smtp_throttle_pause: int = 60
-    send_batch: int = 200
-    send_concurrency: int = 2
-    send_commit_every: int = 1
-    delivery_max_attempts: int = 8
-    bounce_limit: int = 3
-    unsubscribe_mailto: str = ""
-    tick_seconds: int = 60
-    dkim_key_file: Path | None = None
-    dkim_selector: str = "briefing"
-    dkim_domain: str = ""
-    confirm_days: int = 7
-    unsubscribe_days: int = 730
-    confirm_resend_minutes: int = 15
-    public_rate_limit: int = 20
-    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
-    trusted_proxies: tuple[str, ...] = ()
-    admin_session_hours: int = 12
-
-    @cached_property
-    def secret_key(self) -> str:
-        """The key for signed links. Generated into the data dir the first time a command
-        needs it (never when settings are merely loaded), so it survives restarts."""
-        return self.configured_secret_key or _persistent_secret(self.data_dir)
-
-    @property
-    def outbox_dir(self) -> Path:
-        return self.data_dir / "outbox"
-
-    @property
-    def embedded(self) -> bool:
-        """No broker: tasks run in the calling process."""
-        return not self.broker_url
 
 
 def _parse_bool(raw: str) -> bool:
@@ -316,37 +159,8 @@ def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
-def _smtp_settings(read: _Reader) -> dict[str, Any]:
-    return {
-        "smtp_host": read.get("BRIEFING_SMTP_HOST", str, ""),
-        "smtp_port": read.get("BRIEFING_SMTP_PORT", _int_between(1, 65535), 587),
-        "smtp_security": read.get(
-            "BRIEFING_SMTP_SECURITY", _choice(("none", "starttls", "tls")), "starttls"),
-        "smtp_user": read.get("BRIEFING_SMTP_USER", str, ""),
-        "smtp_password": read.get("BRIEFING_SMTP_PASSWORD", str, ""),
-        "smtp_timeout": read.get("BRIEFING_SMTP_TIMEOUT", _positive_float, 30.0),
-        "smtp_messages_per_connection": read.get(
-            "BRIEFING_SMTP_MESSAGES_PER_CONNECTION", _int_between(1, 100_000), 100),
-        "smtp_max_rate": read.get("BRIEFING_SMTP_MAX_RATE", _non_negative_float, 0.0),
-        "smtp_throttle_pause": read.get(
-            "BRIEFING_SMTP_THROTTLE_PAUSE", _int_between(1, 3600), 60),
-    }
-
-
-def _delivery_settings(read: _Reader) -> dict[str, Any]:
-    return {
-        "send_batch": read.get("BRIEFING_SEND_BATCH", _int_between(1, 10_000), 200),
-        "send_concurrency": read.get("BRIEFING_SEND_CONCURRENCY", _int_between(1, 64), 2),
-        "send_commit_every": read.get("BRIEFING_SEND_COMMIT_EVERY", _int_between(1, 1000), 1),
-        "delivery_max_attempts": read.get(
-            "BRIEFING_DELIVERY_MAX_ATTEMPTS", _int_between(1, 100), 8),
-        "bounce_limit": read.get("BRIEFING_BOUNCE_LIMIT", _int_between(1, 100), 3),
-        "unsubscribe_mailto": read.get("BRIEFING_UNSUBSCRIBE_MAILTO", _mailbox, ""),
-        "tick_seconds": read.get("BRIEFING_TICK_SECONDS", _int_between(1, 3600), 60),
-        "dkim_key_file": read.get("BRIEFING_DKIM_KEY_FILE", _readable_file, None),
-        "dkim_selector": read.get("BRIEFING_DKIM_SELECTOR", str, "briefing"),
-        "dkim_domain": read.get("BRIEFING_DKIM_DOMAIN", str, ""),
-    }
+def _path(raw: str) -> Path:
+    return Path(raw).expanduser()
 
 
 def _readable_file(raw: str) -> Path | None:
@@ -379,6 +193,240 @@ def _networks(raw: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable as the README's Configuration table shows it."""
+
+    name: str
+    default: str
+    help: str
+
+
+# Keys of a settings field's metadata: its documentation and the parser of its raw value.
+_DOC = "briefing.setting"
+_PARSE = "briefing.parse"
+
+
+def setting(name: str, default: T, parse: Callable[[str], T], help: str, *,
+            shown: str | None = None) -> T:
+    """Declare a `Settings` field once: its variable, default, parser (which holds its bounds)
+    and help. The loader, the unknown-name check and the README table all read this."""
+    doc = Setting(name, shown if shown is not None else f"`{_rendered(default)}`", help)
+    secret = "PASSWORD" in name or "SECRET" in name or "TOKEN" in name
+    return field(default=default, repr=not secret, metadata={_DOC: doc, _PARSE: parse})
+
+
+def _rendered(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, each declared once with `setting()`; `load_settings` fills them in."""
+
+    data_dir: Path = setting(
+        "BRIEFING_DATA_DIR", Path("./var"), _path,
+        'Folder for the SQLite database, outbox and secret key.',
+        shown='`./var`')
+    database_url: str = setting(
+        "BRIEFING_DATABASE_URL", "", _database_url,
+        'SQLAlchemy URL; `postgresql+psycopg://user@host/db` for PostgreSQL.',
+        shown='`sqlite:///<data dir>/briefing.db`')
+    broker_url: str = setting(
+        "BRIEFING_BROKER_URL", "", _broker_url,
+        'Celery broker, e.g. `redis://127.0.0.1:6379/0`. Empty means embedded mode.',
+        shown='empty: run tasks in-process')
+    api_token: str = setting(
+        "BRIEFING_API_TOKEN", "", str,
+        "Bearer token for the admin HTTP API, allowed everything. People's own tokens (`briefing "
+        'users tokens add`) work beside it, with their role.',
+        shown='empty: only personal tokens are taken')
+    # BRIEFING_SECRET_KEY as given; empty: `secret_key` generates one on first use.
+    configured_secret_key: str = setting(
+        "BRIEFING_SECRET_KEY", "", _secret_key,
+        'Key for signed links; at least 32 characters.',
+        shown='generated once into `<data dir>/secret_key`')
+    summary_algorithm: str = setting(
+        "BRIEFING_SUMMARY_ALGORITHM", "default", _choice(SUMMARY_ALGORITHMS),
+        "Default summarizer: " + ", ".join(f"`{name}`" for name in SUMMARY_ALGORITHMS) + ".")
+    summary_sentences: int = setting(
+        "BRIEFING_SUMMARY_SENTENCES", 3, _int_between(1, 50),
+        'Default summary length in sentences (1–50).')
+    summary_language: str = setting(
+        "BRIEFING_SUMMARY_LANGUAGE", "english", _language,
+        'Fallback language (ISO 639-1 code or English name) for a text too short to tell its '
+        'language and with none declared; every other article is summarized in its own (see '
+        '[Languages](#languages)).')
+    max_article_bytes: int = setting(
+        "BRIEFING_MAX_ARTICLE_BYTES", 2_000_000, _int_between(1_000, 100_000_000),
+        'Largest article text or upload accepted; larger API requests get 413.')
+    max_import_bytes: int = setting(
+        "BRIEFING_MAX_IMPORT_BYTES", 100_000_000, _int_between(1_000, 10_000_000_000),
+        "Largest subscriber CSV the API's import accepts (413 past it). The upload is streamed to"
+        ' a temporary file, so memory stays flat; the CLI import has no cap.')
+    fetch_timeout: float = setting(
+        "BRIEFING_FETCH_TIMEOUT", 15.0, _positive_float,
+        'Deadline in seconds for one fetch of a web page or feed: DNS, connect, headers, body and'
+        " redirects together. A feed poll spends at most 8 times this on its entries' pages, then"
+        ' leaves the rest for the next poll.')
+    fetch_max_bytes: int = setting(
+        "BRIEFING_FETCH_MAX_BYTES", 5_000_000, _int_between(10_000, 200_000_000),
+        'Largest web page or feed downloaded.')
+    allow_private_urls: bool = setting(
+        "BRIEFING_ALLOW_PRIVATE_URLS", False, _parse_bool,
+        'Allow fetching loopback/private addresses (tests, intranet feeds).')
+    feed_poll_minutes: int = setting(
+        "BRIEFING_FEED_POLL_MINUTES", 30, _int_between(1, 10_080),
+        'How often the worker polls feeds.')
+    sweep_seconds: int = setting(
+        "BRIEFING_SWEEP_SECONDS", 300, _int_between(1, 86_400),
+        'How often the worker re-enqueues stuck work.')
+    stuck_after_seconds: int = setting(
+        "BRIEFING_STUCK_AFTER_SECONDS", 600, _int_between(1, 604_800),
+        'Work untouched for this long counts as stuck and is picked up again.')
+    task_max_retries: int = setting(
+        "BRIEFING_TASK_MAX_RETRIES", 5, _int_between(0, 100),
+        'Retries for transient task errors.')
+    summary_time_limit: int = setting(
+        "BRIEFING_SUMMARY_TIME_LIMIT", 60, _int_between(1, 3_600),
+        'Seconds a summary task may run (soft limit).')
+    log_level: str = setting(
+        "BRIEFING_LOG_LEVEL", "INFO", _log_level,
+        'Python log level.')
+    base_url: str = setting(
+        "BRIEFING_BASE_URL", "http://127.0.0.1:8000", _base_url,
+        'Public address of the web app, used in links inside emails (confirm, unsubscribe).')
+    smtp_host: str = setting(
+        "BRIEFING_SMTP_HOST", "", str,
+        'SMTP server for outgoing mail.',
+        shown='empty: write mail to `<data dir>/outbox`')
+    smtp_port: int = setting(
+        "BRIEFING_SMTP_PORT", 587, _int_between(1, 65535),
+        'SMTP port.')
+    smtp_security: str = setting(
+        "BRIEFING_SMTP_SECURITY", "starttls", _choice(("none", "starttls", "tls")),
+        '`none`, `starttls` or `tls` (implicit TLS, usually port 465).')
+    smtp_user: str = setting(
+        "BRIEFING_SMTP_USER", "", str,
+        'SMTP user name.',
+        shown='empty: no login')
+    smtp_password: str = setting(
+        "BRIEFING_SMTP_PASSWORD", "", str,
+        'SMTP password.',
+        shown='empty')
+    smtp_timeout: float = setting(
+        "BRIEFING_SMTP_TIMEOUT", 30.0, _positive_float,
+        'Seconds before an SMTP command times out.')
+    smtp_messages_per_connection: int = setting(
+        "BRIEFING_SMTP_MESSAGES_PER_CONNECTION", 100, _int_between(1, 100_000),
+        'Messages sent over one SMTP connection before it is renewed.')
+    smtp_max_rate: float = setting(
+        "BRIEFING_SMTP_MAX_RATE", 0.0, _non_negative_float,
+        'Most messages per second (0: no limit), for providers that throttle. One limit for the '
+        'SMTP account, shared by every connection, worker and machine sending through it (taken '
+        'in turns through the database), not one per connection.')
+    smtp_throttle_pause: int = setting(
+        "BRIEFING_SMTP_THROTTLE_PAUSE", 60, _int_between(1, 3600),
+        'When the server says to slow down (421, or a 4xx about rate, load or policy rather than '
+        'one reader), every sender of the account stops for this many seconds, doubling for each '
+        "pause in a row (no message accepted in between) up to an hour. Readers' attempts are not"
+        ' spent while paused: throttling delays mail, never loses it.')
+    send_batch: int = setting(
+        "BRIEFING_SEND_BATCH", 200, _int_between(1, 10_000),
+        'Deliveries one worker claims at a time.')
+    send_concurrency: int = setting(
+        "BRIEFING_SEND_CONCURRENCY", 2, _int_between(1, 64),
+        'Parallel senders (SMTP connections) per edition.')
+    send_commit_every: int = setting(
+        "BRIEFING_SEND_COMMIT_EVERY", 1, _int_between(1, 1000),
+        'Sent messages recorded per database commit. `1`: after a crash only the message in '
+        'flight can be in doubt. Larger is faster (see below) but a crash can leave up to that '
+        'many accepted messages unrecorded, which are then sent again with the same Message-ID.')
+    delivery_max_attempts: int = setting(
+        "BRIEFING_DELIVERY_MAX_ATTEMPTS", 8, _int_between(1, 100),
+        'Tries per reader for temporary (4xx) failures before the delivery fails.')
+    bounce_limit: int = setting(
+        "BRIEFING_BOUNCE_LIMIT", 3, _int_between(1, 100),
+        'Hard bounces (5xx) after which a reader is marked bounced on every list.')
+    unsubscribe_mailto: str = setting(
+        "BRIEFING_UNSUBSCRIBE_MAILTO", "", _mailbox,
+        'Mailbox named in the `mailto:` form of `List-Unsubscribe`.',
+        shown="empty: the list's from address")
+    dkim_key_file: Path | None = setting(
+        "BRIEFING_DKIM_KEY_FILE", None, _readable_file,
+        'PEM private key; briefings are then DKIM-signed over From, To, Subject, Date, '
+        "Message-ID, List-Id, List-Unsubscribe and List-Unsubscribe-Post (dkimpy's Python RSA "
+        'costs ~6 ms a message here, ~170 a second per core: at high volume let your relay sign).',
+        shown='empty: no DKIM signing')
+    dkim_selector: str = setting(
+        "BRIEFING_DKIM_SELECTOR", "briefing", str,
+        'DKIM selector: publish the public key at `<selector>._domainkey.<domain>`.')
+    dkim_domain: str = setting(
+        "BRIEFING_DKIM_DOMAIN", "", str,
+        'DKIM signing domain (`d=`).',
+        shown="empty: the list's from domain")
+    tick_seconds: int = setting(
+        "BRIEFING_TICK_SECONDS", 60, _int_between(1, 3600),
+        "How often the scheduler asks which lists' editions are due.")
+    confirm_days: int = setting(
+        "BRIEFING_CONFIRM_DAYS", 7, _int_between(1, 365),
+        'Days a confirmation link stays valid.')
+    unsubscribe_days: int = setting(
+        "BRIEFING_UNSUBSCRIBE_DAYS", 730, _int_between(30, 3650),
+        'Days an unsubscribe link stays valid.')
+    confirm_resend_minutes: int = setting(
+        "BRIEFING_CONFIRM_RESEND_MINUTES", 15, _int_between(0, 1440),
+        'Least time between two confirmation emails to one address and list (at most 5 a day).')
+    public_rate_limit: int = setting(
+        "BRIEFING_PUBLIC_RATE_LIMIT", 20, _int_between(1, 100_000),
+        'Requests per minute one client address may make to the public pages and routes.')
+    trusted_proxies: tuple[str, ...] = setting(
+        "BRIEFING_TRUSTED_PROXIES", (), _networks,
+        'Comma-separated IP addresses or CIDR networks (`10.0.0.0/8, ::1`) of your reverse '
+        "proxies. Only a request from one of them may name the client's address in "
+        '`X-Forwarded-For` (and the scheme in `X-Forwarded-Proto`); see [Behind a reverse '
+        'proxy](#behind-a-reverse-proxy).',
+        shown='empty: trust no proxy headers')
+    admin_session_hours: int = setting(
+        "BRIEFING_ADMIN_SESSION_HOURS", 12, _int_between(1, 720),
+        'Hours a sign-in to the admin web app lasts; then the person signs in again. Signing out '
+        'ends the session on the server at once.')
+
+    # Every BRIEFING_* value given, for the few readers of optional, free-form names.
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The key for signed links. Generated into the data dir the first time a command
+        needs it (never when settings are merely loaded), so it survives restarts."""
+        return self.configured_secret_key or _persistent_secret(self.data_dir)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def embedded(self) -> bool:
+        """No broker: tasks run in the calling process."""
+        return not self.broker_url
+
+
+# Every variable the project reads, in the README's order (`tests/project/test_docs.py` and
+# the cog block in README.md read it).
+SETTINGS: tuple[Setting, ...] = tuple(
+    f.metadata[_DOC] for f in fields(Settings) if _DOC in f.metadata)
+
+
+def configuration_table() -> str:
+    """The README's Configuration table, generated by cog from the declarations above."""
+    rows = [f"| `{s.name}` | {s.default} | {s.help} |" for s in SETTINGS]
+    return "\n".join(["| Variable | Default | Meaning |", "|---|---|---|", *rows]) + "\n"
+
+
 # Names the test suite reads for itself (tests/support/services.py); they configure no
 # part of the service, so they are neither settings nor typos.
 TEST_SUITE_NAMES = frozenset({"BRIEFING_REQUIRE_SERVICES"})
@@ -409,43 +457,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     values = _environment(env)
     _refuse_unknown_names(values)
     read = _Reader(values)
-    data_dir = Path(read.get("BRIEFING_DATA_DIR", str, "./var")).expanduser()
-    default_db = f"sqlite:///{data_dir / 'briefing.db'}"
-    secret = read.get("BRIEFING_SECRET_KEY", _secret_key, "")
-    return Settings(
-        data_dir=data_dir,
-        database_url=read.get("BRIEFING_DATABASE_URL", _database_url, default_db),
-        broker_url=read.get("BRIEFING_BROKER_URL", _broker_url, ""),
-        api_token=read.get("BRIEFING_API_TOKEN", str, ""),
-        configured_secret_key=secret,
-        summary_algorithm=read.get(
-            "BRIEFING_SUMMARY_ALGORITHM", _choice(SUMMARY_ALGORITHMS), "default"),
-        summary_sentences=read.get("BRIEFING_SUMMARY_SENTENCES", _int_between(1, 50), 3),
-        summary_language=read.get("BRIEFING_SUMMARY_LANGUAGE", _language, "english"),
-        max_article_bytes=read.get(
-            "BRIEFING_MAX_ARTICLE_BYTES", _int_between(1_000, 100_000_000), 2_000_000),
-        max_import_bytes=read.get(
-            "BRIEFING_MAX_IMPORT_BYTES", _int_between(1_000, 10_000_000_000), 100_000_000),
-        fetch_timeout=read.get("BRIEFING_FETCH_TIMEOUT", _positive_float, 15.0),
-        fetch_max_bytes=read.get(
-            "BRIEFING_FETCH_MAX_BYTES", _int_between(10_000, 200_000_000), 5_000_000),
-        allow_private_urls=read.get("BRIEFING_ALLOW_PRIVATE_URLS", _parse_bool, False),
-        feed_poll_minutes=read.get("BRIEFING_FEED_POLL_MINUTES", _int_between(1, 10_080), 30),
-        sweep_seconds=read.get("BRIEFING_SWEEP_SECONDS", _int_between(1, 86_400), 300),
-        stuck_after_seconds=read.get(
-            "BRIEFING_STUCK_AFTER_SECONDS", _int_between(1, 604_800), 600),
-        task_max_retries=read.get("BRIEFING_TASK_MAX_RETRIES", _int_between(0, 100), 5),
-        summary_time_limit=read.get("BRIEFING_SUMMARY_TIME_LIMIT", _int_between(1, 3_600), 60),
-        log_level=read.get("BRIEFING_LOG_LEVEL", _log_level, "INFO"),
-        base_url=read.get("BRIEFING_BASE_URL", _base_url, "http://127.0.0.1:8000"),
-        **_smtp_settings(read),
-        **_delivery_settings(read),
-        confirm_days=read.get("BRIEFING_CONFIRM_DAYS", _int_between(1, 365), 7),
-        unsubscribe_days=read.get("BRIEFING_UNSUBSCRIBE_DAYS", _int_between(30, 3650), 730),
-        confirm_resend_minutes=read.get(
-            "BRIEFING_CONFIRM_RESEND_MINUTES", _int_between(0, 1440), 15),
-        public_rate_limit=read.get("BRIEFING_PUBLIC_RATE_LIMIT", _int_between(1, 100_000), 20),
-        extra={k: v for k, v in values.items() if k.startswith("BRIEFING_")},
-        trusted_proxies=read.get("BRIEFING_TRUSTED_PROXIES", _networks, ()),
-        admin_session_hours=read.get("BRIEFING_ADMIN_SESSION_HOURS", _int_between(1, 720), 12),
-    )
+    given: dict[str, Any] = {f.name: read.get(f.metadata[_DOC].name, f.metadata[_PARSE], f.default)
+             for f in fields(Settings) if _DOC in f.metadata}
+    if not given["database_url"]:
+        given["database_url"] = f"sqlite:///{given['data_dir'] / 'briefing.db'}"
+    return Settings(**given, extra={k: v for k, v in values.items() if k.startswith("BRIEFING_")})

@@ -49,3 +49,13 @@ def test_settings_read_by_code_are_all_declared() -> None:
     used = set(re.findall(r'"(BRIEFING_[A-Z_]+)"', source)) - TEST_SUITE_NAMES - {
         TEST_SUITE_PREFIX}
     assert used <= declared, f"undeclared settings: {used - declared}"
+
+
+def test_generated_tables_in_the_readme_are_current() -> None:
+    """The settings and command tables are cog output (README.md holds the generator lines):
+    a setting or command changed in the code without `cog -r README.md` fails here."""
+    from cogapp import Cog
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    status = Cog().main(["cog", "--check", "--verbosity=0", str(readme)])
+    assert status == 0, "README.md is stale: run `cog -r README.md` and commit the result"
