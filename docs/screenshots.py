@@ -82,6 +82,9 @@ def _shoot(url: str) -> list[Path]:
                 page.goto(url + path)
                 page.wait_for_load_state("networkidle")
                 page.wait_for_timeout(300)  # let framed previews paint before the picture
+                overflow = page.evaluate("document.documentElement.scrollWidth") - width
+                if overflow > 0:  # the page itself scrolls sideways: a layout bug at this width
+                    print(f"{name} at {width} px is {overflow} px too wide", file=sys.stderr)
                 target = OUT / f"{name}-{label}.png"
                 page.screenshot(path=str(target), full_page=name != "list")
                 written.append(target)

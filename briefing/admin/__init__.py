@@ -4,6 +4,6 @@ run the briefing. Plain forms do every job; static/admin/admin.js only adds live
 Every page needs a signed-in user (briefing.accounts); every form carries the signed CSRF
 token of briefing.web.csrf; every change checks the user's role on the server."""
 
-from briefing.admin.app import install
+from briefing.admin.app import address_problem, install
 
-__all__ = ["install"]
+__all__ = ["address_problem", "install"]

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Security
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from briefing import admin
 from briefing.api import (
@@ -54,6 +59,24 @@ def _admin_router() -> APIRouter:
     return router
 
 
+def _admin_pages_answer_in_html(app: FastAPI) -> None:
+    """Validation errors and unknown addresses are answered in JSON by the API's handlers;
+    under /admin the same errors get the admin's HTML page instead."""
+    for error in (RequestValidationError, StarletteHTTPException):
+        api_handler = app.exception_handlers[error]
+
+        async def by_path(request: Request, exc: Exception, api_handler: Any = api_handler,
+                          ) -> Response:
+            path = request.url.path
+            if (path == "/admin" or path.startswith("/admin/")) and not path.startswith(
+                    "/admin/static/"):
+                return await admin.address_problem(request, exc)
+            response: Response = await api_handler(request, exc)
+            return response
+
+        app.add_exception_handler(error, by_path)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app for `settings` (default: from the environment); uvicorn calls it as a factory."""
     settings = settings or load_settings()
@@ -78,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     docs.install(app)
     admin.install(app)
+    _admin_pages_answer_in_html(app)
     # Added last, so it runs first: auth, then the body cap, then routing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_article_bytes, streamed=(
         StreamedRoute(r"/api/lists/[^/]+/import", settings.max_import_bytes,

@@ -291,3 +291,18 @@ def test_a_summary_edited_in_the_admin_survives_a_re_summarize_and_a_title_edit_
     assert after.title == "Ferry back"
     assert after.summary == ["The ferry is back on Monday."]
     assert after.summary_edited_at is not None
+
+
+def test_a_mistyped_admin_address_gets_the_admins_page_not_the_apis_json(people: Site) -> None:
+    client = signed_in(people, "val@example.org")
+    for address in ("/admin/articles/abc", "/admin/editions/1e9x", "/admin/no-such-page"):
+        answer = client.get(address)
+        assert answer.status_code == 404, address
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "There is nothing at this address" in answer.text
+    # The API keeps its JSON answers for the same mistakes.
+    api = people.client().get("/api/articles/abc", headers={"Authorization": "Bearer nope"})
+    assert api.headers["content-type"].startswith("application/json")
+    # Signed out, a mistyped address is sent to sign in like any other.
+    answer = people.client().get("/admin/articles/abc")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/admin/login")
