@@ -129,12 +129,31 @@ def remove_feed(db: Database, feed_id: int) -> bool:
     return True
 
 
+# A feed that keeps failing is asked less often: each failed poll in a row doubles its
+# interval (the first failure costs nothing, a blip is not a pattern), up to once a day. One
+# good poll puts it back on the normal interval. Dead feeds then cost a worker a few fetches a
+# day instead of one every interval, and nothing is lost: the feed keeps being tried.
+BACKOFF_CEILING = timedelta(days=1)
+BACKOFF_MAX_DOUBLINGS = 10
+
+
+def poll_interval(settings: Settings, failures_in_a_row: int) -> timedelta:
+    doublings = min(max(failures_in_a_row - 1, 0), BACKOFF_MAX_DOUBLINGS)
+    base = timedelta(minutes=settings.feed_poll_minutes)
+    backed_off: timedelta = min(base * (1 << doublings), BACKOFF_CEILING)
+    return max(base, backed_off)
+
+
 def due_feed_ids(db: Database, settings: Settings) -> list[int]:
+    now = utcnow()
     # A little slack so a feed polled just before the beat tick is not skipped a whole period.
-    cutoff = utcnow() - timedelta(minutes=settings.feed_poll_minutes) + timedelta(seconds=30)
+    slack = timedelta(seconds=30)
+    cutoff = now - timedelta(minutes=settings.feed_poll_minutes) + slack
     with db.session() as session:
-        return list(session.scalars(select(Feed.id).where(
-            or_(Feed.last_polled_at.is_(None), Feed.last_polled_at < cutoff))))
+        rows = session.execute(select(Feed.id, Feed.last_polled_at, Feed.error_count).where(
+            or_(Feed.last_polled_at.is_(None), Feed.last_polled_at < cutoff)).order_by(Feed.id))
+        return [feed_id for feed_id, polled, failures in rows
+                if polled is None or polled + poll_interval(settings, failures) - slack <= now]
 
 
 def poll_feed(db: Database, feed_id: int, settings: Settings, *,

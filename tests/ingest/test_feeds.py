@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
-from briefing.core.config import Settings
+from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database
 from briefing.core.models import Article, Feed
 from briefing.ingest import feeds
@@ -213,3 +215,41 @@ def test_an_entry_from_a_feed_without_a_title_names_its_domain_never_a_port(
     feed = feeds.add_feed(db, web.url("/feed.xml"), settings)
     feeds.poll_feed(db, feed.id, settings)
     assert [a.source for a in articles(db)] == ["127.0.0.1"]
+
+
+def test_a_feed_that_keeps_failing_is_polled_less_often_until_it_works_again(
+        web, db: Database, settings: Settings) -> None:
+    """30-minute interval: after 3 failed polls in a row the feed waits 2 hours (30 → 30 →
+    60 → 120 minutes); the first good poll puts it back on 30 minutes."""
+    web.route("/feed.xml", rss([]), content_type="application/rss+xml")
+    healthy = feeds.add_feed(db, web.url("/feed.xml"), settings)
+    web.route("/dead.xml", rss([]), content_type="application/rss+xml")
+    dead = feeds.add_feed(db, web.url("/dead.xml"), settings)
+    web.route("/dead.xml", "gone", status=503)
+    start = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(3):
+            feeds.poll_feed(db, healthy.id, settings)
+            feeds.poll_feed(db, dead.id, settings)
+            clock.shift(timedelta(minutes=31))
+        assert feed_row(db, dead.id).error_count == 3
+        assert feeds.due_feed_ids(db, settings) == [healthy.id]  # dead waits 120 min
+        clock.shift(timedelta(minutes=90))  # 121 minutes after its last poll
+        assert feeds.due_feed_ids(db, settings) == [healthy.id, dead.id]
+        web.route("/dead.xml", rss([]), content_type="application/rss+xml")
+        feeds.poll_feed(db, dead.id, settings)
+        assert feed_row(db, dead.id).error_count == 0
+        clock.shift(timedelta(minutes=31))
+        assert dead.id in feeds.due_feed_ids(db, settings)
+
+
+def test_the_backoff_doubles_from_the_second_failure_and_stops_at_a_day() -> None:
+    every_30 = make_settings_for_interval(30)
+    assert [feeds.poll_interval(every_30, n).total_seconds() / 60 for n in range(5)] == [
+        30, 30, 60, 120, 240]
+    assert feeds.poll_interval(every_30, 50) == timedelta(days=1)
+    assert feeds.poll_interval(make_settings_for_interval(2880), 5) == timedelta(days=2)
+
+
+def make_settings_for_interval(minutes: int) -> Settings:
+    return load_settings({"BRIEFING_FEED_POLL_MINUTES": str(minutes)})
