@@ -53,7 +53,8 @@ def chromium() -> Iterator[Any]:
 class ServeProcess:
     """`briefing serve` on a free port, in its own process."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 1) -> None:
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**env, "BRIEFING_BASE_URL": self.url}
@@ -63,7 +64,8 @@ class ServeProcess:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "briefing", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "briefing", "serve", "--port", str(self.port),
+                 "--workers", str(self.workers)],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while not self._answers():
