@@ -10,11 +10,13 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from briefing.feedback import ReportError, read_report
+from briefing.cli.common import DATABASE_ERRORS, JsonFlag, context
+from briefing.core.errors import ServiceDown
+from briefing.feedback import ReportError, intake, read_report, reports
 from briefing.feedback.webhooks import PROVIDERS, WebhookError, read_webhook
 
 log = logging.getLogger(__name__)
@@ -100,3 +102,70 @@ def webhook(provider: str = typer.Argument(..., help=f"One of: {', '.join(PROVID
                     "error": error}])
         else:
             _emit(webhook_lines(provider, name, raw))
+
+
+# --------------------------------------------------------------- intake and the stored reports
+
+# sysexits.h EX_TEMPFAIL: an MTA's pipe transport keeps the message and tries again later.
+EX_TEMPFAIL = 75
+MAX_STDIN_BYTES = 50 << 20
+
+
+@app.command("receive")
+def receive(envelope_to: Annotated[list[str] | None, typer.Option(
+        "--envelope-to", help="The address the report was delivered to (Postfix: "
+        "${original_recipient}); repeatable.")] = None,
+            source: Annotated[str, typer.Option(help="Where it came from, as stored.")] =
+            "receive") -> None:
+    """Record one bounce or complaint message read from standard input (an MTA's pipe
+    transport, procmail): it is matched to the copy it is about and its outcome applied. Prints
+    one JSON line. Exits 75 (try again later) when the database cannot be reached, so the
+    mail server keeps the message."""
+    raw = sys.stdin.buffer.read(MAX_STDIN_BYTES)
+    try:
+        ctx = context(with_tasks=False)
+        done = intake.record(ctx.db, ctx.settings, raw, source, tuple(envelope_to or ()))
+    except (ServiceDown, *DATABASE_ERRORS) as exc:
+        typer.echo(f"error: {exc}; the mail server should try again later", err=True)
+        raise typer.Exit(EX_TEMPFAIL) from None
+    typer.echo(json.dumps({"report": done.report_id, "kind": done.kind,
+                           "matched_by": done.matched_by, "delivery": done.delivery_id,
+                           "action": done.action, "duplicate": done.duplicate}))
+
+
+@app.command("list")
+def list_(kind: Annotated[str | None, typer.Option(
+        help="Only this kind: hard, soft, complaint, auto_reply, none.")] = None,
+          limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+          before: Annotated[int | None, typer.Option(help="Page on: reports older than "
+                                                     "this id.")] = None,
+          as_json: JsonFlag = False) -> None:
+    """Received reports, newest first: kind, status, the reader, and what it changed."""
+    ctx = context(with_tasks=False)
+    for view in reports.list_reports(ctx.db, kind=kind, limit=limit, before_id=before):
+        if as_json:
+            typer.echo(json.dumps(view.as_json()))
+            continue
+        typer.echo(f"{view.id:>6}  {view.received_at:%Y-%m-%d %H:%M}  {view.kind:<10} "
+                   f"{view.status or '-':<6} {view.reader or view.recipient or '-':<32} "
+                   f"{view.action}{' (undone)' if view.undone else ''}")
+
+
+@app.command("show")
+def show(report_id: int, raw: Annotated[bool, typer.Option(
+        "--raw", help="Print the message as received.")] = False) -> None:
+    """One report: what it said, which copy it was about, what it changed (JSON)."""
+    ctx = context(with_tasks=False)
+    view, message = reports.show_report(ctx.db, report_id)
+    if raw:
+        sys.stdout.buffer.write(message or b"")
+        return
+    typer.echo(json.dumps({**view.as_json(), "raw_bytes": len(message or b"")}, indent=2))
+
+
+@app.command("undo")
+def undo(report_id: int) -> None:
+    """Undo a false positive: put back the subscriptions (and count) this report changed."""
+    ctx = context(with_tasks=False)
+    view = reports.undo_report(ctx.db, report_id)
+    typer.echo(f"report {view.id} undone; {view.reader or 'the reader'} is back as before")

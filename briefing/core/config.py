@@ -352,6 +352,21 @@ class Settings:
     bounce_limit: int = setting(
         "BRIEFING_BOUNCE_LIMIT", 3, _int_between(1, 100),
         'Hard bounces (5xx) after which a reader is marked bounced on every list.')
+    bounce_address: str = setting(
+        "BRIEFING_BOUNCE_ADDRESS", "", _mailbox,
+        "Envelope sender for briefings, e.g. `bounces@news.example.org`: each copy then goes "
+        "out from `bounces+<signed token>@…` (VERP), so a bounce names the copy it is about. "
+        "Mail to that domain must reach `briefing bounces receive` or `serve` (see [Reading "
+        "bounces and complaints](#reading-bounces-and-complaints)).",
+        shown="empty: the list's from address, no VERP")
+    soft_bounce_days: int = setting(
+        "BRIEFING_SOFT_BOUNCE_DAYS", 30, _int_between(1, 365),
+        "A reader's count of temporary bounces starts again after this many days without one, "
+        "or after a copy is delivered to them since the last one.")
+    bounce_keep_days: int = setting(
+        "BRIEFING_BOUNCE_KEEP_DAYS", 90, _int_between(1, 3650),
+        "Days a received bounce or complaint report is kept whole (its raw message) for "
+        "`briefing bounces show`; the classification stays afterwards.")
     unsubscribe_mailto: str = setting(
         "BRIEFING_UNSUBSCRIBE_MAILTO", "", _mailbox,
         'Mailbox named in the `mailto:` form of `List-Unsubscribe`.',

@@ -195,6 +195,9 @@ class Subscriber(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     bounce_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Temporary bounces reported after the session (briefing.feedback), counted with decay.
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_soft_bounce_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -440,3 +443,34 @@ class ImportChunk(Base):
         ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FeedbackReport(Base):
+    """One bounce, complaint or auto-reply received after the SMTP session, kept so an
+    operator can see why a reader was suppressed and undo it. `digest` (of the raw message
+    or webhook event) makes a report that arrives twice count once."""
+
+    __tablename__ = "feedback_reports"
+    __table_args__ = (Index("ix_feedback_reports_received", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(40))        # receive, lmtp, imap, webhook:ses…
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))          # hard, soft, complaint, auto_reply…
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    diagnostic: Mapped[str] = mapped_column(Text, default="")
+    matched_by: Mapped[str | None] = mapped_column(String(20))   # verp, message_id, None
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), index=True)
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(40), default="none")
+    # What the action changed, so `briefing bounces undo` can put it back:
+    # {"subscriptions": {id: previous status}, "soft_bounces": previous count}.
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    undone_at: Mapped[datetime | None]
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # dropped after the keep days
+    note: Mapped[str] = mapped_column(Text, default="")

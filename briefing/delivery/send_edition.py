@@ -21,7 +21,6 @@ Exactly-once, as far as SMTP allows:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -54,12 +53,13 @@ from briefing.delivery.outcomes import (
 from briefing.delivery.pacing import Pause, SharedPacer, current_pause, went_through
 from briefing.delivery.smtp_replies import Verdict, classify, throttled
 from briefing.delivery.throttling import Judgement, SecondOpinion
+from briefing.mail import verp
 from briefing.mail.dkim_signing import DkimSigner
 from briefing.mail.prepared import PreparedMessage, Reader, prepare
 from briefing.mail.senders import Envelope, MailError, Pacer, PermanentError, Sender, make_sender
 from briefing.subscribers.subscriptions import unsubscribe_token
 
-__all__ = ["BatchResult", "message_id", "next_attempt", "paused", "prepared_message",
+__all__ = ["BatchResult", "next_attempt", "paused", "prepared_message",
            "reader_for", "send_claimed", "send_some"]
 
 log = logging.getLogger(__name__)
@@ -115,18 +115,16 @@ def _load_prepared(db: Database, edition_id: int, settings: Settings
         text=edition.text, html=edition.html), domain
 
 
-def message_id(edition_id: int, delivery_id: int, domain: str) -> str:
-    digest = hashlib.sha256(f"{edition_id}.{delivery_id}".encode()).hexdigest()[:12]
-    return f"<briefing.{edition_id}.{delivery_id}.{digest}@{domain}>"
-
-
 def reader_for(row: Claimed, edition_id: int, settings: Settings, domain: str) -> Reader:
     token = unsubscribe_token(settings, row.subscription_id or 0)
+    key = settings.secret_key
     return Reader(email=row.email, name=row.name,
                   unsubscribe_url=f"{settings.base_url}/unsubscribe/{token}",
                   one_click_url=f"{settings.base_url}/u/{token}",
                   preferences_url=f"{settings.base_url}/preferences/{token}",
-                  message_id=message_id(edition_id, row.id, domain))
+                  message_id=verp.message_id(key, edition_id, row.id, domain),
+                  return_path=verp.return_path(settings.bounce_address, key, row.id)
+                  if settings.bounce_address else None)
 
 
 class Connection:

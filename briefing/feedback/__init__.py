@@ -1,8 +1,9 @@
-"""Feedback after the SMTP session: bounces, complaints and provider webhooks, read as values.
+"""Feedback after the SMTP session: bounces, complaints and provider webhooks.
 
-Pure functions over bytes and decoded JSON that return plain dataclasses; nothing here
-touches the database, the network or the broker, so intake (pipe, LMTP, IMAP, webhooks) and
-outcomes (suppression, counts) can be built on top and tested apart.
+Reading (report, dsn, arf, plaintext, webhooks/…) is pure functions over bytes and decoded
+JSON that return plain dataclasses. On top of it, `intake.record` is the one door every
+intake (pipe, LMTP, IMAP, webhooks) uses: it ties a report to our copy by its signed VERP
+token or keyed Message-ID (briefing.mail.verp), stores it, and applies `outcomes`.
 """
 
 from briefing.feedback.mime import Limits, ReportError

@@ -58,6 +58,7 @@ class Reader:
     one_click_url: str           # RFC 8058 POST target
     preferences_url: str         # the reader's page for lists and name
     message_id: str              # stable per delivery, so a resend can be recognised
+    return_path: str | None = None  # this copy's own envelope sender (VERP), if any
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ class PreparedMessage:
                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
         data = b"".join((head, b"\r\n", marker, part % b"plain", text, b"\r\n", marker,
                          part % b"html", page, b"\r\n", f"--{boundary}--\r\n".encode()))
-        return Envelope(sender=self.sender, recipient=reader.email, data=data,
+        return Envelope(sender=reader.return_path or self.sender, recipient=reader.email,
+                        data=data,
                         message_id=reader.message_id)
 
     def _headers(self, reader: Reader, boundary: str) -> bytes:

@@ -29,6 +29,7 @@ from briefing.delivery import send_edition as deliver
 from briefing.editions import schedule
 from briefing.editions.compose import build_edition
 from briefing.editions.service import edition_info, ensure_edition
+from briefing.mail import verp
 from briefing.server import create_app
 from briefing.subscribers.subscriptions import add_subscriber, unsubscribe_token
 from briefing.subscribers.subscriptions import unsubscribe as unsubscribe_with
@@ -414,7 +415,8 @@ def test_rows_claimed_by_a_dead_worker_are_recovered_and_sent_once(
     assert deliver.send_some(shared_db, edition_id, settings).sent == 10
     assert_everyone_has_it(shared_db, edition_id, faulty_smtp, readers)
     resent = next(m for m in faulty_smtp.messages if m.recipients == [rows[first].email])
-    assert resent.message["Message-ID"] == deliver.message_id(edition_id, first, "example.org")
+    assert resent.message["Message-ID"] == verp.message_id(settings.secret_key, edition_id, first,
+                                                          "example.org")
 
 
 def test_parallel_senders_deliver_each_copy_exactly_once(
