@@ -169,3 +169,16 @@ def undo(report_id: int) -> None:
     ctx = context(with_tasks=False)
     view = reports.undo_report(ctx.db, report_id)
     typer.echo(f"report {view.id} undone; {view.reader or 'the reader'} is back as before")
+
+
+@app.command("serve")
+def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(min=1, max=65535)] = 2424) -> None:
+    """Run an LMTP receiver that a mail server forwards the bounce domain to (Postfix:
+    `transport_maps` → `lmtp:inet:127.0.0.1:2424`); every message is recorded as `bounces
+    receive` would, and answered 451 (try later) while the database is down."""
+    from briefing.feedback.lmtp import serve_forever
+
+    ctx = context(with_tasks=False)
+    typer.echo(f"LMTP intake listening on {host}:{port}", err=True)
+    serve_forever(ctx.db, ctx.settings, host, port)

@@ -210,3 +210,25 @@ def test_receive_says_try_again_later_when_the_database_is_down(
     monkeypatch.setenv("BRIEFING_DATABASE_URL", "postgresql+psycopg://x@127.0.0.1:1/none")
     result = cli.invoke(_app(), ["bounces", "receive"], input=b"Subject: x\r\n\r\nbody\r\n")
     assert result.exit_code == 75, result.output
+
+
+def test_a_report_handed_over_by_lmtp_is_recorded_before_it_is_accepted(sent: Sent) -> None:
+    import smtplib
+
+    from briefing.feedback.lmtp import start
+    from tests.support.services import free_port
+
+    port = free_port()
+    controller = start(sent.db, sent.settings, "127.0.0.1", port)
+    try:
+        gone = sorted(sent.copies)[0]
+        copy = sent.copies[gone]
+        with smtplib.LMTP("127.0.0.1", port) as client:
+            refused = client.sendmail("", [copy.sender], dsn(copy))
+        assert refused == {}
+    finally:
+        controller.stop()
+    assert statuses(sent.db, gone) == ["bounced", "bounced"] and reports(sent.db) == 1
+    with sent.db.session() as session:
+        stored = session.scalars(select(FeedbackReport)).one()
+        assert stored.source == "lmtp" and stored.matched_by == "verp"
