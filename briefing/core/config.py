@@ -367,6 +367,17 @@ class Settings:
         "BRIEFING_BOUNCE_KEEP_DAYS", 90, _int_between(1, 3650),
         "Days a received bounce or complaint report is kept whole (its raw message) for "
         "`briefing bounces show`; the classification stays afterwards.")
+    webhook_secret: str = setting(
+        "BRIEFING_WEBHOOK_SECRET", "", str,
+        "Mailgun's webhook signing key, and the basic-auth password that Postmark, SparkPost, "
+        "Brevo and Mailjet put in the webhook URL (`https://hooks:SECRET@…/webhooks/postmark`)."
+        " Empty: those webhooks are refused (401).",
+        shown="empty: webhooks refused")
+    sendgrid_webhook_key: str = setting(
+        "BRIEFING_SENDGRID_WEBHOOK_KEY", "", str,
+        "The verification key (base64) of SendGrid's Signed Event Webhook. Empty: SendGrid's "
+        "calls are refused (401).",
+        shown="empty: refused")
     unsubscribe_mailto: str = setting(
         "BRIEFING_UNSUBSCRIBE_MAILTO", "", _mailbox,
         'Mailbox named in the `mailto:` form of `List-Unsubscribe`.',

@@ -10,10 +10,11 @@ report received twice is recognised by its digest and changes nothing the second
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from briefing.core.config import Settings
@@ -22,10 +23,13 @@ from briefing.core.models import Delivery, FeedbackReport
 from briefing.feedback import outcomes
 from briefing.feedback.mime import ReportError
 from briefing.feedback.model import Kind, RecipientReport, Report
+from briefing.feedback.outcomes import UNSUBSCRIBE
 from briefing.feedback.report import read_report
+from briefing.feedback.webhooks.events import EventKind, WebhookEvent
 from briefing.mail import verp
 
-__all__ = ["MAX_STORED_BYTES", "Reading", "Recorded", "read_and_match", "record"]
+__all__ = ["MAX_STORED_BYTES", "Reading", "Recorded", "read_and_match", "record",
+           "record_event"]
 
 log = logging.getLogger(__name__)
 
@@ -127,3 +131,58 @@ def _stored(digest: str, source: str, raw: bytes, reading: Reading) -> FeedbackR
 
 def _recorded(row: FeedbackReport, duplicate: bool = False) -> Recorded:
     return Recorded(row.id, row.kind, row.matched_by, row.delivery_id, row.action, duplicate)
+
+
+# The provider events that say something about a reader; deliveries, opens and clicks are not
+# stored (they would be most of the traffic).
+_EVENT_KINDS = {EventKind.COMPLAINT: Kind.COMPLAINT, EventKind.UNSUBSCRIBE: UNSUBSCRIBE}
+
+
+def record_event(db: Database, settings: Settings, event: WebhookEvent, body: bytes,
+                 index: int) -> Recorded | None:
+    """Store and apply one authenticated provider event (None for events we do not keep).
+    The digest covers the body and the event's place in it, so a re-posted body counts once."""
+    kind = _event_kind(event)
+    if kind is None:
+        return None
+    digest = hashlib.sha256(b"%s|%d|" % (event.provider.encode(), index) + body).hexdigest()
+    with db.session() as session:
+        existing = session.scalar(select(FeedbackReport).where(FeedbackReport.digest == digest))
+        if existing is not None:
+            return _recorded(existing, duplicate=True)
+        delivery_id, matched_by = _event_delivery(session, settings, event)
+        row = FeedbackReport(
+            digest=digest, source=f"webhook:{event.provider}"[:40], kind=kind,
+            recipient=(event.recipient or "")[:320] or None, status=None,
+            reason=event.reason[:200], diagnostic="", matched_by=matched_by,
+            delivery_id=delivery_id, raw=json.dumps(event.__dict__, default=str).encode(),
+            note="" if delivery_id else "matches no message we sent: changes nothing",
+            changes={})
+        session.add(row)
+        session.flush()
+        outcomes.apply(session, settings, row)
+        return _recorded(row)
+
+
+def _event_kind(event: WebhookEvent) -> str | None:
+    if event.kind == EventKind.BOUNCE:
+        return Kind.HARD if event.hard else Kind.SOFT
+    found = _EVENT_KINDS.get(event.kind)
+    return str(found) if found else None
+
+
+def _event_delivery(session: Session, settings: Settings, event: WebhookEvent,
+                    ) -> tuple[int | None, str | None]:
+    """Our keyed Message-ID when the provider echoes it; else the newest copy to the
+    address (the call is signed by the provider, so its word for the address is trusted)."""
+    if event.message_id:
+        delivery_id = verp.delivery_of_message_id(event.message_id, settings.secret_key)
+        if delivery_id is not None:
+            return delivery_id, "message_id"
+    if event.recipient:
+        newest = session.scalar(select(Delivery.id).where(
+            func.lower(Delivery.email) == event.recipient.lower())
+            .order_by(Delivery.id.desc()).limit(1))
+        if newest is not None:
+            return newest, "recipient"
+    return None, None

@@ -31,20 +31,25 @@ from briefing.core.models import (
 )
 from briefing.feedback.model import Kind
 
-__all__ = ["ReportNotFound", "apply", "undo"]
+__all__ = ["UNSUBSCRIBE", "ReportNotFound", "apply", "undo"]
 
 SUPPRESSIBLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING)
+# A provider's "unsubscribed" event (the reader left through the provider's own link).
+UNSUBSCRIBE = "unsubscribe"
 
 
 def apply(session: Session, settings: Settings, report: FeedbackReport) -> None:
     delivery = session.get(Delivery, report.delivery_id) if report.delivery_id else None
-    if delivery is None or report.kind not in (Kind.HARD, Kind.SOFT, Kind.COMPLAINT):
+    if delivery is None or report.kind not in (Kind.HARD, Kind.SOFT, Kind.COMPLAINT,
+                                               UNSUBSCRIBE):
         return
     report.subscriber_id = delivery.subscriber_id
     if _already_acted_on(session, report):
         report.action = "already counted"
         return
-    if report.kind == Kind.COMPLAINT:
+    if report.kind == UNSUBSCRIBE:
+        _unsubscribe(session, report, delivery)
+    elif report.kind == Kind.COMPLAINT:
         _suppress(session, report, delivery, SubscriptionStatus.COMPLAINED, "complained")
     elif report.kind == Kind.HARD:
         _suppress(session, report, delivery, SubscriptionStatus.BOUNCED, "suppressed")
@@ -77,6 +82,20 @@ def _suppress(session: Session, report: FeedbackReport, delivery: Delivery,
         delivery.last_reply = f"bounced later: {report.status or ''} {report.reason}"[:500]
     report.changes = {**report.changes, **changes}
     report.action = f"{action} on {len(previous)} list(s)" if previous else "nothing to change"
+
+
+def _unsubscribe(session: Session, report: FeedbackReport, delivery: Delivery) -> None:
+    """The list the copy came from; the reader's other lists are theirs to keep."""
+    subscription = (session.get(Subscription, delivery.subscription_id)
+                    if delivery.subscription_id else None)
+    if subscription is None or subscription.status not in SUPPRESSIBLE:
+        report.action = "nothing to change"
+        return
+    report.changes = {"subscriptions": {str(subscription.id): subscription.status.value},
+                      "set": SubscriptionStatus.UNSUBSCRIBED.value}
+    subscription.status = SubscriptionStatus.UNSUBSCRIBED
+    subscription.updated_at = utcnow()
+    report.action = "unsubscribed from 1 list"
 
 
 def _count_soft(session: Session, settings: Settings, report: FeedbackReport,

@@ -27,6 +27,7 @@ from briefing.api import (
     subscribers,
     summaries,
     testcopy,
+    webhooks,
 )
 from briefing.api.auth import AdminAuth, bearer
 from briefing.api.limits import BodyLimit, BodyTooLarge, StreamedRoute, body_too_large
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(archive.router)
     app.include_router(testcopy.router)
     app.include_router(health.router)
+    app.include_router(webhooks.router)
     docs.install(app)
     admin.install(app)
     _admin_pages_answer_in_html(app)
