@@ -1,4 +1,5 @@
-"""Sending from the admin: resume an edition held by a throttling pause."""
+"""Sending from the admin and the CLI: resume an edition held by a throttling pause or by
+its list's guard rails (briefing.feedback.guard)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import update
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
-from briefing.core.models import EditionStatus, SendPacing
+from briefing.core.models import EditionStatus, MailingList, SendPacing
 from briefing.delivery.pacing import account_key
 from briefing.editions.service import edition_info
 
@@ -24,3 +25,6 @@ def resume_edition(db: Database, edition_id: int, settings: Settings) -> None:
     with db.session() as session:
         session.execute(update(SendPacing).where(SendPacing.key == account_key(settings))
                         .values(paused_until=time.time()))
+        # The operator has looked at the bounces or complaints and decided to go on.
+        session.execute(update(MailingList).where(MailingList.slug == info.list_slug)
+                        .values(sending_paused=None))

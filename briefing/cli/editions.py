@@ -40,6 +40,14 @@ def _print_info(info: editions.EditionInfo, ctx: Context) -> None:
     held = editions.sending_paused(ctx.db, ctx.settings, info)
     if held is not None:
         typer.echo(f"       sending {held}")
+    if info.paused:
+        typer.echo(f"       sending paused for the list: {info.paused} (briefing editions "
+                   f"resume {info.id})")
+    rates = info.feedback
+    if rates is not None and (rates.hard_bounces or rates.complaints):
+        typer.echo(f"       reported later: {rates.hard_bounces} hard bounces "
+                   f"({rates.bounce_rate:.2%}), {rates.complaints} complaints "
+                   f"({rates.complaint_rate:.2%}) of {rates.accepted} accepted")
 
 
 def send(list_slug: ListOption = None, day: DateOption = None,
@@ -137,3 +145,17 @@ def show(edition_id: int) -> None:
     _print_info(info, ctx)
     if info.subject:
         typer.echo(f"       subject: {info.subject}")
+
+
+@app.command("resume")
+def resume(edition_id: int) -> None:
+    """Go on sending an edition held by its list's guard rails (bounce or complaint rate) or
+    by a throttling pause."""
+    from briefing.backoffice.sending import resume_edition
+    from workers import dispatch
+
+    ctx = context()
+    resume_edition(ctx.db, edition_id, ctx.settings)
+    after_commit(lambda ids: dispatch.send_editions(ids, ctx.settings.send_concurrency),
+                 [edition_id])
+    typer.echo(f"edition {edition_id}: sending goes on")

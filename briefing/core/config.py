@@ -378,6 +378,15 @@ class Settings:
         "The verification key (base64) of SendGrid's Signed Event Webhook. Empty: SendGrid's "
         "calls are refused (401).",
         shown="empty: refused")
+    pause_bounce_rate: float = setting(
+        "BRIEFING_PAUSE_BOUNCE_RATE", 5.0, _non_negative_float,
+        "Percent of an edition's accepted copies reported as hard bounces past which the "
+        "list's sending pauses (checked from 100 copies on); `briefing editions resume ID` "
+        "lifts it.")
+    pause_complaint_rate: float = setting(
+        "BRIEFING_PAUSE_COMPLAINT_RATE", 0.3, _non_negative_float,
+        "The same for spam complaints (Gmail and Yahoo require bulk senders to stay under "
+        "0.3 %).")
     unsubscribe_mailto: str = setting(
         "BRIEFING_UNSUBSCRIBE_MAILTO", "", _mailbox,
         'Mailbox named in the `mailto:` form of `List-Unsubscribe`.',

@@ -179,6 +179,9 @@ class MailingList(Base):
     max_articles: Mapped[int] = mapped_column(Integer, default=10)
     summary_sentences: Mapped[int] = mapped_column(Integer, default=3)
     postal_address: Mapped[str] = mapped_column(Text, default="")
+    # Why sending is stopped for this list (an edition's bounce or complaint rate passed its
+    # guard rail); None while it sends. `briefing editions resume` clears it.
+    sending_paused: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

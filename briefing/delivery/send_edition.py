@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from briefing.core.clock import utcnow
@@ -59,7 +60,7 @@ from briefing.mail.prepared import PreparedMessage, Reader, prepare
 from briefing.mail.senders import Envelope, MailError, Pacer, PermanentError, Sender, make_sender
 from briefing.subscribers.subscriptions import unsubscribe_token
 
-__all__ = ["BatchResult", "next_attempt", "paused", "prepared_message",
+__all__ = ["BatchResult", "list_pause", "next_attempt", "paused", "prepared_message",
            "reader_for", "send_claimed", "send_some"]
 
 log = logging.getLogger(__name__)
@@ -310,9 +311,18 @@ def paused(db: Database, settings: Settings) -> Pause | None:
     return current_pause(db, settings) if settings.smtp_host else None
 
 
+def list_pause(db: Database, edition_id: int) -> str | None:
+    """Why the edition's list is not sending (its guard rails tripped), or None."""
+    with db.session() as session:
+        return session.scalar(select(MailingList.sending_paused).join(
+            Edition, Edition.list_id == MailingList.id).where(Edition.id == edition_id))
+
+
 def next_attempt(db: Database, edition_id: int, settings: Settings) -> datetime | None:
     """When the edition next has a row to send: the earliest due one, but not before the
     account's pause ends. None when nothing is queued."""
+    if list_pause(db, edition_id):
+        return None  # until an operator resumes it
     due = next_due(db, edition_id)
     held = paused(db, settings)
     if due is None or held is None:
@@ -336,6 +346,10 @@ def send_some(db: Database, edition_id: int, settings: Settings, *,
               sender_factory: Any = make_sender, max_batches: int = 50) -> BatchResult:
     """Claim and send batches until none are due (or `max_batches` ran): one task's work."""
     total = BatchResult()
+    held_by_list = list_pause(db, edition_id)
+    if held_by_list:
+        total.stopped = f"paused: {held_by_list}"
+        return total
     pacer = SharedPacer(db, settings) if settings.smtp_max_rate > 0 else None
     connection = Connection(settings, sender_factory, pacer)
     try:

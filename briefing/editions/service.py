@@ -18,6 +18,7 @@ from briefing.delivery.claims import edition_counts
 from briefing.delivery.pacing import Pause
 from briefing.delivery.send_edition import paused
 from briefing.editions.compose import compose, render_composition
+from briefing.editions.feedback_rates import FeedbackRates, feedback_rates
 from briefing.editions.render import RenderedEdition, web_version
 from briefing.editions.schedule import local_now
 from briefing.subscribers.lists import get_list, subscriber_counts
@@ -40,6 +41,8 @@ class EditionInfo:
     counts: dict[str, int]
     note: str | None
     sent_at: object
+    feedback: FeedbackRates | None = None   # bounces and complaints reported after sending
+    paused: str | None = None               # why the list's sending is paused, if it is
 
 
 def today_for(mailing_list: MailingList) -> date:
@@ -153,9 +156,11 @@ def edition_info(db: Database, edition_id: int) -> EditionInfo:
             raise InputError(f"no edition {edition_id}")
         mailing_list = session.get(MailingList, edition.list_id)
         assert mailing_list is not None
+        rates = feedback_rates(session, edition.id)
     return EditionInfo(edition.id, mailing_list.slug, edition.edition_date, edition.status,
                        edition.subject, len(edition.article_ids or []),
-                       edition_counts(db, edition.id), edition.note, edition.sent_at)
+                       edition_counts(db, edition.id), edition.note, edition.sent_at, rates,
+                       mailing_list.sending_paused)
 
 
 def sending_paused(db: Database, settings: Settings, info: EditionInfo) -> Pause | None:

@@ -29,6 +29,7 @@ from briefing.core.models import (
     Subscription,
     SubscriptionStatus,
 )
+from briefing.feedback import guard
 from briefing.feedback.model import Kind
 
 __all__ = ["UNSUBSCRIBE", "ReportNotFound", "apply", "undo"]
@@ -55,6 +56,11 @@ def apply(session: Session, settings: Settings, report: FeedbackReport) -> None:
         _suppress(session, report, delivery, SubscriptionStatus.BOUNCED, "suppressed")
     else:
         _count_soft(session, settings, report, delivery)
+    if report.kind in (Kind.HARD, Kind.COMPLAINT):
+        session.flush()  # the rates count this report
+        paused = guard.check(session, settings, delivery)
+        if paused:
+            report.action = f"{report.action}; list paused: {paused}"
 
 
 def _already_acted_on(session: Session, report: FeedbackReport) -> bool:

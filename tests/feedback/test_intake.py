@@ -232,3 +232,37 @@ def test_a_report_handed_over_by_lmtp_is_recorded_before_it_is_accepted(sent: Se
     with sent.db.session() as session:
         stored = session.scalars(select(FeedbackReport)).one()
         assert stored.source == "lmtp" and stored.matched_by == "verp"
+
+
+def test_a_bounce_rate_past_the_guard_rail_pauses_the_list_until_resumed(
+        tmp_path: Path, smtp_server: SMTPServer, cli: CliRunner,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {**smtp_server.env(), "BRIEFING_BOUNCE_ADDRESS": BOUNCES,
+           "BRIEFING_SECRET_KEY": SECRET}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = make_settings(tmp_path / "var", **env)
+    with list_database(settings) as db:
+        add_readers(db, "daily", 120)
+        add_news(db, settings, 3)
+        first, _ = ensure_edition(db, "daily", date(2026, 12, 1))
+        build_edition(db, first, settings)
+        assert send_some(db, first, settings).sent == 120
+        copies = {m.recipients[0]: m for m in smtp_server.messages}
+        for reader in sorted(copies)[:5]:  # 4.2 %: under the 5 % rail
+            receive(cli, dsn(copies[reader]))
+        shown = run(cli, "editions", "show", str(first))
+        assert "5 hard bounces (4.17%)" in shown and "paused" not in shown
+        done = receive(cli, dsn(copies[sorted(copies)[5]]))  # 5.0 %: still not past it
+        done = receive(cli, dsn(copies[sorted(copies)[6]]))  # 5.8 %
+        assert "list paused" in str(done["action"])
+        shown = run(cli, "editions", "show", str(first))
+        assert "sending paused for the list" in shown and "BRIEFING_PAUSE_BOUNCE_RATE" in shown
+        add_news(db, settings, 2, prefix="Later", start=100)
+        next_day, _ = ensure_edition(db, "daily", date(2026, 12, 2))
+        build_edition(db, next_day, settings)
+        held = send_some(db, next_day, settings)
+        assert held.sent == 0 and held.stopped and "paused" in held.stopped
+        assert "sending goes on" in run(cli, "editions", "resume", str(next_day))
+        # Embedded mode: resuming sent it at once, to all but the 7 bounced readers.
+        assert len(smtp_server.messages) == 120 + 113

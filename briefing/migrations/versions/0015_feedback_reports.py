@@ -1,5 +1,6 @@
 """feedback reports: bounces and complaints received after the SMTP session, stored with
-what they changed; subscribers count temporary bounces with decay
+what they changed; subscribers count temporary bounces with decay; a list's sending can be
+paused by its guard rails
 
 Revision ID: 0015
 Revises: 0014
@@ -41,6 +42,8 @@ def upgrade() -> None:
         sa.Column("note", sa.Text, nullable=False),
     )
     op.create_index("ix_feedback_reports_received", "feedback_reports", ["received_at"])
+    with op.batch_alter_table("lists") as table:
+        table.add_column(sa.Column("sending_paused", sa.Text))
     with op.batch_alter_table("subscribers") as table:
         table.add_column(sa.Column("soft_bounces", sa.Integer, nullable=False,
                                    server_default="0"))
@@ -48,6 +51,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("lists") as table:
+        table.drop_column("sending_paused")
     with op.batch_alter_table("subscribers") as table:
         table.drop_column("last_soft_bounce_at")
         table.drop_column("soft_bounces")
