@@ -50,6 +50,7 @@ READING = frozenset({"GET", "HEAD", "OPTIONS"})
 AREAS = (
     (re.compile(r"/api/lists/[^/]+/(send|preview)"), Area.EDITIONS),
     (re.compile(r"/api/lists/[^/]+/.+|/api/subscribers(/.*)?"), Area.SUBSCRIBERS),
+    (re.compile(r"/api/bounces(/.*)?"), Area.SUBSCRIBERS),  # undo gives readers back
     (re.compile(r"/api/lists(/.*)?"), Area.LISTS),
     (re.compile(r"/api/(articles|summaries)(/.*)?"), Area.ARTICLES),
     (re.compile(r"/api/feeds(/.*)?"), Area.FEEDS),

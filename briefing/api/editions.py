@@ -25,6 +25,14 @@ from briefing.web.deps import DatabaseDep, SettingsDep
 router = APIRouter(tags=["editions"])
 
 
+class FeedbackOut(BaseModel):
+    accepted: int
+    hard_bounces: int
+    complaints: int
+    bounce_rate: float
+    complaint_rate: float
+
+
 class EditionOut(BaseModel):
     id: int
     list: str
@@ -40,6 +48,11 @@ class EditionOut(BaseModel):
     paused_until: datetime | None = Field(None, description=(
         "While the SMTP server has throttled the account: when sending resumes."))
     pause_reply: str | None = Field(None, description="What the server said.")
+    list_paused: str | None = Field(None, description=(
+        "Why the list's sending is paused by its guard rails (bounce or complaint rate); "
+        "`POST /api/editions/{id}/resume` or `briefing editions resume` lifts it."))
+    feedback: FeedbackOut | None = Field(None, description=(
+        "Bounces and complaints reported after sending, over the copies the relay accepted."))
 
 
 class SendRequest(BaseModel):
@@ -97,7 +110,17 @@ def _out(info: editions.EditionInfo, db: Database, settings: Settings) -> Editio
                       counts=DeliveryCounts(**info.counts), note=info.note,
                       sent_at=info.sent_at if isinstance(info.sent_at, datetime) else None,
                       paused_until=None if held is None else held.ends_at,
-                      pause_reply=None if held is None else held.reply)
+                      pause_reply=None if held is None else held.reply,
+                      list_paused=info.paused, feedback=_feedback(info))
+
+
+def _feedback(info: editions.EditionInfo) -> FeedbackOut | None:
+    rates = info.feedback
+    if rates is None:
+        return None
+    return FeedbackOut(accepted=rates.accepted, hard_bounces=rates.hard_bounces,
+                       complaints=rates.complaints, bounce_rate=round(rates.bounce_rate, 5),
+                       complaint_rate=round(rates.complaint_rate, 5))
 
 
 @router.get("/editions", response_model=list[EditionOut], responses=errors.responses(401, 404))

@@ -15,6 +15,7 @@ from briefing import admin
 from briefing.api import (
     archive,
     articles,
+    bounces,
     docs,
     editions,
     errors,
@@ -54,7 +55,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _admin_router() -> APIRouter:
     # `bearer` only documents the scheme; AdminAuth enforces it before any routing happens.
     router = APIRouter(prefix="/api", dependencies=[Security(bearer)])
-    for module in (articles, summaries, feeds, lists, subscribers, editions, status):
+    for module in (articles, summaries, feeds, lists, subscribers, editions, status, bounces):
         router.include_router(module.router)
     return router
 

@@ -149,3 +149,20 @@ def test_a_signed_call_with_a_broken_body_is_a_clear_400(
                       headers=RIGHT["postmark"](b"", "postmark")[1])
     assert answer.status_code in (400, 422) and "JSON" in answer.text
     assert reports(sent.db) == 0
+
+
+def test_the_api_lists_shows_and_undoes_reports(sent: Sent, app: TestClient) -> None:  # noqa: F811
+    reader = sorted(sent.copies)[0]
+    assert post(app, "brevo", hard_bounce("brevo", reader), RIGHT["brevo"]) == 200
+    auth = {"Authorization": "Bearer test-token"}
+    assert app.get("/api/bounces").status_code == 401
+    listed = app.get("/api/bounces", headers=auth).json()
+    assert [r["reader"] for r in listed] == [reader] and listed[0]["kind"] == "hard"
+    one = app.get(f"/api/bounces/{listed[0]['id']}", headers=auth).json()
+    assert one["matched_by"] == "recipient" and one["source"] == "webhook:brevo"
+    assert app.get("/api/bounces/999999", headers=auth).status_code == 404
+    undone = app.post(f"/api/bounces/{listed[0]['id']}/undo", headers=auth)
+    assert undone.status_code == 200 and undone.json()["undone"] is True
+    assert statuses(sent.db, reader) == ["active", "active"]
+    edition = app.get("/api/editions", headers=auth).json()[0]
+    assert edition["feedback"]["accepted"] == 3 and edition["list_paused"] is None
