@@ -53,6 +53,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "sweep": {"task": "briefing.sweep", "schedule": float(settings.sweep_seconds)},
         "poll-feeds": {"task": "briefing.poll_feeds",
                        "schedule": float(settings.feed_poll_minutes * 60)},
+        **({"poll-bounce-mailbox": {"task": "briefing.poll_bounce_mailbox",
+                                    "schedule": float(settings.bounce_imap_minutes * 60)}}
+           if settings.bounce_imap_url else {}),
     }
 
 

@@ -7,6 +7,7 @@ stays where it was and the periodic sweep hands it out again: nothing vanishes s
 
 from __future__ import annotations
 
+import imaplib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from briefing.core.models import EditionStatus
 from briefing.delivery import send_edition as deliver
 from briefing.editions import compose as edition
 from briefing.editions import schedule
+from briefing.feedback import imap, reports
 from briefing.ingest import feeds
 from briefing.mail.senders import MailError, PermanentError, TransientError
 from briefing.operations import heartbeats, jobs
@@ -189,3 +191,20 @@ def import_subscribers(self: Task, job_id: int) -> str:
         except TRANSIENT:  # its heartbeat goes stale and the sweep hands it out again
             log.warning("import %d stays claimed until the sweep frees it", job_id)
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+
+
+@app.task(name="briefing.poll_bounce_mailbox")
+def poll_bounce_mailbox() -> dict[str, int]:
+    """Record the reports waiting in BRIEFING_BOUNCE_IMAP_URL and drop raw messages past
+    BRIEFING_BOUNCE_KEEP_DAYS. A mailbox that cannot be reached is logged; the next poll
+    tries again (nothing in it is lost: reports leave the mailbox only once recorded)."""
+    db, settings = runtime.database(), runtime.settings()
+    dropped = reports.drop_old_raw(db, settings)
+    if not settings.bounce_imap_url:
+        return {"recorded": 0, "dropped": dropped}
+    try:
+        poll = imap.poll_mailbox(db, settings, settings.bounce_imap_url)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        log.warning("bounce mailbox not polled: %s", exc)
+        return {"recorded": 0, "dropped": dropped}
+    return {"recorded": poll.recorded, "left": poll.left, "dropped": dropped}

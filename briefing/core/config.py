@@ -172,6 +172,13 @@ def _readable_file(raw: str) -> Path | None:
     return path
 
 
+def _imap_url(raw: str) -> str:
+    if raw and not raw.startswith(("imap://", "imaps://")):
+        raise ValueError("expected imaps://user:password@host/FOLDER (or imap:// on a "
+                         "trusted network)")
+    return raw
+
+
 def _mailbox(raw: str) -> str:
     if raw and ("@" not in raw or any(ch in raw for ch in " <>\r\n,")):
         raise ValueError("expected a plain email address")
@@ -212,7 +219,7 @@ def setting(name: str, default: T, parse: Callable[[str], T], help: str, *,
     """Declare a `Settings` field once: its variable, default, parser (which holds its bounds)
     and help. The loader, the unknown-name check and the README table all read this."""
     doc = Setting(name, shown if shown is not None else f"`{_rendered(default)}`", help)
-    secret = "PASSWORD" in name or "SECRET" in name or "TOKEN" in name
+    secret = any(word in name for word in ("PASSWORD", "SECRET", "TOKEN", "IMAP_URL"))
     return field(default=default, repr=not secret, metadata={_DOC: doc, _PARSE: parse})
 
 
@@ -387,6 +394,15 @@ class Settings:
         "BRIEFING_PAUSE_COMPLAINT_RATE", 0.3, _non_negative_float,
         "The same for spam complaints (Gmail and Yahoo require bulk senders to stay under "
         "0.3 %).")
+    bounce_imap_url: str = setting(
+        "BRIEFING_BOUNCE_IMAP_URL", "", _imap_url,
+        "A mailbox the worker polls for bounces and complaints, e.g. "
+        "`imaps://bounces:PASSWORD@mail.example.org/INBOX`: reports are recorded, then "
+        "deleted; other mail is left untouched.",
+        shown="empty: no mailbox polled")
+    bounce_imap_minutes: int = setting(
+        "BRIEFING_BOUNCE_IMAP_MINUTES", 5, _int_between(1, 1440),
+        "How often the worker polls that mailbox.")
     unsubscribe_mailto: str = setting(
         "BRIEFING_UNSUBSCRIBE_MAILTO", "", _mailbox,
         'Mailbox named in the `mailto:` form of `List-Unsubscribe`.',

@@ -266,3 +266,30 @@ def test_a_bounce_rate_past_the_guard_rail_pauses_the_list_until_resumed(
         assert "sending goes on" in run(cli, "editions", "resume", str(next_day))
         # Embedded mode: resuming sent it at once, to all but the 7 bounced readers.
         assert len(smtp_server.messages) == 120 + 113
+
+
+def test_a_bounce_mailbox_on_a_real_imap_server_loses_nothing_and_touches_only_reports(
+        sent: Sent) -> None:
+    import imaplib
+
+    from briefing.feedback.imap import poll_mailbox
+    from tests.support.dovecot import PASSWORD, USER, private_dovecot
+
+    gone = sorted(sent.copies)[0]
+    reply = b"From: reader@example.com\r\nSubject: Re: your briefing\r\n\r\nThanks!\r\n"
+    with private_dovecot() as dovecot:
+        client = imaplib.IMAP4("127.0.0.1", dovecot.port)
+        client.login(USER, PASSWORD)
+        for raw in (dsn(sent.copies[gone]), reply, arf(sent.copies[sorted(sent.copies)[1]])):
+            client.append("INBOX", None, None, raw)
+        polled = poll_mailbox(sent.db, sent.settings, dovecot.url)
+        assert (polled.seen, polled.recorded, polled.left) == (3, 2, 1)
+        client.select("INBOX")
+        _, left = client.search(None, "ALL")
+        _, data = client.fetch(left[0], "(FLAGS BODY.PEEK[])")
+        client.logout()
+    assert len(left[0].split()) == 1 and b"Thanks!" in data[0][1]
+    assert b"\\Seen" not in data[0][0]  # the reader's reply was not even marked read
+    assert statuses(sent.db, gone) == ["bounced", "bounced"]
+    assert statuses(sent.db, sorted(sent.copies)[1]) == ["complained", "complained"]
+    assert reports(sent.db) == 2
