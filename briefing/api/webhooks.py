@@ -8,12 +8,14 @@ posts the same body twice changes nothing the second time.
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from briefing.core.errors import NotFound
 from briefing.feedback import intake
-from briefing.feedback.webhooks import PROVIDERS, read_webhook
+from briefing.feedback.webhooks import PROVIDERS, read_webhook, sns
 from briefing.feedback.webhooks.signatures import verify
 from briefing.web.deps import DatabaseDep, SettingsDep
 
@@ -27,6 +29,10 @@ async def receive(provider: str, request: Request, db: DatabaseDep, settings: Se
         raise NotFound(f"no webhook for {provider!r}; known: {', '.join(PROVIDERS)}")
     body = await request.body()
     verify(provider, body, request.headers, settings)
+    if provider == "ses" and b"SubscriptionConfirmation" in body:
+        confirmed = sns.confirm_subscription(json.loads(body))
+        return JSONResponse({"events": 0, "recorded": 0, "matched": 0,
+                             "subscription_confirmed": confirmed})
     events = read_webhook(provider, body)
     recorded = [intake.record_event(db, settings, event, body, n)
                 for n, event in enumerate(events)]

@@ -10,12 +10,16 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
+from briefing.feedback.webhooks.sns import cached_certificate_path
 from briefing.server import create_app
 from tests.feedback.test_intake import SECRET, Sent, reports, sent, statuses  # noqa: F401
 from tests.support.cli import cli  # noqa: F401
@@ -43,6 +47,11 @@ def hard_bounce(provider: str, reader: str) -> object:
             "event": "failed", "severity": "permanent", "recipient": reader,
             "reason": "bounce", "delivery-status": {
                 "code": 550, "enhanced-code": "5.1.1", "message": "5.1.1 user unknown"}}},
+        "ses": {"notificationType": "Bounce", "bounce": {
+            "bounceType": "Permanent", "bounceSubType": "General", "bouncedRecipients": [
+                {"emailAddress": reader, "status": "5.1.1",
+                 "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]},
+                "mail": {"messageId": "0100-ses", "destination": [reader]}},
         "sendgrid": [{"email": reader, "event": "bounce", "type": "bounce",
                       "status": "5.1.1", "reason": "550 5.1.1 user unknown",
                       "bounce_classification": "Invalid Address"}],
@@ -76,17 +85,49 @@ def sendgrid(key: ec.EllipticCurvePrivateKey) -> Signer:
     return sign
 
 
+CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem"
+
+
+def sns_signer(key: rsa.RSAPrivateKey, cert_url: str = CERT_URL) -> Signer:
+    """Wraps an SES notification in an SNS envelope signed as SNS signs (version 1)."""
+    def sign(body: bytes, _: str) -> tuple[bytes, dict[str, str]]:
+        envelope = {"Type": "Notification", "MessageId": "m-1", "TopicArn":
+                    "arn:aws:sns:eu-west-1:123456789012:ses-bounces", "Message": body.decode(),
+                    "Timestamp": "2026-12-02T07:00:00.000Z", "SignatureVersion": "1",
+                    "SigningCertURL": cert_url}
+        signed = "".join(f"{name}\n{envelope[name]}\n" for name in (
+            "Message", "MessageId", "Timestamp", "TopicArn", "Type")).encode()
+        envelope["Signature"] = base64.b64encode(
+            key.sign(signed, padding.PKCS1v15(), hashes.SHA1())).decode()
+        return json.dumps(envelope).encode(), {}
+    return sign
+
+
+def self_signed(key: rsa.RSAPrivateKey) -> bytes:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+SNS_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def unsigned(body: bytes, _: str) -> tuple[bytes, dict[str, str]]:
     return body, {}
 
 
 RIGHT: dict[str, Signer] = {
     **{p: basic(WEBHOOK_SECRET) for p in ("postmark", "sparkpost", "brevo", "mailjet")},
-    "mailgun": mailgun(WEBHOOK_SECRET), "sendgrid": sendgrid(SENDGRID_KEY)}
+    "mailgun": mailgun(WEBHOOK_SECRET), "sendgrid": sendgrid(SENDGRID_KEY),
+    "ses": sns_signer(SNS_KEY)}
 WRONG: dict[str, Signer] = {
     **{p: basic("not-the-secret") for p in ("postmark", "sparkpost", "brevo", "mailjet")},
     "mailgun": mailgun("not-the-key"), "sendgrid": sendgrid(ec.generate_private_key(
-        ec.SECP256R1()))}
+        ec.SECP256R1())),
+    "ses": sns_signer(rsa.generate_private_key(public_exponent=65537, key_size=2048))}
 
 
 @pytest.fixture
@@ -95,6 +136,11 @@ def app(sent: Sent) -> Iterator[TestClient]:  # noqa: F811
 
     settings = replace(sent.settings, webhook_secret=WEBHOOK_SECRET,
                        sendgrid_webhook_key=SENDGRID_PUBLIC)
+    # Amazon's certificate as if fetched before (there is no internet here): the cache the
+    # check reads first. A SigningCertURL off Amazon's hosts is refused before any fetch.
+    cached = cached_certificate_path(settings, CERT_URL)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(self_signed(SNS_KEY))
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -136,10 +182,12 @@ def test_a_complaint_through_a_webhook_marks_every_list(
     assert statuses(sent.db, reader) == ["complained", "complained"]
 
 
-def test_unknown_providers_and_unchecked_ses_calls_are_refused(
+def test_unknown_providers_and_ses_calls_not_signed_by_amazon_are_refused(
         sent: Sent, app: TestClient) -> None:  # noqa: F811
     assert post(app, "nosuch", {}, unsigned) == 404
     assert post(app, "ses", {"Type": "Notification", "Message": "{}"}, unsigned) == 401
+    forged = sns_signer(SNS_KEY, "https://attacker.example/SimpleNotificationService.pem")
+    assert post(app, "ses", hard_bounce("ses", sorted(sent.copies)[0]), forged) == 401
     assert reports(sent.db) == 0
 
 

@@ -8,8 +8,9 @@
 - postmark, sparkpost, brevo, mailjet: these sign nothing; their webhook settings take HTTP
   basic-auth credentials in the URL (`https://hooks:SECRET@news.example.org/webhooks/…`),
   and the password must be BRIEFING_WEBHOOK_SECRET.
-SES (SNS signatures against Amazon's certificate) is not checked yet, so its calls are
-refused. Anything that fails a check is refused before a byte of it is read.
+- ses: the SNS message signature, against Amazon's signing certificate (briefing.feedback.
+  webhooks.sns).
+Anything that fails a check is refused before a byte of it is read.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from briefing.core.config import Settings
 from briefing.core.errors import BriefingError
+from briefing.feedback.webhooks import sns
 
 __all__ = ["BASIC_AUTH_PROVIDERS", "Unauthorized", "verify"]
 
@@ -45,8 +47,13 @@ def verify(provider: str, body: bytes, headers: Mapping[str, str], settings: Set
         _sendgrid(body, headers, settings.sendgrid_webhook_key)
     elif provider in BASIC_AUTH_PROVIDERS:
         _basic_auth(headers, settings.webhook_secret)
+    elif provider == "ses":
+        try:
+            sns.verify_sns(body, settings)
+        except sns.SignatureInvalid as exc:
+            raise Unauthorized(str(exc)) from None
     else:
-        raise Unauthorized(f"{provider} webhook signatures are not checked yet: refused")
+        raise Unauthorized(f"no signature check for {provider!r}: refused")
 
 
 def _basic_auth(headers: Mapping[str, str], secret: str) -> None:
