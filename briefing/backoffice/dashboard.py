@@ -25,6 +25,7 @@ from briefing.core.models import (
 )
 from briefing.delivery.pacing import Pause
 from briefing.delivery.send_edition import paused
+from briefing.editions.feedback_rates import recent_rates
 from briefing.editions.schedule import local_now
 from briefing.editions.service import EditionInfo, edition_info
 from briefing.operations.status import QueueStatus, SchedulerStatus, queue_status, scheduler_status
@@ -55,7 +56,7 @@ class Dashboard:
     deliveries_waiting: int    # queued or being sent
     pause: Pause | None
     feeds_in_error: list[Feed]
-    bounce_rate: float | None  # None until bounce processing records them
+    bounce_rate: float | None  # last 7 days; None while no copy was accepted
     complaint_rate: float | None
 
 
@@ -97,4 +98,12 @@ def dashboard(db: Database, settings: Settings,
                      scheduler=scheduler_status(db, settings, now),
                      queue=queue_status(queue_depth), articles_waiting=articles,
                      deliveries_waiting=deliveries, pause=paused(db, settings),
-                     feeds_in_error=feeds_in_error(db), bounce_rate=None, complaint_rate=None)
+                     feeds_in_error=feeds_in_error(db), **_feedback(db))
+
+
+def _feedback(db: Database) -> dict[str, float | None]:
+    with db.session() as session:
+        rates = recent_rates(session)
+    if not rates.accepted:
+        return {"bounce_rate": None, "complaint_rate": None}
+    return {"bounce_rate": rates.bounce_rate, "complaint_rate": rates.complaint_rate}

@@ -293,3 +293,16 @@ def test_a_bounce_mailbox_on_a_real_imap_server_loses_nothing_and_touches_only_r
     assert statuses(sent.db, gone) == ["bounced", "bounced"]
     assert statuses(sent.db, sorted(sent.copies)[1]) == ["complained", "complained"]
     assert reports(sent.db) == 2
+
+
+def test_the_admin_dashboard_shows_the_week_s_bounce_and_complaint_rates(
+        sent: Sent, cli: CliRunner) -> None:  # noqa: F811
+    from briefing.backoffice.dashboard import dashboard
+
+    gone, complained, _ = sorted(sent.copies)
+    assert dashboard(sent.db, sent.settings, None).bounce_rate == 0.0
+    receive(cli, dsn(sent.copies[gone]))
+    receive(cli, arf(sent.copies[complained]))
+    board = dashboard(sent.db, sent.settings, None)
+    assert board.bounce_rate == pytest.approx(1 / 3)
+    assert board.complaint_rate == pytest.approx(1 / 3)
