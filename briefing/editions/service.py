@@ -39,7 +39,7 @@ class EditionInfo:
     edition_date: date
     status: EditionStatus
     subject: str | None
-    articles: int
+    articles: int                     # items shown: stories (articles, before stories)
     counts: dict[str, int]
     note: str | None
     sent_at: object
@@ -76,7 +76,7 @@ class Content:
     this, so none of them shows news that a real send would not send."""
 
     rendered: RenderedEdition | None  # None: no news, nothing would be (or was) sent
-    selected: int                     # articles picked, before the size cap
+    selected: int                     # stories found, before the size cap
     readers: int                      # whom it was sent to, or would go to now
     built: EditionInfo | None         # the edition, when it is past building
 
@@ -116,7 +116,7 @@ def _as_now(db: Database, mailing_list: MailingList, settings: Settings, day: da
     if not composition.articles:
         return Content(None, 0, readers, None)
     return Content(render_composition(settings, mailing_list, draft, composition),
-                   len(composition.articles), readers, None)
+                   composition.found, readers, None)
 
 
 def built_note(content: Content) -> str | None:
@@ -160,7 +160,9 @@ def edition_info(db: Database, edition_id: int) -> EditionInfo:
         assert mailing_list is not None
         rates = feedback_rates(session, edition.id)
     return EditionInfo(edition.id, mailing_list.slug, edition.edition_date, edition.status,
-                       edition.subject, len(edition.article_ids or []),
+                       edition.subject,
+                       len(edition.story_ids if edition.story_ids is not None
+                           else edition.article_ids or []),
                        edition_counts(db, edition.id), edition.note, edition.sent_at, rates,
                        mailing_list.sending_paused)
 
