@@ -1,0 +1,51 @@
+"""Rule families that decide between close reasons: a dead mailbox or a filter, a missing
+domain or a broken resolver, and which SMTP command a refusal answered.
+
+Every message is written here in the shape the named servers use; expectations follow
+sisimai's conventions, as in test_bounce_rules.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from briefing.feedback import Kind
+from tests.feedback.test_bounce_rules import dsn, exim, one
+
+# --- "user unknown" is a dead mailbox only where the address itself was refused -----------
+
+
+@pytest.mark.parametrize("answer", [
+    "550 User unknown in virtual mailbox table",  # no code, no command, no address quoted
+    "550 : unknown user",
+])
+def test_user_unknown_without_proof_the_address_was_refused_is_a_filter(answer: str) -> None:
+    got = one(exim(answer))
+    assert (got.kind, got.reason, got.status) == (Kind.SOFT, "filtered", "5.0.910")
+
+
+@pytest.mark.parametrize("answer", [
+    "550 <reader@mail.example>: User unknown",        # Postfix quotes the refused address
+    "550 reader@mail.example... No such user",        # Sendmail's RCPT reply
+    "550 Unknown user reader@mail.example",
+    "550 5.1.1 User unknown",                         # RFC 3463: bad destination mailbox
+    "550 User unknown (in reply to RCPT TO command)",
+])
+def test_user_unknown_with_the_address_refused_is_a_dead_mailbox(answer: str) -> None:
+    got = one(exim(answer))
+    assert (got.kind, got.reason) == (Kind.HARD, "userunknown")
+
+
+def test_a_vendor_code_past_rfc_3463s_registry_does_not_prove_the_address_was_refused() -> None:
+    vendor = "550 5.1.351 Remote server returned unknown recipient -> 550 : User unknown"
+    quoted = "550 5.1.351 Remote server returned unknown recipient -> 550 <reader@mail.example>:" \
+             " User unknown"
+    assert one(dsn("5.1.351", vendor)).kind is Kind.SOFT
+    assert one(dsn("5.1.351", quoted)).kind is Kind.HARD
+
+
+def test_a_notice_that_says_the_address_was_not_found_is_still_believed() -> None:
+    # The words are the provider's own notice, not a server's reply: nothing to doubt.
+    got = one(dsn("5.0.0", None, text="** Address not found **\n\nYour message "
+                                      "wasn't delivered to reader@mail.example."))
+    assert (got.kind, got.reason) == (Kind.HARD, "userunknown")
