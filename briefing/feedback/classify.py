@@ -81,7 +81,9 @@ def _reason(code: str | None, diagnostic: str, context: str) -> str:
     if by_code == "rejected":  # X.1.7 / X.1.8: the code says it is our sender address
         return by_code
     reason = _explained(by_code, words, context) or ("undefined" if code else "onhold")
-    return _in_context(reason, code, _stage(diagnostic) or _stage(context),
+    stage = (_stage(diagnostic) or _stage(context) or _implied_stage(diagnostic)
+             or _implied_stage(context))
+    return _in_context(reason, code, stage,
                        reason_from_text(words) or reason_from_text(words, loose=True),
                        diagnostic)
 
@@ -103,6 +105,16 @@ _NAMED_STAGE = re.compile(r"(?:in reply to|after|smtp command:?)\s+(?:the\s+)?(?
                           r"(RCPT|MAIL|DATA|end of data|connection|greeting|HELO|EHLO)"
                           r"|\[(RCPT|MAIL|DATA)(?:_TO|_FROM)?\]",
                           re.IGNORECASE)
+# Wordings that imply the command: qmail's "does not like recipient" and "sender was
+# rejected", Exchange's "SMTP:RCPT host …", Postfix's "Recipient/Sender address rejected"
+# (its smtpd checks at RCPT TO and MAIL FROM), "failed after I sent the message".
+_IMPLIED_STAGE = (
+    ("rcpt", re.compile(r"does not like recipient|\bSMTP:RCPT\b|recipient address rejected",
+                        re.IGNORECASE)),
+    ("mail", re.compile(r"sender was rejected|\bSMTP:MAIL\b|sender address rejected",
+                        re.IGNORECASE)),
+    ("data", re.compile(r"failed after I sent the message|\bSMTP:DATA\b", re.IGNORECASE)),
+)
 _COMMAND = re.compile(r"\b(RCPT|MAIL FROM|DATA|HELO|EHLO)\b")
 _REFUSAL = re.compile(r"(?:^|<<<\s*|Out:\s*)[45]\d\d[ -]", re.MULTILINE)
 _STAGES = {"rcpt": "rcpt", "mail": "mail", "mail from": "mail", "data": "data",
@@ -118,6 +130,11 @@ def _stage(text: str) -> str | None:
     refusal = _REFUSAL.search(text)
     commands = _COMMAND.findall(text[: refusal.start()] if refusal else "")
     return _STAGES[commands[-1].lower()] if commands else None
+
+
+def _implied_stage(text: str) -> str | None:
+    """The command a refusal's wording implies; asked after any command a text names."""
+    return next((stage for stage, words in _IMPLIED_STAGE if words.search(text)), None)
 
 
 def _in_context(reason: str, code: str | None, stage: str | None, said: str | None,

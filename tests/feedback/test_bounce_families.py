@@ -49,3 +49,25 @@ def test_a_notice_that_says_the_address_was_not_found_is_still_believed() -> Non
     got = one(dsn("5.0.0", None, text="** Address not found **\n\nYour message "
                                       "wasn't delivered to reader@mail.example."))
     assert (got.kind, got.reason) == (Kind.HARD, "userunknown")
+
+
+# --- the SMTP command a refusal answered, from the wording that implies it ----------------
+
+@pytest.mark.parametrize(("answer", "reason"), [
+    # qmail: "<host> does not like recipient." is its RCPT TO refusal
+    ("192.0.2.1 does not like recipient. Remote host said: 550 5.2.1 No such user", "userunknown"),
+    # Exchange's technical details name the command as "SMTP:RCPT"
+    ("Technical details: SMTP:RCPT host 192.0.2.1: 553 5.3.0 No such user here", "userunknown"),
+    # qmail: the sender was refused, so "unknown" is about our address
+    ("Connected to 192.0.2.1 but sender was rejected. 550 unknown user", "rejected"),
+])
+def test_wording_that_implies_the_command_places_the_refusal(answer: str, reason: str) -> None:
+    assert one(exim(answer)).reason == reason
+
+
+def test_a_command_the_transcript_names_beats_the_one_the_wording_implies() -> None:
+    text = ("... while talking to mx.mail.example.:\n>>> DATA\n"
+            "<<< 550 5.7.1 <reader@mail.example>: Recipient address rejected: User unknown\n")
+    got = one(dsn("5.7.1", "550 5.7.1 <reader@mail.example>: Recipient address rejected: "
+                           "User unknown", text=text))
+    assert (got.kind, got.reason) == (Kind.SOFT, "filtered")
