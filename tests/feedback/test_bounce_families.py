@@ -71,3 +71,33 @@ def test_a_command_the_transcript_names_beats_the_one_the_wording_implies() -> N
     got = one(dsn("5.7.1", "550 5.7.1 <reader@mail.example>: Recipient address rejected: "
                            "User unknown", text=text))
     assert (got.kind, got.reason) == (Kind.SOFT, "filtered")
+
+
+# --- phrase families that sit close to others --------------------------------------------
+
+@pytest.mark.parametrize(("status", "answer", "reason"), [
+    ("5.4.4", "Name service error for name=mail.example type=MX: Host not found", "hostunknown"),
+    ("5.4.4", "Name service error for name=mail.example type=MX: Malformed or unexpected name "
+              "server reply", "networkerror"),
+    ("4.4.3", "Name service error for name=mail.example type=A: Host not found, try again",
+     "networkerror"),
+])
+def test_a_resolver_failing_is_not_a_missing_domain(status: str, answer: str,
+                                                    reason: str) -> None:
+    assert one(dsn(status, answer)).reason == reason
+
+
+def test_a_list_of_possible_causes_is_read_by_its_first() -> None:
+    got = one(exim("The mail server could not deliver mail to reader@mail.example. The account "
+                   "or domain may not exist, they may be blacklisted, or missing dns entries."))
+    assert (got.kind, got.reason) == (Kind.HARD, "hostunknown")
+
+
+@pytest.mark.parametrize("answer", [
+    "554 delivery error: dd This user doesn't have a mail.example account "
+    "(reader@mail.example) [0] - mta1.mail.example (in reply to RCPT TO command)",
+    "550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [host.mail.example]",
+])
+def test_provider_wordings_for_a_missing_mailbox(answer: str) -> None:
+    got = one(exim(answer))
+    assert (got.kind, got.reason) == (Kind.HARD, "userunknown")
