@@ -7,6 +7,8 @@ sisimai's conventions, as in test_bounce_rules.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from briefing.feedback import Kind
@@ -101,3 +103,17 @@ def test_a_list_of_possible_causes_is_read_by_its_first() -> None:
 def test_provider_wordings_for_a_missing_mailbox(answer: str) -> None:
     got = one(exim(answer))
     assert (got.kind, got.reason) == (Kind.HARD, "userunknown")
+
+
+# --- SES notifications mailed through an SNS email subscription ---------------------------
+
+def test_a_mailed_ses_delivery_notification_with_its_footer_reports_a_delivery() -> None:
+    notice = {"notificationType": "Delivery", "mail": {"messageId": "m1"},
+              "delivery": {"recipients": ["reader@mail.example"],
+                           "smtpResponse": "250 2.6.0 Message received"}}
+    raw = ("From: SES <no-reply@sns.amazonaws.com>\nTo: briefing@news.example.org\n"
+           f"Subject: AWS Notification Message\n\n{json.dumps(notice)}\n\n--\n"
+           "If you wish to stop receiving notifications from this topic, please click below\n")
+    got = one(raw)
+    assert (got.recipient, got.kind, got.status, got.reason) == (
+        "reader@mail.example", Kind.NONE, "2.6.0", "delivered")
