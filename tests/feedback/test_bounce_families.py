@@ -117,3 +117,18 @@ def test_a_mailed_ses_delivery_notification_with_its_footer_reports_a_delivery()
     got = one(raw)
     assert (got.recipient, got.kind, got.status, got.reason) == (
         "reader@mail.example", Kind.NONE, "2.6.0", "delivered")
+
+
+# --- bounces known by their subject --------------------------------------------------------
+
+@pytest.mark.parametrize("subject", [
+    "mail failed, returning to sender",
+    "=?utf-8?b?44Oh44OD44K744O844K444KS6YWN5L+h44Gn44GN44G+44Gb44KT?=",  # "could not deliver"
+])
+def test_a_mailer_notice_known_by_its_subject_is_a_bounce(subject: str) -> None:
+    raw = (f"From: MAILER-DAEMON@mx.mail.example\nTo: briefing@news.example.org\n"
+           f"Subject: {subject}\n\n"
+           "Failed addresses follow:\n reader@gone.example ... unknown host\n")
+    got = one(raw)
+    assert (got.recipient, got.kind, got.reason) == ("reader@gone.example", Kind.HARD,
+                                                     "hostunknown")
