@@ -132,3 +132,35 @@ def test_a_mailer_notice_known_by_its_subject_is_a_bounce(subject: str) -> None:
     got = one(raw)
     assert (got.recipient, got.kind, got.reason) == ("reader@gone.example", Kind.HARD,
                                                      "hostunknown")
+
+
+# --- provider reference codes -------------------------------------------------------------
+
+EXCHANGE_IMS = """\
+From: System Administrator <postmaster@corp.example>
+To: briefing@news.example.org
+Subject: Undeliverable: Your briefing
+
+Your message
+
+  To:      reader@corp.example
+  Subject: Your briefing
+
+did not reach the following recipient(s):
+
+reader@corp.example on Mon, 1 Dec 2003 08:00:00 -0000
+    {words}
+    MSEXCH:IMS:CORP:SITE:MAIL1 0 ({code}) {label}
+"""
+
+
+@pytest.mark.parametrize(("code", "label", "kind", "reason"), [
+    ("000C05A6", "Unknown Recipient", Kind.HARD, "userunknown"),
+    ("000C0595", "Ambiguous Recipient", Kind.SOFT, "filtered"),
+    ("00120270", "Too Many Hops", Kind.SOFT, "networkerror"),
+])
+def test_exchange_ims_codes_name_the_reason(code: str, label: str, kind: Kind,
+                                            reason: str) -> None:
+    got = one(EXCHANGE_IMS.format(words="The recipient name is not recognized", code=code,
+                                  label=label))
+    assert (got.recipient, got.kind, got.reason) == ("reader@corp.example", kind, reason)
