@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from briefing.feedback import Kind
+from briefing.feedback import Kind, read_report
 from tests.feedback.test_bounce_rules import dsn, exim, one
 
 # --- "user unknown" is a dead mailbox only where the address itself was refused -----------
@@ -164,3 +164,45 @@ def test_exchange_ims_codes_name_the_reason(code: str, label: str, kind: Kind,
     got = one(EXCHANGE_IMS.format(words="The recipient name is not recognized", code=code,
                                   label=label))
     assert (got.recipient, got.kind, got.reason) == ("reader@corp.example", kind, reason)
+
+
+# --- status fields a damaged boundary left inside the text --------------------------------
+
+SWALLOWED_STATUS = """\
+From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>
+To: briefing@news.example.org
+Subject: Returned mail: see transcript for details
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B1"
+
+--B1
+Content-Type: text/plain
+
+   ----- The following addresses had delivery problems -----
+<first@one.example> (unrecoverable error)
+
+ --B1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.example.net
+
+Final-Recipient: rfc822; first@one.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <first@one.example>... User unknown
+
+Final-Recipient: rfc822; second@two.example
+Action: delayed
+Status: 4.0.0
+
+--B1--
+"""
+
+
+def test_status_fields_swallowed_by_the_text_before_them_are_still_read() -> None:
+    report = read_report(SWALLOWED_STATUS.encode())
+    got = [(r.recipient, r.kind, r.status, r.diagnostic) for r in report.recipients]
+    assert report.format == "dsn"
+    assert got == [("first@one.example", Kind.HARD, "5.1.1",
+                    "550 5.1.1 <first@one.example>... User unknown"),
+                   ("second@two.example", Kind.SOFT, "4.0.0", "")]
