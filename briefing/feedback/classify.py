@@ -83,9 +83,7 @@ def _reason(code: str | None, diagnostic: str, context: str) -> str:
     reason = _explained(by_code, words, context) or ("undefined" if code else "onhold")
     stage = (_stage(diagnostic) or _stage(context) or _implied_stage(diagnostic)
              or _implied_stage(context))
-    return _in_context(reason, code, stage,
-                       reason_from_text(words) or reason_from_text(words, loose=True),
-                       diagnostic)
+    return _in_context(reason, code, stage, words, diagnostic)
 
 
 def _explained(by_code: str | None, words: str, context: str) -> str | None:
@@ -137,7 +135,7 @@ def _implied_stage(text: str) -> str | None:
     return next((stage for stage, words in _IMPLIED_STAGE if words.search(text)), None)
 
 
-def _in_context(reason: str, code: str | None, stage: str | None, said: str | None,
+def _in_context(reason: str, code: str | None, stage: str | None, words: str,
                 diagnostic: str) -> str:
     """"User unknown" is believed only where it can mean the mailbox is missing.
 
@@ -145,7 +143,7 @@ def _in_context(reason: str, code: str | None, stage: str | None, said: str | No
     (a content filter), or says it with a policy code (5.7.1), is refusing the message, not
     naming a dead mailbox; the same words about MAIL FROM are about our sender address.
     A refusal nothing else explains that came at the greeting is about our sending host.
-    `said` is the reason the server's own words (`diagnostic`) give, if any.
+    `words` is the server's answer as one sentence, `diagnostic` as it was written.
     """
     if reason in ("onhold", "undefined") and stage == "connect":
         return "blocked"  # refused before any address was given: it is our sending host
@@ -157,6 +155,7 @@ def _in_context(reason: str, code: str | None, stage: str | None, said: str | No
         return reason
     if stage == "data" or (is_specific(code) and reason_of_status(code) is not None):
         return "filtered"
+    said = reason_from_text(words) or reason_from_text(words, loose=True)
     if said == reason and not _NAMES_ADDRESS.search(diagnostic):
         # The server said "user unknown" but nothing shows it answered RCPT TO: no code
         # about the address, no command, not even the address in its reply. Filters on
