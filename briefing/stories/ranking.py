@@ -8,8 +8,8 @@ A story's score is
     freshness = 2 ^ (−age / 24 h), age = now − the story's newest article
 
 so an event five outlets report outranks one a single outlet reports, until it is a day older
-than it; between equals the newer comes first.  Ties keep the newest article first, then the
-smallest story id, so an edition is the same however often it is built.
+than it; between equals the newer comes first, and full ties keep the order the stories are
+given in.
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def rank_stories(stories: Mapping[int, Sequence[StoryArticle]], *, now: datetime
     """Stories (id → its articles) best first; *weights* maps folded outlet names."""
     ranked = [_ranked(story, articles, now, weights or {}, story in updates)
               for story, articles in stories.items() if articles]
-    ranked.sort(key=lambda r: (-r.score, -_newest(r.articles, now).timestamp(), r.story))
+    # A stable sort: equal scores and ages keep the caller's order (compose passes the
+    # newest articles first), so an edition is the same however often it is built.
+    ranked.sort(key=lambda r: (-r.score, -_newest(r.articles, now).timestamp()))
     return ranked
 
 

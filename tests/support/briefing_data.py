@@ -94,6 +94,12 @@ def _name(rng: random.Random) -> str:
     return "".join(rng.choice(_SYLLABLES) for _ in range(4)).capitalize()
 
 
+def made_up_words(n: int, count: int) -> str:
+    """*count* words nobody else uses (for long headlines that stay one article's own)."""
+    rng = random.Random(-n - 1)
+    return " ".join(_name(rng) for _ in range(count))
+
+
 def story_title(n: int, prefix: str = "Story") -> str:
     """A headline naming the article's own people and place (see story_text)."""
     rng = random.Random(n)
@@ -110,7 +116,7 @@ def story_text(n: int, sentences: int = 8, words: int = 0) -> str:
     # Mostly words of its own (made of syllables), so two articles share almost nothing.
     things = [f"{rng.choice(_NOUNS)} of {_name(rng)}" for _ in range(sentences + 1)]
     verb = _name(rng).lower() + "ed"
-    padding = "".join(f" near the {TOPICS[(n + k) % len(TOPICS)]}" for k in range(words))
+    padding = "".join(f" near {word}" for word in made_up_words(n, words).split())
     return " ".join(
         f"In {place}, {person} {verb} the {things[i]} and the {things[i + 1]} "
         f"({n}.{i}){padding}." for i in range(sentences))
