@@ -95,7 +95,7 @@ def run(eval_dir: Path, days: int, per_day: int) -> list[str]:
 
 def _stored(db: Database) -> dict[int, int | None]:
     with db.session() as session:
-        return dict(session.execute(select(Article.id, Article.story_id)).tuples().all())
+        return {row[0]: row[1] for row in session.execute(select(Article.id, Article.story_id))}
 
 
 def main(argv: list[str] | None = None) -> None:
