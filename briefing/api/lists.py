@@ -52,7 +52,8 @@ def _out(db: Database, row: MailingList) -> ListOut:
                    reply_to=row.reply_to, send_time=row.send_time.strftime("%H:%M"),
                    timezone=row.timezone, max_articles=row.max_articles,
                    summary_sentences=row.summary_sentences, postal_address=row.postal_address,
-                   locale=row.locale, rules=row.rules or {}, subscribers=counts,
+                   locale=row.locale, reader_time=row.reader_time,
+                   rules=row.rules or {}, subscribers=counts,
                    created_at=row.created_at, updated_at=row.updated_at)
 
 

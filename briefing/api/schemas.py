@@ -286,6 +286,8 @@ class ListFields(BaseModel):
     postal_address: Text500 | None = None
     locale: ShortText | None = Field(None, description="The email's own words and dates: "
                                                        "en, de, fr, …")
+    reader_time: StrictBool | None = Field(
+        None, description="Send at `send_time` in each reader's own time zone.")
     rules: ListRulesIn | None = None
 
 
@@ -328,6 +330,7 @@ class ListOut(BaseModel):
     summary_sentences: int
     postal_address: str
     locale: str
+    reader_time: bool
     rules: dict[str, Any] = Field(description="Feeds, tags, include, exclude, language, "
                                               "weights; {} takes every article.")
     subscribers: SubscriberCounts
@@ -368,11 +371,15 @@ class SubscriberCreate(BaseModel):
     email: Email
     name: PersonName | None = None
     active: StrictBool = Field(True, description="False: added as pending (no email is sent).")
+    timezone: ShortText | None = Field(
+        None, description='The reader\'s IANA time zone ("Asia/Tokyo"), for lists sent at '
+                          'each reader\'s local time; "" clears it.')
 
 
 class SubscriberOut(BaseModel):
     email: str
     name: str
+    timezone: str | None = None
     status: SubscriptionStatus
     consent_source: ConsentSource
     consent_at: datetime | None

@@ -38,6 +38,9 @@ Language = Annotated[str | None, typer.Option(
     help='Only articles in this language (ISO 639-1; "" for any).')]
 Weights = Annotated[list[str] | None, typer.Option(
     "--weight", help="OUTLET=NUMBER: how much an outlet counts in the ranking (default 1).")]
+ReaderTime = Annotated[bool | None, typer.Option(
+    "--reader-time/--list-time",
+    help="Send at the send time in each reader's own time zone, or the list's for all.")]
 ClearRules = Annotated[bool, typer.Option(
     "--clear-rules", help="Drop the list's rules first (then it takes every article).")]
 
@@ -46,12 +49,12 @@ def _changes(name: str | None, from_address: str | None, from_name: str | None,
              reply_to: str | None, send_time: str | None, timezone: str | None,
              max_articles: int | None, sentences: int | None, postal: str | None,
              description: str | None, locale: str | None,
-             rules: list_rules.RulesChange) -> lists.ListChanges:
+             rules: list_rules.RulesChange, reader_time: bool | None) -> lists.ListChanges:
     return lists.ListChanges(
         name=name, from_address=from_address, from_name=from_name, reply_to=reply_to,
         send_time=send_time, timezone=timezone, max_articles=max_articles,
         summary_sentences=sentences, postal_address=postal, description=description,
-        locale=locale, rules=rules)
+        locale=locale, rules=rules, reader_time=reader_time)
 
 
 def _rules(feed: list[int] | None, tag: list[str] | None, include: list[str] | None,
@@ -65,8 +68,7 @@ def _rules(feed: list[int] | None, tag: list[str] | None, include: list[str] | N
 def _show(row: MailingList, counts: dict[str, int] | None = None) -> None:
     typer.secho(f"{row.slug}: {row.name}", bold=True)
     for label, value in (("from", f"{row.from_name} <{row.from_address}>"),
-                         ("reply-to", row.reply_to), ("sends at", f"{row.send_time:%H:%M} "
-                                                      f"{row.timezone}"),
+                         ("reply-to", row.reply_to), ("sends at", _sends_at(row)),
                          ("stories", f"up to {row.max_articles}, "
                                      f"{row.summary_sentences} sentences each"),
                          ("locale", row.locale),
@@ -79,6 +81,13 @@ def _show(row: MailingList, counts: dict[str, int] | None = None) -> None:
         typer.echo("  readers   " + ", ".join(f"{n} {status}" for status, n in counts.items()))
 
 
+def _sends_at(row: MailingList) -> str:
+    at = f"{row.send_time:%H:%M}"
+    if row.reader_time:
+        return f"{at} in each reader's time zone ({row.timezone} for readers without one)"
+    return f"{at} {row.timezone}"
+
+
 @app.command("create")
 def create(slug: str, name: Name = None, from_address: FromAddress = None,
            from_name: FromName = None, reply_to: ReplyTo = None, send_time: SendTime = None,
@@ -86,13 +95,14 @@ def create(slug: str, name: Name = None, from_address: FromAddress = None,
            sentences: Sentences = None, postal: Postal = None,
            description: Description = None, locale: Locale = None, feed: Feeds = None,
            tag: Tags = None, include: Include = None, exclude: Exclude = None,
-           language: Language = None, weight: Weights = None) -> None:
+           language: Language = None, weight: Weights = None,
+           reader_time: ReaderTime = None) -> None:
     """Create a subscriber list; `--feed`, `--tag`, `--include`, `--exclude` and
     `--language` choose its articles (none: every article)."""
     row = lists.create_list(context(with_tasks=False).db, slug, _changes(
         name, from_address, from_name, reply_to, send_time, timezone, max_articles,
         sentences, postal, description, locale,
-        _rules(feed, tag, include, exclude, language, weight)))
+        _rules(feed, tag, include, exclude, language, weight), reader_time))
     _show(row)
 
 
@@ -104,12 +114,12 @@ def update(slug: str, name: Name = None, from_address: FromAddress = None,
            description: Description = None, locale: Locale = None, feed: Feeds = None,
            tag: Tags = None, include: Include = None, exclude: Exclude = None,
            language: Language = None, weight: Weights = None,
-           clear_rules: ClearRules = False) -> None:
+           clear_rules: ClearRules = False, reader_time: ReaderTime = None) -> None:
     """Change a list; each rule option given replaces that rule (the others stay)."""
     row = lists.update_list(context(with_tasks=False).db, slug, _changes(
         name, from_address, from_name, reply_to, send_time, timezone, max_articles,
         sentences, postal, description, locale,
-        _rules(feed, tag, include, exclude, language, weight, clear_rules)))
+        _rules(feed, tag, include, exclude, language, weight, clear_rules), reader_time))
     _show(row)
 
 

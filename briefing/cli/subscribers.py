@@ -29,7 +29,10 @@ ListOption = Annotated[str, typer.Option("--list", "-l", help="The list's slug."
 @app.command("add")
 def add(email: str, list_slug: ListOption, name: Annotated[str | None, typer.Option()] = None,
         pending: Annotated[bool, typer.Option(
-            help="Send a confirmation email instead of activating at once.")] = False) -> None:
+            help="Send a confirmation email instead of activating at once.")] = False,
+        timezone: Annotated[str | None, typer.Option(
+            help="The reader's IANA time zone, for lists sent at each reader's time.")] = None
+        ) -> None:
     """Add a reader (active at once, consent recorded as admin) or send them a confirmation email
     with `--pending`."""
     ctx = context()
@@ -42,7 +45,7 @@ def add(email: str, list_slug: ListOption, name: Annotated[str | None, typer.Opt
             after_commit(dispatch.send_confirmations, [signup.subscription_id])
         typer.echo(f"{email}: confirmation requested")
         return
-    row = subscriptions.add_subscriber(ctx.db, list_slug, email, name)
+    row = subscriptions.add_subscriber(ctx.db, list_slug, email, name, timezone=timezone)
     typer.echo(f"{email}: {row.status} on {list_slug}")
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -206,6 +207,9 @@ class MailingList(Base):
     rules: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The language of the email's own words and dates (Babel locale identifier).
     locale: Mapped[str] = mapped_column(String(20), default="en", server_default="en")
+    # True: each reader gets the edition at `send_time` in their own time zone (readers
+    # without one: the list's); the edition is still composed and rendered once.
+    reader_time: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -225,6 +229,8 @@ class Subscriber(Base):
     # Temporary bounces reported after the session (briefing.feedback), counted with decay.
     soft_bounces: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_soft_bounce_at: Mapped[datetime | None]
+    # The reader's IANA time zone, for lists that send at each reader's local time.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -29,6 +29,7 @@ from briefing.core.models import (
     Subscription,
     SubscriptionStatus,
 )
+from briefing.editions.reader_time import set_due_times
 from briefing.editions.render import RenderedEdition, StoryView, render_edition, story_view
 from briefing.editions.schedule import first_edition_window
 from briefing.editions.storyline import place_new_articles, sent_story_ids, story_article
@@ -154,7 +155,7 @@ def build_edition(db: Database, edition_id: int, settings: Settings) -> EditionS
     if not composition.articles:
         return _mark_empty(db, edition, mailing_list, composition)
     rendered = render_composition(settings, mailing_list, edition, composition)
-    return _queue(db, edition, composition, rendered)
+    return _queue(db, edition, mailing_list, composition, rendered)
 
 
 def _mark_empty(db: Database, edition: Edition, mailing_list: MailingList,
@@ -169,8 +170,8 @@ def _mark_empty(db: Database, edition: Edition, mailing_list: MailingList,
     return EditionStatus.EMPTY
 
 
-def _queue(db: Database, edition: Edition, composition: Composition,
-           rendered: RenderedEdition) -> EditionStatus:
+def _queue(db: Database, edition: Edition, mailing_list: MailingList,
+           composition: Composition, rendered: RenderedEdition) -> EditionStatus:
     with db.session() as session:
         claimed = session.execute(update(Edition).where(
             Edition.id == edition.id, Edition.status == EditionStatus.BUILDING).values(
@@ -184,6 +185,8 @@ def _queue(db: Database, edition: Edition, composition: Composition,
         if claimed is None:  # another build got there first
             return EditionStatus.SENDING
         count = queue_deliveries(session, edition.id, edition.list_id)
+        if mailing_list.reader_time:  # in the same transaction: no copy goes out early
+            set_due_times(session, edition.id, mailing_list, edition.edition_date)
     log.info("edition %d: %d stories, %d readers queued", edition.id,
              rendered.articles_shown, count)
     return EditionStatus.SENDING

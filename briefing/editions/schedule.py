@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from briefing.core.clock import utcnow
 from briefing.core.db import Database
 from briefing.core.models import Edition, EditionStatus, MailingList
+from briefing.editions.reader_time import reader_zones
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +28,29 @@ def local_now(mailing_list: MailingList, now: datetime) -> datetime:
     return now.astimezone(ZoneInfo(mailing_list.timezone))
 
 
-def due_date(mailing_list: MailingList, now: datetime) -> date | None:
-    """The local date whose edition is due at `now`, or None before today's send time.
+def due_date(mailing_list: MailingList, now: datetime, zone: str | None = None) -> date | None:
+    """The local date (in *zone*, default the list's) whose edition is due at `now`, or None
+    before today's send time there.
 
     A list created after today's send time starts tomorrow, so creating a list at 10:00 with
     a 07:00 send time does not fire an edition at once."""
-    local = local_now(mailing_list, now)
+    where = ZoneInfo(zone or mailing_list.timezone)
+    local = now.astimezone(where)
     send_at = datetime.combine(local.date(), mailing_list.send_time)
     if local.replace(tzinfo=None) < send_at:
         return None
-    created = local_now(mailing_list, mailing_list.created_at).replace(tzinfo=None)
+    created = mailing_list.created_at.astimezone(where).replace(tzinfo=None)
     if created > send_at:
         return None
     return local.date()
+
+
+def first_due_date(mailing_list: MailingList, zones: set[str], now: datetime) -> date | None:
+    """For a list sent at each reader's local time: the latest local date whose send time has
+    come in any of its readers' zones (the zone furthest east reaches a date first), so the
+    edition is composed before its first reader is due."""
+    days = [due_date(mailing_list, now, zone) for zone in {mailing_list.timezone, *zones}]
+    return max((day for day in days if day is not None), default=None)
 
 
 def create_due_editions(db: Database, now: datetime | None = None) -> list[int]:
@@ -47,9 +58,11 @@ def create_due_editions(db: Database, now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     with db.session() as session:
         lists = list(session.scalars(select(MailingList)))
+        zones = {row.id: reader_zones(session, row.id) for row in lists if row.reader_time}
     created: list[int] = []
     for mailing_list in lists:
-        day = due_date(mailing_list, now)
+        day = (first_due_date(mailing_list, zones[mailing_list.id], now)
+               if mailing_list.reader_time else due_date(mailing_list, now))
         if day is not None:
             edition_id = _create_once(db, mailing_list.id, day)
             if edition_id is not None:

@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass, fields
 from datetime import time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
 from briefing.core.db import Database
 from briefing.core.errors import InputError, NotFound
 from briefing.core.models import Edition, Feed, MailingList, Subscription, SubscriptionStatus
+from briefing.core.zones import checked_zone
 from briefing.mail.addresses import clean_name, parse_address
 from briefing.subscribers.list_rules import RulesChange, checked_locale, merged_rules
 
@@ -43,6 +43,7 @@ class ListChanges:
     summary_sentences: int | None = None
     postal_address: str | None = None
     locale: str | None = None          # the email's own words and dates, e.g. "de"
+    reader_time: bool | None = None    # send at each reader's local time
     rules: RulesChange | None = None   # which articles the list takes (list_rules.py)
 
 
@@ -86,14 +87,6 @@ def _send_time(raw: str) -> time:
         raise InputError(f"send time {raw!r} is not HH:MM") from None
 
 
-def _timezone(raw: str) -> str:
-    try:
-        ZoneInfo(raw.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"{raw!r} is not an IANA time zone such as Europe/Berlin") from None
-    return raw.strip()
-
-
 def _between(low: int, high: int, what: str) -> Any:
     def check(raw: int) -> int:
         if not low <= int(raw) <= high:
@@ -115,12 +108,13 @@ _CHECKS: dict[str, Any] = {
     "from_address": lambda raw: parse_address(raw).email,
     "reply_to": lambda raw: parse_address(raw).email if raw.strip() else None,
     "send_time": _send_time,
-    "timezone": _timezone,
+    "timezone": checked_zone,
     "max_articles": _between(1, 100, "max articles"),
     "summary_sentences": _between(1, 20, "summary sentences"),
     "description": _text(2000),
     "postal_address": _text(500),
     "locale": checked_locale,
+    "reader_time": bool,
 }
 
 

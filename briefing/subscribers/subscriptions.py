@@ -32,6 +32,7 @@ from briefing.core.models import (
     Subscription,
     SubscriptionStatus,
 )
+from briefing.core.zones import checked_zone
 from briefing.mail.addresses import Address, parse_address, person_name
 from briefing.subscribers.lists import ListNotFound
 from briefing.subscribers.signed_links import CONFIRM, UNSUBSCRIBE, Signer, TokenError
@@ -281,13 +282,17 @@ def unsubscribe(db: Database, token: str, settings: Settings, *, everywhere: boo
 
 
 def add_subscriber(db: Database, slug: str, email: str, name: str | None = None, *,
-                   active: bool = True, source: ConsentSource = ConsentSource.ADMIN
-                   ) -> Subscription:
+                   active: bool = True, source: ConsentSource = ConsentSource.ADMIN,
+                   timezone: str | None = None) -> Subscription:
     """An admin or API add: the caller vouches for consent, recorded with its source.
-    A person who left the list is not put back: that needs their own fresh opt-in."""
+    A person who left the list is not put back: that needs their own fresh opt-in.
+    *timezone* (IANA) sets the person's own zone; "" clears it; None leaves it."""
     addr, clean = parse_address(email), person_name(name)
+    zone = checked_zone(timezone) if timezone else timezone
     with db.session() as session:
         mailing_list, subscriber, row = _person_and_subscription(session, slug, addr, clean)
+        if zone is not None:
+            subscriber.timezone = zone or None
         if row is not None and row.status in GONE:
             raise InputError(f"{addr.email} is {row.status} on {slug}; "
                              "they must sign up again themselves")
@@ -330,6 +335,7 @@ class SubscriberRow:
     consent_at: object
     confirmed_at: object
     unsubscribed_at: object
+    timezone: str | None = None
 
 
 def list_subscribers(db: Database, slug: str, *, status: SubscriptionStatus | None = None,
@@ -355,4 +361,5 @@ def list_subscribers(db: Database, slug: str, *, status: SubscriptionStatus | No
                                .limit(max(1, min(limit, 500))).offset(max(0, offset))).all()
         return [SubscriberRow(sub.id, person.email, person.name, sub.status,
                               sub.consent_source, sub.consent_at, sub.confirmed_at,
-                              sub.unsubscribed_at) for sub, person in rows], int(total or 0)
+                              sub.unsubscribed_at, person.timezone)
+                for sub, person in rows], int(total or 0)

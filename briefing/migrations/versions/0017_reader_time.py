@@ -1,0 +1,31 @@
+"""reader time: a subscriber's own time zone, and lists that send at each reader's local time
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("subscribers") as table:
+        table.add_column(sa.Column("timezone", sa.String(64)))
+    with op.batch_alter_table("lists") as table:
+        table.add_column(sa.Column("reader_time", sa.Boolean, nullable=False,
+                                   server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("lists") as table:
+        table.drop_column("reader_time")
+    with op.batch_alter_table("subscribers") as table:
+        table.drop_column("timezone")
