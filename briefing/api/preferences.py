@@ -7,8 +7,10 @@ limit as the unsubscribe page, applies the form through briefing.subscribers.pre
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
@@ -29,6 +31,12 @@ HINT = ("Use the Preferences link in a more recent email from the list, "
 Slugs = Annotated[list[str], Form()]
 
 
+@lru_cache(maxsize=1)
+def time_zones() -> frozenset[str]:
+    """The zones a reader may pick (the tz database's names, not its aliases' files)."""
+    return frozenset(available_timezones())
+
+
 def preferences_path(token: str) -> str:
     return f"/preferences/{quote(token, safe='')}"
 
@@ -42,10 +50,13 @@ def _load(db: Database, token: str, settings: Settings) -> preferences.Preferenc
 
 def _show(request: Request, settings: Settings, token: str, shown: preferences.Preferences, *,
           status: int = 200, name: str | None = None, error: str = "",
+          zone_error: str = "", timezone: str | None = None,
           saved: preferences.Changes | None = None) -> HTMLResponse:
     return form_page(request, settings, "preferences.html", status, title="Your preferences",
                      email=shown.email, name=shown.name if name is None else name,
-                     lists=shown.lists, error=error, saved=saved,
+                     lists=shown.lists, error=error, saved=saved, zone_error=zone_error,
+                     timezone=shown.timezone or "" if timezone is None else timezone,
+                     zones=time_zones(),
                      action=preferences_path(token),
                      unsubscribe_url=f"/unsubscribe/{quote(token, safe='')}")
 
@@ -62,12 +73,20 @@ def preferences_form(token: str, request: Request, db: DatabaseDep,
 def preferences_saved(token: str, request: Request, db: DatabaseDep, settings: SettingsDep,
                       csrf_token: Annotated[str, Form()] = "",
                       name: Annotated[str | None, Form()] = None,
+                      timezone: Annotated[str | None, Form()] = None,
+                      zone_shown: Annotated[str | None, Form()] = None,
                       shown: Slugs | None = None, lists: Slugs | None = None) -> HTMLResponse:
     limit(request)
     check_csrf(request, csrf_token, settings)
+    if timezone is None and zone_shown:  # the field was on the page and left empty: clear
+        timezone = ""
+    if timezone and timezone.strip() and timezone.strip() not in time_zones():
+        return _show(request, settings, token, _load(db, token, settings), status=400,
+                     timezone=timezone[:64], zone_error="Please choose a time zone from the "
+                     "list, such as Europe/Berlin (or leave it empty).")
     try:
         changes = preferences.save(db, token, settings, name=name, shown=set(shown or ()),
-                                   wanted=set(lists or ()),
+                                   wanted=set(lists or ()), timezone=timezone,
                                    ip=ratelimit.client_address(request))
     except TokenError as exc:
         raise token_problem(exc, HINT) from None

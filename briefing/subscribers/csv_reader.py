@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from briefing.core.errors import InputError
 from briefing.core.models import SubscriptionStatus
+from briefing.core.zones import checked_zone
 from briefing.mail.addresses import parse_address, person_name
 
 MAX_LINE_BYTES = 64 * 1024       # also the bound on one record spanning several lines
@@ -34,6 +35,8 @@ MAX_REJECTED = 10_000            # rejections stored in the report; all of them 
 
 EMAIL_HEADERS = frozenset({"email", "e-mail", "email address", "e-mail address"})
 NAME_HEADERS = frozenset({"name"})
+# The reader's own IANA time zone, for lists sent at each reader's local time.
+TIMEZONE_HEADERS = frozenset({"timezone", "time zone", "tz"})
 # Columns that export_csv writes: read back (status, attributes) or ignored, never attributes.
 EXPORT_HEADERS = frozenset({"status", "consent_source", "consent_at", "confirmed_at",
                             "unsubscribed_at", "created_at", "attributes"})
@@ -151,6 +154,7 @@ class Columns:
     status: int | None
     attributes: int | None
     extra: tuple[tuple[int, str], ...]     # (index, attribute key)
+    timezone: int | None = None
 
 
 def read_header(source: Iterator[Record]) -> Columns:
@@ -174,11 +178,12 @@ def parse_header(header: list[str]) -> Columns:
         raise InputError("the header must have exactly one 'email' column "
                          f"(also 'e-mail' or 'email address'); found {found}")
     extra = tuple((i, names[i]) for i, name in enumerate(folded)
-                  if name and i != emails[0] and name not in NAME_HEADERS | EXPORT_HEADERS)
+                  if name and i != emails[0]
+                  and name not in NAME_HEADERS | EXPORT_HEADERS | TIMEZONE_HEADERS)
     _check_extra(extra)
     return Columns(email=emails[0], name=_index(folded, NAME_HEADERS),
                    status=_index(folded, {"status"}), attributes=_index(folded, {"attributes"}),
-                   extra=extra)
+                   extra=extra, timezone=_index(folded, TIMEZONE_HEADERS))
 
 
 def _index(folded: list[str], wanted: set[str] | frozenset[str]) -> int | None:
@@ -201,6 +206,7 @@ class Row:
     name: str
     attributes: dict[str, str]
     status: SubscriptionStatus
+    timezone: str | None = None
 
 
 def parse_row(record: Record, columns: Columns, status: SubscriptionStatus) -> Row:
@@ -219,8 +225,10 @@ def parse_row(record: Record, columns: Columns, status: SubscriptionStatus) -> R
     attributes = _json_attributes(cell(columns.attributes))
     attributes.update((key, cell(i)) for i, key in columns.extra if cell(i))
     _check_attributes(attributes)
+    zone = cell(columns.timezone)
     return Row(record.line, address.email, address.key, person_name(cell(columns.name)),
-               attributes, _row_status(cell(columns.status), status))
+               attributes, _row_status(cell(columns.status), status),
+               checked_zone(zone) if zone else None)
 
 
 def _unneutralize(cell: str) -> str:

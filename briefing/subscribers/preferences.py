@@ -20,6 +20,7 @@ from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.models import ConsentSource, MailingList, Subscription, SubscriptionStatus
+from briefing.core.zones import checked_zone
 from briefing.mail.addresses import person_name
 from briefing.subscribers.subscriptions import consent_ip, leave, subscriber_for
 
@@ -47,6 +48,7 @@ class Preferences:
     email: str
     name: str
     lists: tuple[ListChoice, ...]
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,22 +72,27 @@ def load(db: Database, token: str, settings: Settings) -> Preferences:
         person = subscriber_for(session, token, settings)
         choices = tuple(ListChoice(slug, name, status)
                         for _, slug, name, status in _rows(session, person.id))
-        return Preferences(person.email, person.name, choices)
+        return Preferences(person.email, person.name, choices, person.timezone)
 
 
 def save(db: Database, token: str, settings: Settings, *, name: str | None,
-         shown: Collection[str], wanted: Collection[str], ip: str | None) -> Changes:
+         shown: Collection[str], wanted: Collection[str], ip: str | None,
+         timezone: str | None = None) -> Changes:
     """Apply the form: lists in `shown` (the ones the page offered) are on when in `wanted`.
 
     Lists not shown are left alone, so a page opened before the reader joined another list
-    cannot end that subscription. `name` None keeps the name. Raises InputError for a bad
-    name before anything changes, and TokenError for a bad link."""
+    cannot end that subscription. `name` and `timezone` None keep what is stored ("" clears
+    the zone). Raises InputError for a bad name or zone before anything changes, and
+    TokenError for a bad link."""
     clean = None if name is None else person_name(name)
+    zone = checked_zone(timezone) if timezone and timezone.strip() else timezone
     with db.session() as session:
         person = subscriber_for(session, token, settings)
         renamed = clean is not None and clean != person.name
         if clean is not None:
             person.name = clean
+        if zone is not None:
+            person.timezone = zone.strip() or None
         rows = [row for row in _rows(session, person.id) if row.slug in shown]
         off = [row.id for row in rows if row.status == Status.ACTIVE and row.slug not in wanted]
         on = [row.id for row in rows if row.status == Status.UNSUBSCRIBED and row.slug in wanted]

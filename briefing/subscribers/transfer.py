@@ -55,7 +55,7 @@ __all__ = ["erase_subscriber", "export_csv",
 SUBSCRIBERS = cast(Table, Subscriber.__table__)
 SUBSCRIPTIONS = cast(Table, Subscription.__table__)
 EXPORT_COLUMNS = ("email", "name", "status", "consent_source", "consent_at", "confirmed_at",
-                  "unsubscribed_at", "created_at", "attributes")
+                  "unsubscribed_at", "created_at", "attributes", "timezone")
 
 
 def import_csv(db: Database, list_id: int, stream: BinaryIO, *,
@@ -90,6 +90,7 @@ class _Known:
     id: int
     name: str
     attributes: dict[str, Any]
+    timezone: str | None = None
 
 
 class _Importer:
@@ -155,9 +156,10 @@ def _find_subscribers(conn: Connection, keys: list[str]) -> dict[str, _Known]:
     if not keys:
         return {}
     query = (select(SUBSCRIBERS.c.email_key, SUBSCRIBERS.c.id, SUBSCRIBERS.c.name,
-                    SUBSCRIBERS.c.attributes).where(SUBSCRIBERS.c.email_key.in_(keys)))
-    return {key: _Known(id_, name, attrs if isinstance(attrs, dict) else {})
-            for key, id_, name, attrs in conn.execute(query)}
+                    SUBSCRIBERS.c.attributes, SUBSCRIBERS.c.timezone)
+             .where(SUBSCRIBERS.c.email_key.in_(keys)))
+    return {key: _Known(id_, name, attrs if isinstance(attrs, dict) else {}, zone)
+            for key, id_, name, attrs, zone in conn.execute(query)}
 
 
 def _find_inserted(conn: Connection, rows: list[Row]) -> dict[str, _Known]:
@@ -167,7 +169,7 @@ def _find_inserted(conn: Connection, rows: list[Row]) -> dict[str, _Known]:
     by_key = {row.key: row for row in rows}
     query = select(SUBSCRIBERS.c.email_key, SUBSCRIBERS.c.id).where(
         SUBSCRIBERS.c.email_key.in_(list(by_key)))
-    return {key: _Known(id_, by_key[key].name, by_key[key].attributes)
+    return {key: _Known(id_, by_key[key].name, by_key[key].attributes, by_key[key].timezone)
             for key, id_ in conn.execute(query)}
 
 
@@ -182,7 +184,7 @@ def _find_subscriptions(conn: Connection, list_id: int,
 def _new_subscriber(row: Row, now: datetime) -> dict[str, Any]:
     return {"email": row.email, "email_key": row.key, "name": row.name,
             "attributes": row.attributes, "bounce_count": 0, "created_at": now,
-            "updated_at": now}
+            "updated_at": now, "timezone": row.timezone}
 
 
 class _Plan:
@@ -219,11 +221,13 @@ class _Plan:
     def _change_subscriber(self, row: Row, known: _Known) -> bool:
         name = known.name or row.name
         attributes = {**known.attributes, **row.attributes}
-        if name == known.name and attributes == known.attributes:
+        zone = row.timezone or known.timezone  # the file's zone wins when it gives one
+        if name == known.name and attributes == known.attributes and zone == known.timezone:
             return False
         if len(attributes) > MAX_ATTRIBUTES:
             raise InputError("the subscriber would have more than 50 attributes")
-        self.subscriber_changes.append({"b_id": known.id, "b_name": name, "b_attrs": attributes})
+        self.subscriber_changes.append({"b_id": known.id, "b_name": name, "b_attrs": attributes,
+                                        "b_tz": zone})
         return True
 
     def write(self, conn: Connection, list_id: int, source: ConsentSource,
@@ -231,7 +235,8 @@ class _Plan:
         if self.subscriber_changes:
             conn.execute(update(SUBSCRIBERS).where(SUBSCRIBERS.c.id == bindparam("b_id"))
                          .values(name=bindparam("b_name"), attributes=bindparam("b_attrs"),
-                                 updated_at=now), self.subscriber_changes)
+                                 timezone=bindparam("b_tz"), updated_at=now),
+                         self.subscriber_changes)
         for status, subscriber_ids in self.new_subscriptions.items():
             conn.execute(_subscriptions_insert(conn, list_id, subscriber_ids, status, source, now))
         if self.activate:
@@ -286,7 +291,7 @@ def export_csv(db: Database, list_id: int, out: TextIO, *,
     query = (select(Subscriber.email, Subscriber.name, Subscription.status,
                     Subscription.consent_source, Subscription.consent_at,
                     Subscription.confirmed_at, Subscription.unsubscribed_at,
-                    Subscription.created_at, Subscriber.attributes)
+                    Subscription.created_at, Subscriber.attributes, Subscriber.timezone)
              .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
              .where(Subscription.list_id == list_id).order_by(Subscription.id))
     if status is not None:
@@ -333,7 +338,7 @@ def export_subscriber(db: Database, email: str) -> dict[str, Any]:
         rows = session.execute(
             select(Subscription, MailingList).join(MailingList)
             .where(Subscription.subscriber_id == person.id).order_by(Subscription.id)).all()
-        return {"email": person.email, "name": person.name,
+        return {"email": person.email, "name": person.name, "timezone": person.timezone,
                 "attributes": dict(person.attributes or {}),
                 "bounce_count": person.bounce_count, "created_at": _iso(person.created_at),
                 "updated_at": _iso(person.updated_at),

@@ -284,3 +284,29 @@ def test_a_name_that_spells_a_slot_stays_a_name() -> None:
                          name=UNSUBSCRIBE_SLOT, unsubscribe_url="/u?a=1&b=2",
                          preferences_url="/p", is_html=True)
     assert filled == f"Hi {UNSUBSCRIBE_SLOT} <a href='/u?a=1&amp;b=2'>u</a> /p"
+
+
+def zone_of(site: Site, email: str) -> str | None:
+    with site.db.session() as session:
+        return session.scalars(select(Subscriber.timezone)
+                               .where(Subscriber.email_key == email)).one()
+
+
+def test_a_reader_sets_and_clears_their_time_zone_and_a_bad_one_changes_nothing(
+        site: Site) -> None:
+    token = active_reader(site, "tz@example.com")
+    url = f"/preferences/{token}"
+    page = preferences_page(site, token)
+    assert 'name="timezone"' in page.text and '<option value="Asia/Tokyo">' in page.text
+    saved = save(site, url, page, lists=["daily"], timezone="Asia/Tokyo")
+    assert_page(saved, 200)
+    assert zone_of(site, "tz@example.com") == "Asia/Tokyo"
+    assert 'value="Asia/Tokyo"' in preferences_page(site, token).text
+    refused = save(site, url, preferences_page(site, token), lists=[],
+                   timezone="<script>Mars/Olympus</script>")
+    assert_page(refused, 400, "Please choose a time zone from the list")
+    assert "<script>Mars" not in refused.text
+    assert zone_of(site, "tz@example.com") == "Asia/Tokyo"
+    assert status(site, "tz@example.com") == Status.ACTIVE  # the list was not left either
+    save(site, url, preferences_page(site, token), lists=["daily"], timezone="", zone_shown="1")
+    assert zone_of(site, "tz@example.com") is None

@@ -307,10 +307,27 @@ def test_export_columns_and_status_filter(any_db: Database) -> None:
     count, rows = exported(any_db, list_id, status=Status.ACTIVE)
     assert count == 2 and [row["email"] for row in rows] == ["ann@example.com", "bob@example.org"]
     assert list(rows[0]) == ["email", "name", "status", "consent_source", "consent_at",
-                             "confirmed_at", "unsubscribed_at", "created_at", "attributes"]
+                             "confirmed_at", "unsubscribed_at", "created_at", "attributes",
+                             "timezone"]
     assert (rows[0]["status"], rows[0]["consent_source"]) == ("active", "import")
     assert json.loads(rows[0]["attributes"]) == {"city": "Oslo"}
     assert "T" in rows[0]["consent_at"] and rows[0]["unsubscribed_at"] == ""
+
+
+def test_a_timezone_column_sets_each_readers_zone_and_exports_back(any_db: Database) -> None:
+    list_id = make_list(any_db)
+    report = run(any_db, list_id, "email,timezone\nann@example.com,Asia/Tokyo\n"
+                                  "bob@example.org,\ncy@example.net,Mars/Olympus\n")
+    assert (report.created, [r.line for r in report.rejected]) == (2, [4])
+    assert "not an IANA time zone" in report.rejected[0].reason
+    run(any_db, list_id, "email,tz\nbob@example.org,America/New_York\n")
+    _, rows = exported(any_db, list_id)
+    assert {r["email"]: r["timezone"] for r in rows} == {
+        "ann@example.com": "Asia/Tokyo", "bob@example.org": "America/New_York"}
+    # A file without the column, or with an empty cell, keeps the zone a reader has.
+    run(any_db, list_id, "email,timezone\nann@example.com,\n")
+    _, rows = exported(any_db, list_id)
+    assert {r["email"]: r["timezone"] for r in rows}["ann@example.com"] == "Asia/Tokyo"
 
 
 def test_export_neutralizes_formulas(any_db: Database) -> None:
