@@ -19,6 +19,7 @@ from briefing.api.webpage import check_csrf, form_page, limit, token_problem
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
+from briefing.core.models import Frequency
 from briefing.mail.addresses import MAX_PERSON_NAME_CHARS
 from briefing.subscribers import preferences
 from briefing.subscribers.signed_links import TokenError
@@ -50,15 +51,24 @@ def _load(db: Database, token: str, settings: Settings) -> preferences.Preferenc
 
 def _show(request: Request, settings: Settings, token: str, shown: preferences.Preferences, *,
           status: int = 200, name: str | None = None, error: str = "",
-          zone_error: str = "", timezone: str | None = None,
+          zone_error: str = "", often_error: str = "", timezone: str | None = None,
           saved: preferences.Changes | None = None) -> HTMLResponse:
     return form_page(request, settings, "preferences.html", status, title="Your preferences",
                      email=shown.email, name=shown.name if name is None else name,
                      lists=shown.lists, error=error, saved=saved, zone_error=zone_error,
+                     often_error=often_error,
                      timezone=shown.timezone or "" if timezone is None else timezone,
                      zones=time_zones(),
                      action=preferences_path(token),
                      unsubscribe_url=f"/unsubscribe/{quote(token, safe='')}")
+
+
+FREQUENCIES = frozenset(f.value for f in Frequency)
+
+
+def _frequencies(values: list[str]) -> dict[str, str]:
+    """Each list's select posts "slug:frequency"; a value without the colon is ignored."""
+    return dict(value.rsplit(":", 1) for value in values if ":" in value)
 
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
@@ -75,6 +85,7 @@ def preferences_saved(token: str, request: Request, db: DatabaseDep, settings: S
                       name: Annotated[str | None, Form()] = None,
                       timezone: Annotated[str | None, Form()] = None,
                       zone_shown: Annotated[str | None, Form()] = None,
+                      frequency: Slugs | None = None,
                       shown: Slugs | None = None, lists: Slugs | None = None) -> HTMLResponse:
     limit(request)
     check_csrf(request, csrf_token, settings)
@@ -84,9 +95,14 @@ def preferences_saved(token: str, request: Request, db: DatabaseDep, settings: S
         return _show(request, settings, token, _load(db, token, settings), status=400,
                      timezone=timezone[:64], zone_error="Please choose a time zone from the "
                      "list, such as Europe/Berlin (or leave it empty).")
+    often = _frequencies(frequency or [])
+    if not all(value in FREQUENCIES for value in often.values()):
+        return _show(request, settings, token, _load(db, token, settings), status=400,
+                     often_error="Please choose how often from the choices offered.")
     try:
         changes = preferences.save(db, token, settings, name=name, shown=set(shown or ()),
                                    wanted=set(lists or ()), timezone=timezone,
+                                   frequencies=often,
                                    ip=ratelimit.client_address(request))
     except TokenError as exc:
         raise token_problem(exc, HINT) from None

@@ -374,12 +374,15 @@ class SubscriberCreate(BaseModel):
     timezone: ShortText | None = Field(
         None, description='The reader\'s IANA time zone ("Asia/Tokyo"), for lists sent at '
                           'each reader\'s local time; "" clears it.')
+    frequency: Literal["daily", "weekdays"] | None = Field(
+        None, description="How often they get the list: every day (default) or weekdays.")
 
 
 class SubscriberOut(BaseModel):
     email: str
     name: str
     timezone: str | None = None
+    frequency: str = "daily"
     status: SubscriptionStatus
     consent_source: ConsentSource
     consent_at: datetime | None

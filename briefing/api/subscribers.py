@@ -77,9 +77,10 @@ def add(slug: str, body: SubscriberCreate, db: DatabaseDep) -> SubscriberOut:
     Someone who unsubscribed is refused (422): only their own sign-up brings them back."""
     row = subscriptions.add_subscriber(db, find_list(db, slug).slug, body.email, body.name,
                                        active=body.active, source=ConsentSource.API,
-                                       timezone=body.timezone)
+                                       timezone=body.timezone, frequency=body.frequency)
     person = _person(db, row.subscriber_id)
     return SubscriberOut(email=person.email, name=person.name, timezone=person.timezone,
+                         frequency=str(row.frequency),
                          status=row.status,
                          consent_source=row.consent_source, consent_at=row.consent_at,
                          confirmed_at=row.confirmed_at, unsubscribed_at=row.unsubscribed_at)

@@ -31,8 +31,9 @@ def add(email: str, list_slug: ListOption, name: Annotated[str | None, typer.Opt
         pending: Annotated[bool, typer.Option(
             help="Send a confirmation email instead of activating at once.")] = False,
         timezone: Annotated[str | None, typer.Option(
-            help="The reader's IANA time zone, for lists sent at each reader's time.")] = None
-        ) -> None:
+            help="The reader's IANA time zone, for lists sent at each reader's time.")] = None,
+        frequency: Annotated[str | None, typer.Option(
+            help="daily (default) or weekdays (Monday to Friday).")] = None) -> None:
     """Add a reader (active at once, consent recorded as admin) or send them a confirmation email
     with `--pending`."""
     ctx = context()
@@ -45,7 +46,8 @@ def add(email: str, list_slug: ListOption, name: Annotated[str | None, typer.Opt
             after_commit(dispatch.send_confirmations, [signup.subscription_id])
         typer.echo(f"{email}: confirmation requested")
         return
-    row = subscriptions.add_subscriber(ctx.db, list_slug, email, name, timezone=timezone)
+    row = subscriptions.add_subscriber(ctx.db, list_slug, email, name, timezone=timezone,
+                                       frequency=frequency)
     typer.echo(f"{email}: {row.status} on {list_slug}")
 
 

@@ -173,6 +173,13 @@ class SubscriptionStatus(enum.StrEnum):
     COMPLAINED = "complained"
 
 
+class Frequency(enum.StrEnum):
+    """How often a subscription wants its list's edition."""
+
+    DAILY = "daily"
+    WEEKDAYS = "weekdays"  # Monday to Friday, by the edition's local date
+
+
 class ConsentSource(enum.StrEnum):
     FORM = "form"
     IMPORT = "import"
@@ -270,6 +277,8 @@ class Subscription(Base):
     # The name typed at sign-up, by someone who has not yet shown they own the address: kept
     # here, never mailed, and offered on the confirmation page; cleared when confirmed.
     signup_name: Mapped[str | None] = mapped_column(String(100))
+    frequency: Mapped[Frequency] = mapped_column(
+        _str_enum(Frequency, "frequency"), default=Frequency.DAILY, server_default="daily")
 
 
 class EditionStatus(enum.StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from briefing.core.models import (
     DeliveryStatus,
     Edition,
     EditionStatus,
+    Frequency,
     MailingList,
     Subscriber,
     Subscription,
@@ -184,7 +185,7 @@ def _queue(db: Database, edition: Edition, mailing_list: MailingList,
             updated_at=utcnow()).returning(Edition.id)).first()
         if claimed is None:  # another build got there first
             return EditionStatus.SENDING
-        count = queue_deliveries(session, edition.id, edition.list_id)
+        count = queue_deliveries(session, edition.id, edition.list_id, edition.edition_date)
         if mailing_list.reader_time:  # in the same transaction: no copy goes out early
             set_due_times(session, edition.id, mailing_list, edition.edition_date)
     log.info("edition %d: %d stories, %d readers queued", edition.id,
@@ -192,8 +193,14 @@ def _queue(db: Database, edition: Edition, mailing_list: MailingList,
     return EditionStatus.SENDING
 
 
-def queue_deliveries(session: Session, edition_id: int, list_id: int) -> int:
-    """One queued delivery per active reader, in a single INSERT … SELECT."""
+def wanting(day: date) -> list[Frequency]:
+    """The frequencies that get the edition of *day*: weekday readers skip weekends."""
+    return [Frequency.DAILY] + ([Frequency.WEEKDAYS] if day.weekday() < 5 else [])
+
+
+def queue_deliveries(session: Session, edition_id: int, list_id: int, day: date) -> int:
+    """One queued delivery per active reader who wants *day*'s edition, in a single
+    INSERT … SELECT."""
     now = utcnow()
     readers = (
         select(literal(edition_id), Subscription.subscriber_id, Subscription.id,
@@ -201,7 +208,8 @@ def queue_deliveries(session: Session, edition_id: int, list_id: int) -> int:
                literal(0), literal(now), literal(now))
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .where(Subscription.list_id == list_id,
-               Subscription.status == SubscriptionStatus.ACTIVE))
+               Subscription.status == SubscriptionStatus.ACTIVE,
+               Subscription.frequency.in_(wanting(day))))
     columns = [Delivery.edition_id, Delivery.subscriber_id, Delivery.subscription_id,
                Delivery.email, Delivery.name, Delivery.status, Delivery.attempts,
                Delivery.due_at, Delivery.created_at]

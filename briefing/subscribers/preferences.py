@@ -10,7 +10,7 @@ address, or an opt-in still waiting for its confirmation, is not theirs to switc
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Row, select, update
@@ -19,9 +19,16 @@ from sqlalchemy.orm import Session
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
-from briefing.core.models import ConsentSource, MailingList, Subscription, SubscriptionStatus
+from briefing.core.models import (
+    ConsentSource,
+    Frequency,
+    MailingList,
+    Subscription,
+    SubscriptionStatus,
+)
 from briefing.core.zones import checked_zone
 from briefing.mail.addresses import person_name
+from briefing.subscribers.frequency import checked_frequency
 from briefing.subscribers.subscriptions import consent_ip, leave, subscriber_for
 
 Status = SubscriptionStatus
@@ -33,6 +40,7 @@ class ListChoice:
     slug: str
     name: str
     status: Status
+    frequency: Frequency = Frequency.DAILY
 
     @property
     def changeable(self) -> bool:
@@ -58,9 +66,11 @@ class Changes:
     renamed: bool
 
 
-def _rows(session: Session, subscriber_id: int) -> Sequence[Row[int, str, str, Status]]:
+def _rows(session: Session, subscriber_id: int
+          ) -> Sequence[Row[int, str, str, Status, Frequency]]:
     return session.execute(
-        select(Subscription.id, MailingList.slug, MailingList.name, Subscription.status)
+        select(Subscription.id, MailingList.slug, MailingList.name, Subscription.status,
+               Subscription.frequency)
         .join(MailingList, MailingList.id == Subscription.list_id)
         .where(Subscription.subscriber_id == subscriber_id)
         .order_by(MailingList.name, MailingList.slug)).all()
@@ -70,14 +80,15 @@ def load(db: Database, token: str, settings: Settings) -> Preferences:
     """What the page shows; changes nothing (mail scanners open links)."""
     with db.session() as session:
         person = subscriber_for(session, token, settings)
-        choices = tuple(ListChoice(slug, name, status)
-                        for _, slug, name, status in _rows(session, person.id))
+        choices = tuple(ListChoice(slug, name, status, frequency)
+                        for _, slug, name, status, frequency in _rows(session, person.id))
         return Preferences(person.email, person.name, choices, person.timezone)
 
 
 def save(db: Database, token: str, settings: Settings, *, name: str | None,
          shown: Collection[str], wanted: Collection[str], ip: str | None,
-         timezone: str | None = None) -> Changes:
+         timezone: str | None = None, frequencies: Mapping[str, str] | None = None
+         ) -> Changes:
     """Apply the form: lists in `shown` (the ones the page offered) are on when in `wanted`.
 
     Lists not shown are left alone, so a page opened before the reader joined another list
@@ -86,6 +97,7 @@ def save(db: Database, token: str, settings: Settings, *, name: str | None,
     TokenError for a bad link."""
     clean = None if name is None else person_name(name)
     zone = checked_zone(timezone) if timezone and timezone.strip() else timezone
+    often = {slug: checked_frequency(value) for slug, value in (frequencies or {}).items()}
     with db.session() as session:
         person = subscriber_for(session, token, settings)
         renamed = clean is not None and clean != person.name
@@ -94,6 +106,10 @@ def save(db: Database, token: str, settings: Settings, *, name: str | None,
         if zone is not None:
             person.timezone = zone.strip() or None
         rows = [row for row in _rows(session, person.id) if row.slug in shown]
+        for row in rows:
+            if row.slug in often and often[row.slug] != row.frequency:
+                session.execute(update(Subscription).where(Subscription.id == row.id)
+                                .values(frequency=often[row.slug], updated_at=utcnow()))
         off = [row.id for row in rows if row.status == Status.ACTIVE and row.slug not in wanted]
         on = [row.id for row in rows if row.status == Status.UNSUBSCRIBED and row.slug in wanted]
         left = leave(session, Subscription.id.in_(off)) if off else []

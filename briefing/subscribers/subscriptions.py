@@ -34,6 +34,7 @@ from briefing.core.models import (
 )
 from briefing.core.zones import checked_zone
 from briefing.mail.addresses import Address, parse_address, person_name
+from briefing.subscribers.frequency import checked_frequency
 from briefing.subscribers.lists import ListNotFound
 from briefing.subscribers.signed_links import CONFIRM, UNSUBSCRIBE, Signer, TokenError
 
@@ -283,12 +284,14 @@ def unsubscribe(db: Database, token: str, settings: Settings, *, everywhere: boo
 
 def add_subscriber(db: Database, slug: str, email: str, name: str | None = None, *,
                    active: bool = True, source: ConsentSource = ConsentSource.ADMIN,
-                   timezone: str | None = None) -> Subscription:
+                   timezone: str | None = None, frequency: str | None = None
+                   ) -> Subscription:
     """An admin or API add: the caller vouches for consent, recorded with its source.
     A person who left the list is not put back: that needs their own fresh opt-in.
     *timezone* (IANA) sets the person's own zone; "" clears it; None leaves it."""
     addr, clean = parse_address(email), person_name(name)
     zone = checked_zone(timezone) if timezone else timezone
+    often = checked_frequency(frequency) if frequency else None
     with db.session() as session:
         mailing_list, subscriber, row = _person_and_subscription(session, slug, addr, clean)
         if zone is not None:
@@ -300,6 +303,8 @@ def add_subscriber(db: Database, slug: str, email: str, name: str | None = None,
             row = Subscription(list_id=mailing_list.id, subscriber_id=subscriber.id,
                                consent_source=source, status=SubscriptionStatus.PENDING)
             session.add(row)
+        if often is not None:
+            row.frequency = often
         if active and row.status != SubscriptionStatus.ACTIVE:
             now = utcnow()
             row.status, row.confirmed_at = SubscriptionStatus.ACTIVE, now
@@ -336,6 +341,7 @@ class SubscriberRow:
     confirmed_at: object
     unsubscribed_at: object
     timezone: str | None = None
+    frequency: str = "daily"
 
 
 def list_subscribers(db: Database, slug: str, *, status: SubscriptionStatus | None = None,
@@ -361,5 +367,5 @@ def list_subscribers(db: Database, slug: str, *, status: SubscriptionStatus | No
                                .limit(max(1, min(limit, 500))).offset(max(0, offset))).all()
         return [SubscriberRow(sub.id, person.email, person.name, sub.status,
                               sub.consent_source, sub.consent_at, sub.confirmed_at,
-                              sub.unsubscribed_at, person.timezone)
+                              sub.unsubscribed_at, person.timezone, str(sub.frequency))
                 for sub, person in rows], int(total or 0)

@@ -39,6 +39,7 @@ STEP = timedelta(minutes=15)
 # The list is made when 07:00 has passed everywhere today (New York last, at 12:00 UTC), so
 # its first edition is tomorrow's in every zone and no reader's first copy comes late.
 START = datetime(2026, 3, 4, 12, 30, tzinfo=UTC)
+WEEKDAY_READER = "weekdays@example.com"  # New York, Monday to Friday only
 
 
 @pytest.fixture
@@ -53,6 +54,8 @@ def db(settings: Settings) -> Iterator[Database]:
             update_list(database, "daily", ListChanges(timezone=LIST_ZONE, reader_time=True))
             for email, zone in READERS.items():
                 add_subscriber(database, "daily", email, timezone=zone or "")
+            add_subscriber(database, "daily", WEEKDAY_READER, timezone="America/New_York",
+                           frequency="weekdays")
             yield database
 
 
@@ -87,6 +90,10 @@ def test_each_reader_gets_each_edition_once_at_seven_on_their_own_clock_across_d
     with db.session() as session:
         editions = {e.id: e.edition_date for e in session.scalars(select(Edition))}
         everything = list(session.scalars(select(Delivery)))
+    weekday_days = {editions[d.edition_id] for d in everything if d.email == WEEKDAY_READER}
+    assert weekday_days == {date(2026, 3, 5) + timedelta(days=n) for n in range(8)} - {
+        date(2026, 3, 7), date(2026, 3, 8)}  # no Saturday, no Sunday (12 March: queued)
+    everything = [d for d in everything if d.email != WEEKDAY_READER]
     deliveries = [d for d in everything if d.status == DeliveryStatus.SENT]
     waiting = [d for d in everything if d.status != DeliveryStatus.SENT]
     # What is not sent yet is 12 March's edition for readers still before 07:00 then.
@@ -128,7 +135,7 @@ def test_a_list_sent_at_its_own_time_is_untouched_by_readers_zones(
         sent = [d.sent_at for d in session.scalars(select(Delivery))]
     london = {s.astimezone(ZoneInfo(LIST_ZONE)).replace(second=0, microsecond=0).time()
               for s in sent if s is not None}
-    assert london == {time(7, 0)} and len(sent) == 2 * len(READERS)
+    assert london == {time(7, 0)} and len(sent) == 2 * (len(READERS) + 1)
 
 
 def test_a_bad_time_zone_is_refused(db: Database) -> None:

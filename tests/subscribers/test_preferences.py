@@ -133,7 +133,7 @@ def test_ticking_a_list_they_left_brings_it_back_with_fresh_consent(site: Site) 
     page = preferences_page(site, token)
     assert_page(page, 200, 'name="lists" value="daily">', "you left this list")
     before = utcnow()
-    saved = save(site, f"/preferences/{token}", page, lists=["daily", "weekly"])
+    saved = save(site, f"/preferences/{token}", page, lists=["daily", "evening"])
     assert_page(saved, 200, "You will receive Daily Brief again")
     row = subscription(site, "back@example.com")
     assert row is not None and row.status == Status.ACTIVE
@@ -310,3 +310,23 @@ def test_a_reader_sets_and_clears_their_time_zone_and_a_bad_one_changes_nothing(
     assert status(site, "tz@example.com") == Status.ACTIVE  # the list was not left either
     save(site, url, preferences_page(site, token), lists=["daily"], timezone="", zone_shown="1")
     assert zone_of(site, "tz@example.com") is None
+
+
+def test_a_reader_chooses_weekdays_only_for_one_list_and_a_forged_choice_is_refused(
+        site: Site) -> None:
+    create_list(site.db, "evening", ListChanges(name="Evening", from_address="e@example.org"))
+    token = active_reader(site, "often@example.com", "daily", "evening")
+    url = f"/preferences/{token}"
+    page = preferences_page(site, token)
+    assert page.text.count('name="frequency"') == 2
+    save(site, url, page, lists=["daily", "evening"], frequency=["daily:weekdays"])
+    with site.db.session() as session:
+        often = dict(session.execute(
+            select(Subscription.list_id, Subscription.frequency).join(Subscriber)
+            .where(Subscriber.email_key == "often@example.com")).tuples().all())
+    assert sorted(str(v) for v in often.values()) == ["daily", "weekdays"]
+    assert 'value="daily:weekdays" selected' in preferences_page(site, token).text
+    forged = save(site, url, preferences_page(site, token), lists=["daily", "evening"],
+                  frequency=["daily:hourly"])
+    assert_page(forged, 400, "Please choose how often")
+    assert 'value="daily:weekdays" selected' in preferences_page(site, token).text

@@ -1,4 +1,5 @@
-"""reader time: a subscriber's own time zone, and lists that send at each reader's local time
+"""reader schedule: a subscriber's own time zone, lists that send at each reader's local time,
+and how often each subscription wants the list (daily or weekdays)
 
 Revision ID: 0017
 Revises: 0016
@@ -22,9 +23,14 @@ def upgrade() -> None:
     with op.batch_alter_table("lists") as table:
         table.add_column(sa.Column("reader_time", sa.Boolean, nullable=False,
                                    server_default=sa.false()))
+    with op.batch_alter_table("subscriptions") as table:
+        table.add_column(sa.Column("frequency", sa.String(20), nullable=False,
+                                   server_default="daily"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("subscriptions") as table:
+        table.drop_column("frequency")
     with op.batch_alter_table("lists") as table:
         table.drop_column("reader_time")
     with op.batch_alter_table("subscribers") as table:
