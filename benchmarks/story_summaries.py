@@ -33,7 +33,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,7 @@ from rouge_score import rouge_scorer
 
 from benchmarks.sections import write_section
 from briefing.stories.articles import StoryArticle
-from briefing.stories.summary import summarize_story
+from briefing.stories.summary import DEFAULT_SUMMARY, SummaryConfig, summarize_story
 from briefing.stories.terms import language_rules
 from briefing.summarize.summarizer import SummaryError, split_sentences
 from briefing.text.tokenizer import split_paragraph, split_words
@@ -171,12 +171,44 @@ def run(stories: list[Story]) -> list[str]:
     return [*lines, "", "RESULT " + " ".join(f"{k}={v:.1f}" for k, v in result.items())]
 
 
+# The tune-half grid behind DEFAULT_SUMMARY, one knob at a time around the chosen point.
+SWEEP: list[tuple[str, dict[str, float]]] = [
+    ("default", {}),
+]
+
+
+def sweep(stories: list[Story], count: int) -> list[str]:
+    """R1/R2/RLsum on the tune half only, for each variant of DEFAULT_SUMMARY in SWEEP."""
+    tune = [s for s in stories if half_of(s.id) == "tune"]
+    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+    lines = [f"| variant (tune, {len(tune)} stories, at most {count}) | R1 | R2 | RLsum |",
+             "|---|---:|---:|---:|"]
+    for label, changes in SWEEP:
+        config = replace(DEFAULT_SUMMARY, **changes)
+        rows = [[100 * v.fmeasure for v in (lambda r: [r[k] for k in ROUGE_TYPES])(
+            scorer.score(s.reference, "\n".join(_summary(s, count, config))))] for s in tune]
+        r1, r2, rl = np.array(rows).mean(axis=0)
+        lines.append(f"| {label} | {r1:.2f} | {r2:.2f} | {rl:.2f} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
+def _summary(story: Story, count: int, config: SummaryConfig) -> list[str]:
+    return list(summarize_story(story.articles, count, config).sentences)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--output", type=Path,
                         default=REPO / "benchmarks/results/stories.md")
+    parser.add_argument("--sweep", action="store_true",
+                        help="only the tune-half grid of SWEEP (nothing written)")
+    parser.add_argument("--sentences", type=int, default=3, help="at most, for --sweep")
     args = parser.parse_args(argv)
+    if args.sweep:
+        sweep(load(args.eval_dir), args.sentences)
+        return
     lines = run(load(args.eval_dir))
     text = "\n".join(["## Story summaries (python -m benchmarks.story_summaries)", "", *lines])
     write_section(args.output, text)

@@ -24,9 +24,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from briefing.core.languages import language_code
 from briefing.ingest.boilerplate import strip_dateline
 from briefing.stories.articles import ArticleId, StoryArticle
 from briefing.stories.terms import LanguageRules, language_rules
+from briefing.summarize.openings import opens_dangling
 from briefing.text.tokenizer import split_paragraph, split_words
 
 __all__ = ["DEFAULT_SUMMARY", "Source", "StorySummary", "SummaryConfig", "headline_index",
@@ -48,6 +50,20 @@ class SummaryConfig:
     long_words: int = 50
     quote_penalty: float = 0.8
     redundancy: float = 0.6
+    # Sentences opening on "He", "But", "This"… need the one before them.
+    dangling_penalty: float = 1.0
+    # A sentence whose cosine with fewer than `min_support` other outlets reaches
+    # `support_cosine` is one outlet's own point.
+    support_cosine: float = 0.1
+    min_support: int = 0
+    unsupported_penalty: float = 1.0
+    # Stop adding sentences once the summary has `budget_ratio` times the words of the story's
+    # average article, or `word_budget` words if fewer (0 turns either off): a story told in
+    # a few words gets a short summary, and a long article's sentences stop at a paragraph.
+    word_budget: int = 80
+    budget_ratio: float = 1.4
+    # Take the next pick only if it brings the length nearer the budget than stopping would.
+    nearest_budget: bool = False
 
 
 DEFAULT_SUMMARY = SummaryConfig()
@@ -110,8 +126,25 @@ def _pick(articles: Sequence[StoryArticle], count: int, config: SummaryConfig) -
     outlets = [_centroid([c.vector for c in candidates if c.article == a], idf)
                for a in range(len(articles))]
     headlines = _weigh(_counts(" ".join(a.title for a in articles), rules), idf)
-    scores = [_score(c, outlets, headlines, config) for c in candidates]
-    return [candidates[i].text for i in _select(candidates, scores, count, config)]
+    code = language_code(articles[0].language) or ""
+    scores = [_score(c, outlets, headlines, config) * _opening(c, code, config)
+              for c in candidates]
+    budget = _budget(candidates, len(articles), config)
+    return [candidates[i].text for i in _select(candidates, scores, count, budget, config)]
+
+
+def _budget(candidates: list[_Candidate], articles: int, config: SummaryConfig) -> float:
+    typical = config.budget_ratio * sum(len(split_words(c.text)) for c in candidates) / articles
+    if not config.word_budget:
+        return typical
+    return min(typical, config.word_budget) if typical else config.word_budget
+
+
+def _opening(candidate: _Candidate, language: str, config: SummaryConfig) -> float:
+    # An article's first sentence cannot lean on an earlier one, whatever its first word.
+    if candidate.position > 0 and opens_dangling(candidate.text, language):
+        return config.dangling_penalty
+    return 1.0
 
 
 def _candidates(articles: Sequence[StoryArticle], rules: LanguageRules) -> list[_Candidate]:
@@ -179,6 +212,8 @@ def _score(candidate: _Candidate, outlets: list[Vector], headlines: Vector,
     # A story of one article has no other outlet: its sentences are judged by their own one.
     agreement = sum(others) / len(others) if others else _cosine(
         candidate.vector, outlets[candidate.article])
+    if sum(o >= config.support_cosine for o in others) < config.min_support:
+        agreement *= config.unsupported_penalty
     score = agreement + config.headline_weight * _cosine(candidate.vector, headlines)
     score /= 1.0 + config.position_discount * candidate.position
     return score * _demotion(candidate.text, config)
@@ -191,17 +226,23 @@ def _demotion(sentence: str, config: SummaryConfig) -> float:
     return factor * (config.quote_penalty if len(_QUOTE_MARK.findall(sentence)) >= 2 else 1.0)
 
 
-def _select(candidates: list[_Candidate], scores: list[float], count: int,
+def _select(candidates: list[_Candidate], scores: list[float], count: int, budget: float,
             config: SummaryConfig) -> list[int]:
     """Maximal marginal relevance: score (scaled to the best) minus similarity to the picks."""
     best = max(scores) or 1.0
     chosen: list[int] = []
     closest = [0.0] * len(candidates)
-    while len(chosen) < min(count, len(candidates)):
+    words = 0
+    while len(chosen) < min(count, len(candidates)) and not (budget and words >= budget):
         gains = [(s / best - config.redundancy * closest[i], -i) for i, s in enumerate(scores)
                  if i not in chosen]
         pick = -max(gains)[1]
+        length = len(split_words(candidates[pick].text))
+        if chosen and budget and config.nearest_budget and \
+                abs(words + length - budget) > abs(words - budget):
+            break
         chosen.append(pick)
+        words += len(split_words(candidates[pick].text))
         closest = [max(c, _cosine(candidates[i].vector, candidates[pick].vector))
                    for i, c in enumerate(closest)]
     return chosen
