@@ -16,12 +16,15 @@ Methods, side by side on the same stories:
 * ``lead3-first``: the first three sentences of the story's first article (one outlet);
 * ``centroid-2``: the two sentences (of any article) closest to the story's tf-idf centroid,
   each score divided by ``1 + 0.5 * position``;
-* ``ours``: :func:`briefing.stories.summary.summarize_story` at 3 sentences (and at 2, the
-  centroid's length).
+* ``ours``: :func:`briefing.stories.summary.summarize_story` at most 3 sentences, fewer when
+  its word budget is reached first (and at most 2, the centroid's length).
 
 ``ours - centroid`` gives the paired difference in R1 with a 95% bootstrap interval (2,000
 resamples of stories).  The table goes to stdout and to its section of
 ``benchmarks/results/stories.md``; the last line is ``RESULT ...``.
+
+``--sweep [--sentences N]`` scores the variants of ``DEFAULT_SUMMARY`` listed in ``SWEEP`` (one
+knob moved at a time) on the tune half only, and writes nothing.
 """
 
 from __future__ import annotations
@@ -124,8 +127,8 @@ def ours(count: int) -> Callable[[Story], list[str]]:
 
 
 METHODS: dict[str, Callable[[Story], list[str]]] = {
-    "lead3-first": lead3_first, "centroid-2": centroid_2, "ours (3 sentences)": ours(3),
-    "ours (2 sentences)": ours(2)}
+    "lead3-first": lead3_first, "centroid-2": centroid_2, "ours (at most 3)": ours(3),
+    "ours (at most 2)": ours(2)}
 
 
 def score_all(stories: list[Story]) -> dict[str, np.ndarray]:
@@ -160,11 +163,11 @@ def run(stories: list[Story]) -> list[str]:
         for name, table in scores.items():
             r1, r2, rl = table[mask].mean(axis=0)
             lines.append(f"| {part} | {mask.sum()} | {name} | {r1:.1f} | {r2:.1f} | {rl:.1f} |")
-        difference = scores["ours (3 sentences)"][mask, 0] - scores["centroid-2"][mask, 0]
+        difference = scores["ours (at most 3)"][mask, 0] - scores["centroid-2"][mask, 0]
         low, high = bootstrap(difference)
         lines.append(f"| {part} | {mask.sum()} | ours - centroid-2, R1 | "
                      f"{difference.mean():+.2f} ({low:+.2f}..{high:+.2f}) | | |")
-        for key, name in (("ours", "ours (3 sentences)"), ("centroid", "centroid-2"),
+        for key, name in (("ours", "ours (at most 3)"), ("centroid", "centroid-2"),
                           ("lead3", "lead3-first")):
             r1, r2, rl = scores[name][mask].mean(axis=0)
             result |= {f"{part}_{key}_r1": r1, f"{part}_{key}_r2": r2, f"{part}_{key}_rl": rl}
@@ -174,6 +177,14 @@ def run(stories: list[Story]) -> list[str]:
 # The tune-half grid behind DEFAULT_SUMMARY, one knob at a time around the chosen point.
 SWEEP: list[tuple[str, dict[str, float]]] = [
     ("default", {}),
+    *((f"budget_ratio={v}", {"budget_ratio": v}) for v in (0.0, 1.2, 1.4, 1.7)),
+    *((f"word_budget={v}", {"word_budget": v}) for v in (0, 60, 100)),
+    *((f"idf_floor={v}", {"idf_floor": v}) for v in (0.0, 1.0)),
+    *((f"shared_weight={v}", {"shared_weight": v}) for v in (0.0, 0.5)),
+    *((f"dangling_penalty={v}", {"dangling_penalty": v}) for v in (0.5,)),
+    *((f"redundancy={v}", {"redundancy": v}) for v in (0.4, 0.8)),
+    *((f"headline_weight={v}", {"headline_weight": v}) for v in (0.3, 0.8)),
+    *((f"position_discount={v}", {"position_discount": v}) for v in (0.15, 0.5)),
 ]
 
 
