@@ -24,7 +24,7 @@ resamples of stories).  The table goes to stdout and to its section of
 ``benchmarks/results/stories.md``; the last line is ``RESULT ...``.
 
 ``--sweep [--sentences N]`` scores the variants of ``DEFAULT_SUMMARY`` listed in ``SWEEP`` (one
-knob moved at a time) on the tune half only, and writes nothing.
+knob moved at a time) on the tune half only, into its own section of the results file.
 """
 
 from __future__ import annotations
@@ -188,6 +188,9 @@ SWEEP: list[tuple[str, dict[str, float]]] = [
 ]
 
 
+SWEEP_HEADING = "Story summary weights, tune half (python -m benchmarks.story_summaries --sweep)"
+
+
 def sweep(stories: list[Story], count: int) -> list[str]:
     """R1/R2/RLsum on the tune half only, for each variant of DEFAULT_SUMMARY in SWEEP."""
     tune = [s for s in stories if half_of(s.id) == "tune"]
@@ -214,11 +217,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path,
                         default=REPO / "benchmarks/results/stories.md")
     parser.add_argument("--sweep", action="store_true",
-                        help="only the tune-half grid of SWEEP (nothing written)")
+                        help="only the tune-half grid of SWEEP, into its own section")
     parser.add_argument("--sentences", type=int, default=3, help="at most, for --sweep")
     args = parser.parse_args(argv)
     if args.sweep:
-        sweep(load(args.eval_dir), args.sentences)
+        lines = sweep(load(args.eval_dir), args.sentences)
+        write_section(args.output, "\n".join([f"## {SWEEP_HEADING}", "", *lines]))
         return
     lines = run(load(args.eval_dir))
     text = "\n".join(["## Story summaries (python -m benchmarks.story_summaries)", "", *lines])

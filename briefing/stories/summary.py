@@ -13,7 +13,7 @@ every outlet repeats still count.  A sentence scores by
 * **position**: divided by ``1 + 0.3 * position`` in its article (news leads say what happened);
 * demotions, as in the article summarizer: under six words, over fifty, quoted speech;
   :attr:`SummaryConfig.dangling_penalty` can demote sentences opening on a word that needs the
-  sentence before (:mod:`briefing.summarize.openings`); it is off, as it changed no score.
+  sentence before (:mod:`briefing.summarize.openings`); off, as on tune it moved ROUGE < 0.05.
 
 Sentences are picked greedily, each trading its score against its similarity to those already
 picked (maximal marginal relevance), so no two sentences say the same thing.  Picking stops at
