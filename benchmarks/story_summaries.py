@@ -16,12 +16,15 @@ Methods, side by side on the same stories:
 * ``lead3-first``: the first three sentences of the story's first article (one outlet);
 * ``centroid-2``: the two sentences (of any article) closest to the story's tf-idf centroid,
   each score divided by ``1 + 0.5 * position``;
-* ``ours``: :func:`briefing.stories.summary.summarize_story` at 3 sentences (and at 2, the
-  centroid's length).
+* ``ours``: :func:`briefing.stories.summary.summarize_story` at most 3 sentences, fewer when
+  its word budget is reached first (and at most 2, the centroid's length).
 
 ``ours - centroid`` gives the paired difference in R1 with a 95% bootstrap interval (2,000
 resamples of stories).  The table goes to stdout and to its section of
 ``benchmarks/results/stories.md``; the last line is ``RESULT ...``.
+
+``--sweep [--sentences N]`` scores the variants of ``DEFAULT_SUMMARY`` listed in ``SWEEP`` (one
+knob moved at a time) on the tune half only, into its own section of the results file.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +44,7 @@ from rouge_score import rouge_scorer
 
 from benchmarks.sections import write_section
 from briefing.stories.articles import StoryArticle
-from briefing.stories.summary import summarize_story
+from briefing.stories.summary import DEFAULT_SUMMARY, SummaryConfig, summarize_story
 from briefing.stories.terms import language_rules
 from briefing.summarize.summarizer import SummaryError, split_sentences
 from briefing.text.tokenizer import split_paragraph, split_words
@@ -124,8 +127,8 @@ def ours(count: int) -> Callable[[Story], list[str]]:
 
 
 METHODS: dict[str, Callable[[Story], list[str]]] = {
-    "lead3-first": lead3_first, "centroid-2": centroid_2, "ours (3 sentences)": ours(3),
-    "ours (2 sentences)": ours(2)}
+    "lead3-first": lead3_first, "centroid-2": centroid_2, "ours (at most 3)": ours(3),
+    "ours (at most 2)": ours(2)}
 
 
 def score_all(stories: list[Story]) -> dict[str, np.ndarray]:
@@ -160,15 +163,52 @@ def run(stories: list[Story]) -> list[str]:
         for name, table in scores.items():
             r1, r2, rl = table[mask].mean(axis=0)
             lines.append(f"| {part} | {mask.sum()} | {name} | {r1:.1f} | {r2:.1f} | {rl:.1f} |")
-        difference = scores["ours (3 sentences)"][mask, 0] - scores["centroid-2"][mask, 0]
+        difference = scores["ours (at most 3)"][mask, 0] - scores["centroid-2"][mask, 0]
         low, high = bootstrap(difference)
         lines.append(f"| {part} | {mask.sum()} | ours - centroid-2, R1 | "
                      f"{difference.mean():+.2f} ({low:+.2f}..{high:+.2f}) | | |")
-        for key, name in (("ours", "ours (3 sentences)"), ("centroid", "centroid-2"),
+        for key, name in (("ours", "ours (at most 3)"), ("centroid", "centroid-2"),
                           ("lead3", "lead3-first")):
             r1, r2, rl = scores[name][mask].mean(axis=0)
             result |= {f"{part}_{key}_r1": r1, f"{part}_{key}_r2": r2, f"{part}_{key}_rl": rl}
     return [*lines, "", "RESULT " + " ".join(f"{k}={v:.1f}" for k, v in result.items())]
+
+
+# The tune-half grid behind DEFAULT_SUMMARY, one knob at a time around the chosen point.
+SWEEP: list[tuple[str, dict[str, float]]] = [
+    ("default", {}),
+    *((f"budget_ratio={v}", {"budget_ratio": v}) for v in (0.0, 1.2, 1.4, 1.7)),
+    *((f"word_budget={v}", {"word_budget": v}) for v in (0, 60, 100)),
+    *((f"idf_floor={v}", {"idf_floor": v}) for v in (0.0, 1.0)),
+    *((f"shared_weight={v}", {"shared_weight": v}) for v in (0.0, 0.5)),
+    *((f"dangling_penalty={v}", {"dangling_penalty": v}) for v in (0.5,)),
+    *((f"redundancy={v}", {"redundancy": v}) for v in (0.4, 0.8)),
+    *((f"headline_weight={v}", {"headline_weight": v}) for v in (0.3, 0.8)),
+    *((f"position_discount={v}", {"position_discount": v}) for v in (0.15, 0.5)),
+]
+
+
+SWEEP_HEADING = "Story summary weights, tune half (python -m benchmarks.story_summaries --sweep)"
+
+
+def sweep(stories: list[Story], count: int) -> list[str]:
+    """R1/R2/RLsum on the tune half only, for each variant of DEFAULT_SUMMARY in SWEEP."""
+    tune = [s for s in stories if half_of(s.id) == "tune"]
+    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+    lines = [f"| variant (tune, {len(tune)} stories, at most {count}) | R1 | R2 | RLsum |",
+             "|---|---:|---:|---:|"]
+    for label, changes in SWEEP:
+        config = replace(DEFAULT_SUMMARY, **changes)
+        rows = [[100 * v.fmeasure for v in (lambda r: [r[k] for k in ROUGE_TYPES])(
+            scorer.score(s.reference, "\n".join(_summary(s, count, config))))] for s in tune]
+        r1, r2, rl = np.array(rows).mean(axis=0)
+        lines.append(f"| {label} | {r1:.2f} | {r2:.2f} | {rl:.2f} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
+def _summary(story: Story, count: int, config: SummaryConfig) -> list[str]:
+    return list(summarize_story(story.articles, count, config).sentences)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -176,7 +216,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--output", type=Path,
                         default=REPO / "benchmarks/results/stories.md")
+    parser.add_argument("--sweep", action="store_true",
+                        help="only the tune-half grid of SWEEP, into its own section")
+    parser.add_argument("--sentences", type=int, default=3, help="at most, for --sweep")
     args = parser.parse_args(argv)
+    if args.sweep:
+        lines = sweep(load(args.eval_dir), args.sentences)
+        write_section(args.output, "\n".join([f"## {SWEEP_HEADING}", "", *lines]))
+        return
     lines = run(load(args.eval_dir))
     text = "\n".join(["## Story summaries (python -m benchmarks.story_summaries)", "", *lines])
     write_section(args.output, text)

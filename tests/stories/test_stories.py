@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from briefing.stories.articles import StoryArticle
 from briefing.stories.grouping import StoryIndex, group_articles
-from briefing.stories.summary import summarize_story
+from briefing.stories.summary import DEFAULT_SUMMARY, summarize_story
 
 DAY = datetime(2024, 5, 14, 6, 0, tzinfo=UTC)
 
@@ -203,6 +204,17 @@ def test_a_story_summary_says_what_outlets_agree_on_once() -> None:
         for b in words[i + 1:]:
             assert len(a & b) / len(a | b) < 0.5
     assert [s.source for s in summary.sources] == [f"outlet-{i}" for i in range(5)]
+
+
+def test_a_story_told_in_few_words_gets_a_short_summary() -> None:
+    leads = [(title, text.split(". ")[0] + ".") for title, text in BRIDGE]
+    assert 1 <= len(summarize_story(_articles(leads, "lead-"), sentences=3).sentences) < 3
+    bridge = _articles(BRIDGE, "bridge-")
+    unbounded = replace(DEFAULT_SUMMARY, word_budget=0, budget_ratio=0.0)
+    assert len(summarize_story(bridge, sentences=5, config=unbounded).sentences) == 5
+    # The sentence count stays the most there can be, the word budget only stops earlier.
+    few_words = replace(unbounded, word_budget=10)
+    assert len(summarize_story(bridge, sentences=5, config=few_words).sentences) == 1
 
 
 def test_a_single_article_story_keeps_its_own_summary() -> None:
