@@ -62,6 +62,9 @@ class SummaryConfig:
     long_words: int = 50
     quote_penalty: float = 0.8
     redundancy: float = 0.6
+    # A sentence this similar (tf-idf cosine) to one already picked says the same thing: it
+    # is not picked at all, whatever its score (MMR alone only discounts it).
+    max_overlap: float = 1.0
     # Sentences opening on "He", "But", "This"… need the one before them.
     dangling_penalty: float = 1.0
     # Added to every term's idf: with a story's few sentences, the words nearly all of them
@@ -254,7 +257,9 @@ def _select(candidates: list[_Candidate], scores: list[float], count: int, budge
     words = 0
     while len(chosen) < min(count, len(candidates)) and not (budget and words >= budget):
         gains = [(s / best - config.redundancy * closest[i], -i) for i, s in enumerate(scores)
-                 if i not in chosen]
+                 if i not in chosen and closest[i] <= config.max_overlap]
+        if not gains:
+            break
         pick = -max(gains)[1]
         chosen.append(pick)
         words += len(split_words(candidates[pick].text))

@@ -1,0 +1,57 @@
+"""A real worker over Redis sends a reader-time list by each reader's own clock.
+
+The list's send time is set two minutes ago in a zone three hours east of UTC: that reader's
+copy is due now, the copies of readers in UTC and three hours west are due three and six
+hours from now. The worker's scheduler builds the edition, its sender mails the one copy that
+is due and leaves the others queued with their own due times.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from briefing.core.db import Database, upgrade
+from briefing.core.models import Delivery, DeliveryStatus, MailingList
+from briefing.subscribers.lists import ListChanges, update_list
+from briefing.subscribers.subscriptions import add_subscriber
+from tests.support.briefing_data import add_news, make_list
+from tests.support.databases import make_settings
+from tests.support.smtp import SMTPServer
+from tests.support.worker import WorkerProcess, wait_for
+
+EAST, WEST = "Etc/GMT-3", "Etc/GMT+3"  # POSIX signs: GMT-3 is three hours *ahead* of UTC
+
+
+def test_the_worker_sends_each_copy_when_its_readers_clock_says_so(
+        worker: WorkerProcess, worker_env: dict[str, str], smtp_server: SMTPServer,
+        tmp_path: Path) -> None:
+    env = {**worker_env, **smtp_server.env(), "BRIEFING_TICK_SECONDS": "1"}
+    settings = make_settings(tmp_path / "var", **smtp_server.env())
+    db = Database(settings.database_url)
+    upgrade(db)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    send_at = (now + timedelta(hours=3) - timedelta(minutes=2)).time()  # 2 min ago, east
+    make_list(db, timezone="UTC", send_time=send_at.strftime("%H:%M"))
+    update_list(db, "daily", ListChanges(reader_time=True))
+    with db.session() as session:  # made yesterday, so today's send time counts
+        session.execute(update(MailingList).values(created_at=now - timedelta(days=1)))
+    for email, zone in (("east@example.com", EAST), ("utc@example.com", ""),
+                        ("west@example.com", WEST)):
+        add_subscriber(db, "daily", email, timezone=zone)
+    add_news(db, settings, 2)
+
+    worker.env = env
+    worker.start(concurrency=1)
+    wait_for(lambda: bool(smtp_server.recorder.to("east@example.com")), timeout=120,
+             what=f"the east reader's copy; log:\n{worker.log_text()}")
+    with db.session() as session:
+        rows = {d.email: d for d in session.scalars(select(Delivery))}
+    assert rows["east@example.com"].status == DeliveryStatus.SENT
+    for email, hours in (("utc@example.com", 3), ("west@example.com", 6)):
+        assert rows[email].status == DeliveryStatus.QUEUED, email
+        assert rows[email].due_at == now - timedelta(minutes=2) + timedelta(hours=hours)
+    assert [r for m in smtp_server.messages for r in m.recipients] == ["east@example.com"]
+    db.dispose()
