@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from briefing.core import logs, metrics
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
@@ -89,6 +90,11 @@ def render_composition(settings: Settings, mailing_list: MailingList, edition: E
 
 def build_edition(db: Database, edition_id: int, settings: Settings) -> EditionStatus | None:
     """Gather, render and queue an edition; returns its status afterwards (None: missing)."""
+    with logs.context(edition_id=edition_id):
+        return _build(db, edition_id, settings)
+
+
+def _build(db: Database, edition_id: int, settings: Settings) -> EditionStatus | None:
     now = utcnow()
     with db.session() as session:
         edition = session.get(Edition, edition_id)
@@ -103,23 +109,25 @@ def build_edition(db: Database, edition_id: int, settings: Settings) -> EditionS
     if not composition.articles:
         return _mark_empty(db, edition, mailing_list, composition)
     rendered = render_composition(settings, mailing_list, edition, composition)
-    return _queue(db, edition, composition, rendered)
+    return _queue(db, edition, composition, rendered, mailing_list.slug)
 
 
 def _mark_empty(db: Database, edition: Edition, mailing_list: MailingList,
                 composition: Composition) -> EditionStatus:
     note = f"no new articles since {composition.since:%Y-%m-%d %H:%M} UTC; nothing sent"
     with db.session() as session:
-        session.execute(update(Edition).where(
+        marked = session.execute(update(Edition).where(
             Edition.id == edition.id, Edition.status == EditionStatus.BUILDING).values(
             status=EditionStatus.EMPTY, since=composition.since, cutoff=composition.cutoff,
-            note=note, updated_at=utcnow()))
+            note=note, updated_at=utcnow()).returning(Edition.id)).first()
     log.info("list %s, %s: %s", mailing_list.slug, edition.edition_date, note)
+    metrics.count(metrics.EDITIONS_BUILT, 1 if marked else 0, list=mailing_list.slug,
+                  status="empty")
     return EditionStatus.EMPTY
 
 
 def _queue(db: Database, edition: Edition, composition: Composition,
-           rendered: RenderedEdition) -> EditionStatus:
+           rendered: RenderedEdition, slug: str) -> EditionStatus:
     with db.session() as session:
         claimed = session.execute(update(Edition).where(
             Edition.id == edition.id, Edition.status == EditionStatus.BUILDING).values(
@@ -132,6 +140,7 @@ def _queue(db: Database, edition: Edition, composition: Composition,
         count = queue_deliveries(session, edition.id, edition.list_id)
     log.info("edition %d: %d articles, %d readers queued", edition.id,
              rendered.articles_shown, count)
+    metrics.count(metrics.EDITIONS_BUILT, list=slug, status="sending")
     return EditionStatus.SENDING
 
 
