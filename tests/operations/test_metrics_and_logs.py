@@ -156,8 +156,8 @@ def test_json_logs_of_a_command_carry_the_edition(tmp_path: Path) -> None:
     seed_list(db, 5)
     seed_articles(db, settings, count=2)
     db.dispose()
-    done = subprocess.run([sys.executable, "-m", "briefing", "send", "--list", SLUG], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "briefing", "send", "--list", SLUG], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     entries = json_lines(done.stderr)
     queued = [entry for entry in entries if "readers queued" in entry["message"]]
