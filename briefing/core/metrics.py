@@ -13,6 +13,7 @@ from the environment when it makes them.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,11 @@ def start(folder: Path) -> None:
     from prometheus_client import values
 
     # Chosen by prometheus_client when first imported, which may have been before the
-    # variable was set; each metric made below takes its value class from here.
-    values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+    # variable was set; each metric made below takes its value class from here. Files are
+    # named by host and pid, not pid alone: containers sharing the folder each have a pid 1.
+    host = socket.gethostname().replace("_", "-")
+    values.ValueClass = values.MultiProcessValue(  # type: ignore[no-untyped-call]
+        lambda: f"{host}-{os.getpid()}")
     _live.clear()
     _live.update({metric.name: _made(metric) for metric in ALL})
 
