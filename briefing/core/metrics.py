@@ -44,8 +44,10 @@ DELIVERIES = Metric("briefing_deliveries", "Readers' copies by outcome: sent, re
                     "temporary failure, tried again later), failed, skipped (the reader left).",
                     ("list", "outcome"))
 SMTP_REPLIES = Metric("briefing_smtp_replies", "SMTP answers to a reader's copy, by reply "
-                      "class (2xx, 4xx, 5xx; none: the connection failed) and what was made of "
-                      "it.", ("reply_class", "verdict"))
+                      "class (2xx, 4xx, 5xx; none: no answer) and verdict: accepted, temporary, "
+                      "throttled, hard, soft or blocked (a 5xx by what it says), refused_us "
+                      "(our login or sender), no_answer (the connection failed).",
+                      ("reply_class", "verdict"))
 THROTTLE_PAUSES = Metric("briefing_throttle_pauses", "Pauses of every sender of the SMTP "
                          "account after the server said to slow down.")
 FEEDBACK_REPORTS = Metric("briefing_feedback_reports", "Bounce and complaint reports "
@@ -63,6 +65,9 @@ ALL = (ARTICLES_INGESTED, ARTICLES_SUMMARIZED, ARTICLES_FAILED, SUMMARY_SECONDS,
        FEED_POLL_ERRORS, HTTP_REQUESTS, HTTP_SECONDS)
 
 _live: dict[str, Any] = {}
+# A labelled metric's child per label values: prometheus_client's `labels()` checks and locks
+# on every call, several times the cost of the increment itself.
+_children: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
 def start(folder: Path) -> None:
@@ -78,6 +83,7 @@ def start(folder: Path) -> None:
     values.ValueClass = values.MultiProcessValue(  # type: ignore[no-untyped-call]
         lambda: f"{host}-{os.getpid()}")
     _live.clear()
+    _children.clear()
     _live.update({metric.name: _made(metric) for metric in ALL})
 
 
@@ -94,13 +100,24 @@ def recording() -> bool:
     return bool(_live)
 
 
-def count(metric: Metric, amount: int = 1, **labels: str) -> None:
+def _series(metric: Metric, labels: dict[str, str]) -> Any:
     live = _live.get(metric.name)
-    if live is not None and amount:
-        (live.labels(**labels) if labels else live).inc(amount)
+    if live is None or not labels:
+        return live
+    key = (metric.name, tuple(labels[name] for name in metric.labels))
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = live.labels(**labels)
+    return child
+
+
+def count(metric: Metric, amount: int = 1, **labels: str) -> None:
+    series = _series(metric, labels)
+    if series is not None and amount:
+        series.inc(amount)
 
 
 def observe(metric: Metric, value: float, **labels: str) -> None:
-    live = _live.get(metric.name)
-    if live is not None:
-        (live.labels(**labels) if labels else live).observe(value)
+    series = _series(metric, labels)
+    if series is not None:
+        series.observe(value)

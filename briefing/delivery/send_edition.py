@@ -195,8 +195,7 @@ def _send_each(db: Database, edition_id: int, token: str, claimed: list[Claimed]
         envelope = prepared.for_reader(reader_for(row, edition_id, settings, domain))
         if signer is not None:
             envelope = signer.sign(envelope)
-        with logs.context(delivery_id=row.id):
-            stop = batch.send(row, envelope, others_follow=index + 1 < len(claimed))
+        stop = batch.send(row, envelope, others_follow=index + 1 < len(claimed))
         if stop is not None:
             batch.result.stopped = stop.reason
             batch.result.released += release(db, claimed[index:], token, stop.reason,
@@ -250,10 +249,10 @@ class _Batch:
             reply = self.connection.send(envelope, self.record.before_next_body)
         except MailError as exc:
             self.record.flush()  # earlier successes are written before anything else happens
-            return self._failed(row, exc, others_follow)
+            with logs.context(delivery_id=row.id):  # on the lines about this reader's copy
+                return self._failed(row, exc, others_follow)
         self.record.sent(row, reply)
-        self.result.sent += 1
-        metrics.count(metrics.SMTP_REPLIES, reply_class="2xx", verdict="accepted")
+        self.result.sent += 1  # counted as a 2xx reply with the batch (see `_count`)
         self.opinion.answered()
         self._went_through()
         return None
@@ -370,6 +369,8 @@ def _count(slug: str, result: BatchResult, departed: int) -> None:
     for outcome, done in (("sent", result.sent), ("retry", result.retrying),
                           ("failed", result.failed), ("skipped", departed)):
         metrics.count(metrics.DELIVERIES, done, list=slug, outcome=outcome)
+    # Per batch, not per message: the sending loop stays free of bookkeeping.
+    metrics.count(metrics.SMTP_REPLIES, result.sent, reply_class="2xx", verdict="accepted")
 
 
 def send_some(db: Database, edition_id: int, settings: Settings, *,

@@ -10,12 +10,10 @@ from pathlib import Path
 import yaml
 
 from briefing.core.metrics import ALL
+from briefing.operations.exposition import LIVE
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "ops" / "grafana" / "briefing.json"
-LIVE = {"briefing_queue_depth", "briefing_broker_up", "briefing_feeds_failing",
-        *(f"briefing_scheduler_last_{name}_timestamp_seconds"
-          for name in ("tick", "sweep", "feed_poll", "start"))}
 
 
 def served_names() -> set[str]:
