@@ -1,7 +1,8 @@
 """Counting HTTP requests by route template (`/api/editions/{edition_id}`), method and status.
 
 The template, not the path: a path per reader token or edition id would make a series per
-reader. Requests that match no route share one label, so scanners cannot add series either.
+reader. Requests that match no route (or that the admin API refuses before routing) share one
+label, so scanners cannot add series either.
 Outermost middleware, so refusals by the auth guard or the body cap are counted too.
 """
 
