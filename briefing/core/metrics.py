@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Metric", "count", "observe", "recording", "start"]
+__all__ = ["Metric", "count", "observe", "recording", "start", "stop"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,13 @@ def start(folder: Path) -> None:
     _live.clear()
     _children.clear()
     _live.update({metric.name: _made(metric) for metric in ALL})
+
+
+def stop() -> None:
+    """Record nothing more in this process (a test that recorded hands its process back)."""
+    _live.clear()
+    _children.clear()
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 
 def _made(metric: Metric) -> Any:

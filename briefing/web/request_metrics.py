@@ -41,10 +41,14 @@ class RequestMetrics:
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template (the router writes the route into the scope)."""
-    route: Any = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    """The matched route's path template, as the router left it in the scope. FastAPI keeps
+    included routers apart, so the route itself knows only its path inside its router
+    (`/editions/{edition_id}`); the full one (`/api/…`) is in its effective route context."""
+    effective: Any = (scope.get("fastapi") or {}).get("effective_route_context")
+    for found in (getattr(effective, "path", None), getattr(scope.get("route"), "path", None)):
+        if isinstance(found, str):
+            return found
+    return UNMATCHED
 
 
 def _count(scope: Scope, status: int, seconds: float) -> None:
