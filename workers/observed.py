@@ -44,5 +44,6 @@ def _record_metrics(**_: Any) -> None:
 @after_setup_task_logger.connect
 def _log_format(logger: logging.Logger, **_: Any) -> None:
     if runtime.settings().log_format == "json":
+        logging.captureWarnings(True)
         for handler in logger.handlers:
             handler.setFormatter(logs.JsonFormatter())

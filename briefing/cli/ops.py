@@ -86,6 +86,8 @@ def worker(concurrency: Annotated[int | None, typer.Option(min=1)] = None,
         argv.append(f"--concurrency={concurrency}")
     if beat:
         argv += ["--beat", f"--schedule={ctx.settings.data_dir / 'celerybeat-schedule'}"]
+    if ctx.settings.log_format == "json":
+        argv.insert(0, "--quiet")  # no start-up banner: every line out is one JSON object
     app.worker_main(argv)
 
 

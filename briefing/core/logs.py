@@ -65,6 +65,8 @@ def configure(level: str, log_format: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(formatter(log_format))
     logging.basicConfig(level=level, handlers=[handler])
+    if log_format == "json":  # Python's warnings too, rather than as bare lines on stderr
+        logging.captureWarnings(True)
 
 
 def uvicorn_config(level: str, log_format: str) -> dict[str, Any] | None:
