@@ -71,7 +71,10 @@ _children: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
 def start(folder: Path) -> None:
-    """Record this process's metrics into `folder`, shared with the installation's others."""
+    """Record this process's metrics into `folder`, shared with the installation's others.
+    Once is enough (`briefing worker` reaches here twice: as a command, then as a worker)."""
+    if _live and os.environ.get("PROMETHEUS_MULTIPROC_DIR") == str(folder):
+        return
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     from prometheus_client import values
