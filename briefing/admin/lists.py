@@ -11,11 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from briefing.accounts.roles import Area
+from briefing.admin.list_sources import chosen_feeds, rule_values, rules_change
 from briefing.admin.pages import check_form, not_found, render, see_other
 from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import MailingList
+from briefing.ingest.feeds import list_feeds
 from briefing.subscribers import lists
 from briefing.subscribers.import_jobs import recent_jobs
 from briefing.subscribers.lists import SLUG, ListChanges, ListNotFound
@@ -44,21 +46,24 @@ def load_list(db: Database, slug: str) -> MailingList:
 def list_values(row: MailingList | None) -> dict[str, str]:
     if row is None:
         return {**dict.fromkeys(TEXT_FIELDS, ""), "slug": "", "send_time": "07:00",
-                "timezone": "UTC", "max_articles": "10", "summary_sentences": "3"}
+                "timezone": "UTC", "max_articles": "10", "summary_sentences": "3",
+                **rule_values(None)}
     values = {name: str(getattr(row, name) or "") for name in TEXT_FIELDS}
     values.update(send_time=f"{row.send_time:%H:%M}", max_articles=str(row.max_articles),
-                  summary_sentences=str(row.summary_sentences))
+                  summary_sentences=str(row.summary_sentences), **rule_values(row))
     return values
 
 
 def list_page(request: Request, viewer: Viewer, row: MailingList | None, values: dict[str, str],
-               errors: dict[str, str], status: int = 200, notice: str = "") -> HTMLResponse:
+               errors: dict[str, str], status: int = 200, notice: str = "",
+               chosen: set[int] | None = None) -> HTMLResponse:
     db = request.app.state.db
     counts = lists.subscriber_counts(db, row.id) if row else {}
     return render(request, "list.html", viewer, status=status,
                   title=row.name if row else "New list", row=row, values=values,
                   errors=errors, counts=counts, zones=time_zones(), notice=notice,
-                  imports=recent_jobs(db, row.id) if row else [])
+                  imports=recent_jobs(db, row.id) if row else [], feeds=list_feeds(db),
+                  chosen=chosen_feeds(row) if chosen is None else chosen)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -74,7 +79,8 @@ def new(request: Request, viewer: ViewerDep) -> HTMLResponse:
     return list_page(request, viewer, None, list_values(None), {})
 
 
-def _changes(values: dict[str, str], errors: dict[str, str]) -> ListChanges:
+def _changes(values: dict[str, str], errors: dict[str, str], feed_ids: list[str]
+             ) -> ListChanges:
     numbers: dict[str, int | None] = {}
     for name, (low, high) in NUMBER_FIELDS.items():
         raw = values.get(name, "").strip()
@@ -84,7 +90,9 @@ def _changes(values: dict[str, str], errors: dict[str, str]) -> ListChanges:
         else:
             numbers[name] = int(raw)
     texts = {name: values.get(name, "") for name in TEXT_FIELDS}
-    changes = ListChanges(**texts, **numbers)  # type: ignore[arg-type]
+    changes = ListChanges(**texts, **numbers,  # type: ignore[arg-type]
+                          locale=values.get("locale", "").strip() or "en",
+                          rules=rules_change(values, feed_ids, errors))
     for name, problem in lists.problems(changes).items():
         errors.setdefault(name, problem[:1].upper() + problem[1:] + ".")
     return changes
@@ -111,10 +119,20 @@ class ListForm(BaseModel):
     max_articles: str = ""
     summary_sentences: str = ""
     postal_address: str = ""
+    locale: str = ""
+    feeds: list[str] = []
+    tags: str = ""
+    include: str = ""
+    exclude: str = ""
+    language: str = ""
+    weights: str = ""
     csrf_token: str = ""
 
     def values(self) -> dict[str, str]:
-        return self.model_dump(exclude={"csrf_token", "slug"})
+        return self.model_dump(exclude={"csrf_token", "slug", "feeds"})
+
+    def feed_ids(self) -> set[int]:
+        return {int(i) for i in self.feeds if i.strip().isdigit()}
 
 
 Posted = Annotated[ListForm, Form()]
@@ -130,7 +148,7 @@ def create(request: Request, viewer: ViewerDep, form: Posted) -> Response:
     if not SLUG.match(values["slug"]):
         errors["slug"] = "Lower-case letters, digits and dashes, such as morning-news."
     _required(values, errors)
-    changes = _changes(values, errors)
+    changes = _changes(values, errors, form.feeds)
     db = request.app.state.db
     if not errors:
         try:
@@ -138,7 +156,8 @@ def create(request: Request, viewer: ViewerDep, form: Posted) -> Response:
         except InputError as exc:
             errors["slug"] = str(exc)[:1].upper() + str(exc)[1:] + "."
     if errors:
-        return list_page(request, viewer, None, values, errors, status=400)
+        return list_page(request, viewer, None, values, errors, status=400,
+                         chosen=form.feed_ids())
     return see_other(f"{PATH}/lists/{values['slug']}?created=1")
 
 
@@ -159,9 +178,14 @@ def update(slug: str, request: Request, viewer: ViewerDep, form: Posted) -> Resp
     values = form.values()
     errors: dict[str, str] = {}
     _required(values, errors)
-    changes = _changes(values, errors)
+    changes = _changes(values, errors, form.feeds)
+    if not errors:
+        try:
+            lists.update_list(db, row.id, changes)
+        except InputError as exc:  # a feed removed meanwhile
+            errors["feeds"] = str(exc)[:1].upper() + str(exc)[1:] + "."
     if errors:
-        return list_page(request, viewer, row, values, errors, status=400)
-    lists.update_list(db, row.id, changes)
+        return list_page(request, viewer, row, values, errors, status=400,
+                         chosen=form.feed_ids())
     return see_other(f"{PATH}/lists/{row.slug}?saved=1")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
@@ -65,7 +66,7 @@ def create_article(body: ArticleCreate, db: DatabaseDep, settings: SettingsDep,
     201 for a new article; 200 with `created: false` and `duplicate_of` when the same URL or
     the same text is already stored.
     """
-    article = build_input(body, settings)
+    article = replace(build_input(body, settings), tags=tuple(body.tags))
     with db.session() as session:
         result = add_article(session, article)
     if result.created:

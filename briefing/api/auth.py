@@ -48,7 +48,7 @@ def token_problem(configured: str, authorization: str | None) -> str | None:
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
 # Which area a change under /api/ belongs to, first match wins (see accounts.roles).
 AREAS = (
-    (re.compile(r"/api/lists/[^/]+/(send|preview)"), Area.EDITIONS),
+    (re.compile(r"/api/lists/[^/]+/(send|preview|stories)"), Area.EDITIONS),
     (re.compile(r"/api/lists/[^/]+/.+|/api/subscribers(/.*)?"), Area.SUBSCRIBERS),
     (re.compile(r"/api/bounces(/.*)?"), Area.SUBSCRIBERS),  # undo gives readers back
     (re.compile(r"/api/lists(/.*)?"), Area.LISTS),

@@ -26,7 +26,7 @@ def subscribe(body: FeedCreate, db: DatabaseDep, settings: SettingsDep,
               response: Response) -> FeedOut:
     """Subscribe after fetching the URL and checking that it is a feed."""
     try:
-        feed = feeds.add_feed(db, body.url, settings)
+        feed = feeds.add_feed(db, body.url, settings, tags=body.tags)
     except feeds.FeedExistsError as exc:
         raise errors.ApiError(409, str(exc), "feed_exists") from None
     except FeedError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -9,11 +10,20 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from briefing.api import errors
-from briefing.api.schemas import ListCreate, ListFields, ListOut, SubscriberCounts
+from briefing.api.schemas import (
+    ListCreate,
+    ListFields,
+    ListOut,
+    StoriesOut,
+    StoryOut,
+    SubscriberCounts,
+)
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import MailingList
+from briefing.editions.service import todays_stories
 from briefing.subscribers import lists
+from briefing.subscribers.list_rules import RulesChange
 from briefing.subscribers.lists import SLUG, ListChanges, ListNotFound
 from briefing.web.deps import DatabaseDep
 
@@ -42,11 +52,14 @@ def _out(db: Database, row: MailingList) -> ListOut:
                    reply_to=row.reply_to, send_time=row.send_time.strftime("%H:%M"),
                    timezone=row.timezone, max_articles=row.max_articles,
                    summary_sentences=row.summary_sentences, postal_address=row.postal_address,
-                   subscribers=counts, created_at=row.created_at, updated_at=row.updated_at)
+                   locale=row.locale, rules=row.rules or {}, subscribers=counts,
+                   created_at=row.created_at, updated_at=row.updated_at)
 
 
 def _changes(body: ListFields) -> ListChanges:
-    return ListChanges(**body.model_dump(include=set(ListFields.model_fields)))
+    fields = body.model_dump(include=set(ListFields.model_fields) - {"rules"})
+    rules = body.rules.model_dump() if body.rules is not None else None
+    return ListChanges(**fields, rules=RulesChange(**rules) if rules else None)
 
 
 @router.get("", response_model=list[ListOut], responses=errors.responses(401))
@@ -77,6 +90,15 @@ def _slug_taken(db: Database, slug: str) -> bool:
 @router.get("/{slug}", response_model=ListOut, responses=errors.responses(401, 404))
 def read(slug: str, db: DatabaseDep) -> ListOut:
     return _out(db, find_list(db, slug))
+
+
+@router.get("/{slug}/stories", response_model=StoriesOut, responses=errors.responses(401, 404))
+def stories(slug: str, db: DatabaseDep) -> StoriesOut:
+    """What today's edition would group and rank (score = outlets weighed × freshness, see
+    the README); nothing is sent or stored but the stories' grouping."""
+    since, cutoff, lines = todays_stories(db, find_list(db, slug).slug)
+    return StoriesOut(slug=slug, since=since, cutoff=cutoff,
+                      stories=[StoryOut.model_validate(asdict(line)) for line in lines])
 
 
 @router.patch("/{slug}", response_model=ListOut,

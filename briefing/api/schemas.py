@@ -38,6 +38,7 @@ def _algorithm(value: str) -> str:
 Text = Annotated[str, AfterValidator(_storable)]
 Url = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_storable)]
 Title = Annotated[str, Field(max_length=500), AfterValidator(_storable)]
+Tag = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_storable)]
 EditedTitle = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_storable)]
 SummarySentence = Annotated[str, Field(min_length=1, max_length=2000),
                             AfterValidator(_storable)]
@@ -68,6 +69,8 @@ class ArticleCreate(BaseModel):
     html: Text | None = None
     title: Title | None = None
     markdown: StrictBool = Field(False, description="Treat `text` as Markdown.")
+    tags: list[Tag] = Field([], max_length=20,
+                            description="Tags for lists that choose articles by tag.")
 
     @model_validator(mode="after")
     def _one_source(self) -> ArticleCreate:
@@ -101,6 +104,8 @@ class ArticleOut(BaseModel):
     language_source: str | None = Field(
         None, description="Where `language` (ISO 639-1) came from: declared, detected or "
                           "fallback (BRIEFING_SUMMARY_LANGUAGE).")
+    tags: list[str] = Field([], description="From its feed, the feed entry and on ingest.")
+    story_id: int | None = Field(None, description="The story (news event) it belongs to.")
 
 
 class ArticleDetail(ArticleOut):
@@ -185,6 +190,8 @@ class FeedCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: Url
+    tags: list[Tag] = Field([], max_length=20,
+                            description="Every article from the feed carries these tags.")
 
 
 class FeedOut(BaseModel):
@@ -197,6 +204,7 @@ class FeedOut(BaseModel):
     last_error: str | None
     error_count: int
     created_at: datetime
+    tags: list[str]
 
 
 class FeedPollOut(BaseModel):
@@ -238,6 +246,29 @@ Text2000 = Annotated[str, Field(max_length=2000), AfterValidator(_storable)]
 ShortText = Annotated[str, Field(max_length=64), AfterValidator(_storable)]
 
 
+Keywords = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_storable)]
+
+
+class ListRulesIn(BaseModel):
+    """Which articles a list takes. In a PATCH each part given replaces that part; an empty
+    list (or "" for the language) clears it. No rule at all: every article."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feeds: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        None, max_length=200, description="Articles from these feeds (or with the tags).")
+    tags: list[Tag] | None = Field(None, max_length=20,
+                                   description="Articles with any of these tags.")
+    include: list[Keywords] | None = Field(
+        None, max_length=50, description='Any of these words or "quoted phrases" must occur.')
+    exclude: list[Keywords] | None = Field(
+        None, max_length=50, description='None of these words or "quoted phrases" may occur.')
+    language: ShortText | None = Field(None, description="ISO 639-1; \"\" for any.")
+    weights: dict[Text200, Annotated[float, Field(ge=0, le=10)]] | None = Field(
+        None, max_length=200, description="Outlet name → ranking weight (default 1).")
+    clear: StrictBool = Field(False, description="Drop the stored rules before applying these.")
+
+
 class ListFields(BaseModel):
     """Settings of a list; in a PATCH, a field left out (or null) stays as it is."""
 
@@ -253,6 +284,9 @@ class ListFields(BaseModel):
     max_articles: int | None = Field(None, ge=1, le=100)
     summary_sentences: int | None = Field(None, ge=1, le=20)
     postal_address: Text500 | None = None
+    locale: ShortText | None = Field(None, description="The email's own words and dates: "
+                                                       "en, de, fr, …")
+    rules: ListRulesIn | None = None
 
 
 class ListCreate(ListFields):
@@ -293,9 +327,39 @@ class ListOut(BaseModel):
     max_articles: int
     summary_sentences: int
     postal_address: str
+    locale: str
+    rules: dict[str, Any] = Field(description="Feeds, tags, include, exclude, language, "
+                                              "weights; {} takes every article.")
     subscribers: SubscriberCounts
     created_at: datetime
     updated_at: datetime
+
+
+class StoryArticleOut(BaseModel):
+    id: int
+    title: str
+    source: str | None
+    url: str | None
+    published_at: datetime | None
+
+
+class StoryOut(BaseModel):
+    rank: int
+    story: int | None = Field(description="The story's id; null for an article not grouped "
+                                          "yet.")
+    title: str
+    score: float = Field(description="Outlets (weighed by the list) × 2^(−age / 24 h).")
+    outlets: int
+    update: bool = Field(description="Sent in an earlier edition; back with new articles.")
+    top: bool = Field(description="Among the edition's top stories.")
+    articles: list[StoryArticleOut] = Field(description="One per outlet, the lead first.")
+
+
+class StoriesOut(BaseModel):
+    slug: str
+    since: datetime
+    cutoff: datetime
+    stories: list[StoryOut]
 
 
 class SubscriberCreate(BaseModel):

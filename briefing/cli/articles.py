@@ -37,6 +37,7 @@ from briefing.ingest.articles import (
 )
 from briefing.ingest.feeds import fetch_policy
 from briefing.text.normalize import decode_text
+from briefing.text.rules import clean_tags
 
 app = typer.Typer(help="Add, list, show and remove articles.", no_args_is_help=True)
 
@@ -86,13 +87,13 @@ class _Tally:
                 f"{self.failures:,} failed")
 
 
-def _add_folder(ctx: Context, folder: Path, tally: _Tally) -> None:
+def _add_folder(ctx: Context, folder: Path, tally: _Tally, tags: tuple[str, ...]) -> None:
     items = list(iter_folder(folder, max_bytes=ctx.settings.max_article_bytes))
     for path, item in tqdm(items, desc="adding", unit="file", file=sys.stderr):
         try:
             if isinstance(item, InputError):
                 raise item
-            result = _store(ctx, item)
+            result = _store(ctx, replace(item, tags=tags))
         except InputError as exc:
             tally.failures += 1
             tqdm.write(f"skipped {exc}", file=sys.stderr)
@@ -107,6 +108,8 @@ def add(
     sources: Annotated[list[str], typer.Argument(help="Files, folders, URLs, or - for stdin.")],
     title: Annotated[str | None, typer.Option(help="Title (single source only).")] = None,
     markdown: Annotated[bool, typer.Option(help="Treat stdin as Markdown.")] = False,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", help="Tag the articles (repeat); lists can choose articles by tag.")] = None,
 ) -> None:
     """Add articles (`.txt`, `.md`, `.html` files; a folder in bulk with a progress bar; a URL;
     stdin) and queue them for summarizing. Duplicates are reported with the id they
@@ -115,12 +118,13 @@ def add(
 
     ctx = context()
     tally = _Tally()
+    tags = tuple(clean_tags(tag or []))
     for source in sources:
         if Path(source).is_dir():
-            _add_folder(ctx, Path(source), tally)
+            _add_folder(ctx, Path(source), tally, tags)
             continue
-        result = _store(ctx, load_source(source, ctx.settings, title=title,
-                                         markdown=markdown))
+        result = _store(ctx, replace(load_source(source, ctx.settings, title=title,
+                                                 markdown=markdown), tags=tags))
         _report(result, source)
         tally.count(result)
     if not after_commit(dispatch.summarize_articles, tally.created):

@@ -34,7 +34,7 @@ def _date(raw: str | None) -> date | None:
 def _print_info(info: editions.EditionInfo, ctx: Context) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in info.counts.items() if n)
     typer.echo(f"{info.id:>5}  {info.list_slug:<16} {info.edition_date}  {info.status!s:<8} "
-               f"{info.articles} articles  {counts or 'no deliveries'}")
+               f"{info.articles} stories  {counts or 'no deliveries'}")
     if info.note:
         typer.echo(f"       {info.note}")
     held = editions.sending_paused(ctx.db, ctx.settings, info)
@@ -85,8 +85,8 @@ def _what(content: editions.Content) -> str:
     rendered = content.rendered
     if rendered is None:
         return "no news"
-    shown = (f"{rendered.articles_shown} articles" if content.built
-             else f"{rendered.articles_shown} of {content.selected} articles")
+    shown = (f"{rendered.articles_shown} stories" if content.built
+             else f"{rendered.articles_shown} of {content.selected} stories")
     return f"{rendered.subject!r}: {shown}"
 
 
@@ -104,7 +104,7 @@ def _dry_run(ctx: Context, slug: str, day: date | None) -> None:
 def _test_copy(ctx: Context, slug: str, to: str, day: date | None) -> None:
     copy = testcopy.send_test_copy(ctx.db, slug, to, ctx.settings, day)
     note = editions.built_note(copy.content)
-    typer.echo(f"{slug}: test copy to {to}: {copy.subject!r}, {copy.articles} articles"
+    typer.echo(f"{slug}: test copy to {to}: {copy.subject!r}, {copy.articles} stories"
                + (f" ({note})" if note else "") + f": {copy.reply}")
 
 

@@ -17,12 +17,27 @@ app = typer.Typer(help="Subscribe to RSS/Atom feeds; new entries become articles
                   no_args_is_help=True)
 
 
+_TAGS = typer.Option("--tag", help="A tag every article from this feed carries (repeat).")
+
+
 @app.command("add")
-def add(url: str) -> None:
-    """Subscribe to an RSS/Atom feed (checked by fetching it once)."""
+def add(url: str, tag: Annotated[list[str] | None, _TAGS] = None) -> None:
+    """Subscribe to an RSS/Atom feed (checked by fetching it once); `--tag T` tags its
+    articles, for lists that choose by tag."""
     ctx = context(with_tasks=False)
-    feed = feeds.add_feed(ctx.db, url, ctx.settings)
-    typer.echo(f"added feed {feed.id}: {feed.title or feed.url}")
+    feed = feeds.add_feed(ctx.db, url, ctx.settings, tags=tag or [])
+    typer.echo(f"added feed {feed.id}: {feed.title or feed.url}{_tag_note(feed.tags)}")
+
+
+@app.command("tag")
+def tag_(feed_id: int, tag: Annotated[list[str] | None, _TAGS] = None) -> None:
+    """Replace a feed's tags (none given: no tags); articles stored from now on carry them."""
+    feed = feeds.tag_feed(context(with_tasks=False).db, feed_id, tag or [])
+    typer.echo(f"feed {feed.id}: {'tags ' + ', '.join(feed.tags) if feed.tags else 'no tags'}")
+
+
+def _tag_note(tags: list[str]) -> str:
+    return f" (tags: {', '.join(tags)})" if tags else ""
 
 
 @app.command("list")
@@ -32,7 +47,8 @@ def list_() -> None:
         polled = (feed.last_polled_at.isoformat(timespec="seconds")
                   if feed.last_polled_at else "never")
         error = f"  last error: {feed.last_error}" if feed.last_error else ""
-        typer.echo(f"{feed.id:>5}  {feed.title or '-'}  <{feed.url}>  polled {polled}{error}")
+        typer.echo(f"{feed.id:>5}  {feed.title or '-'}  <{feed.url}>{_tag_note(feed.tags)}  "
+                   f"polled {polled}{error}")
 
 
 @app.command("rm")

@@ -24,7 +24,8 @@ def article_json(article: Article, *, with_text: bool) -> dict[str, Any]:
         "summary_params": article.summary_params,
         "summarized_at": _iso(article.summarized_at), "error": article.error,
         "summary_edited_at": _iso(article.summary_edited_at),
-        "created_at": _iso(article.created_at),
+        "created_at": _iso(article.created_at), "tags": list(article.tags or []),
+        "story_id": article.story_id,
     }
     if with_text:
         data["text"] = article.text
@@ -58,7 +59,8 @@ def print_article(article: Article) -> None:
     for label, value in (("id", article.id), ("url", article.url), ("source", article.source),
                          ("author", article.author), ("published", article.published_at),
                          ("language", _language(article)), ("status", article.status),
-                         ("error", article.error)):
+                         ("tags", ", ".join(article.tags or []) or None),
+                         ("story", article.story_id), ("error", article.error)):
         if value is not None:
             typer.echo(f"  {label:<10} {value}")
     if article.summary:

@@ -82,6 +82,19 @@ class Feed(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Every article from this feed carries these tags (lists choose their sources by tag).
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+
+
+class Story(Base):
+    """One news event, however many outlets report it: articles point at their story.
+
+    Only the id matters to the database; what a story says is computed from its articles."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Article(Base):
@@ -120,6 +133,11 @@ class Article(Base):
     # "detected" or "fallback" (see briefing/text/language.py).
     declared_language: Mapped[str | None] = mapped_column(String(20))
     language_source: Mapped[str | None] = mapped_column(String(16))
+    # Folded tags: the feed's, the feed entry's categories and those given on ingest.
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # The event it reports, once grouping has placed it (briefing/editions/storyline.py).
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
 
 class SummaryRequest(Base):
@@ -182,6 +200,12 @@ class MailingList(Base):
     # Why sending is stopped for this list (an edition's bounce or complaint rate passed its
     # guard rail); None while it sends. `briefing editions resume` clears it.
     sending_paused: Mapped[str | None] = mapped_column(Text)
+    # Which articles the list takes (briefing/text/rules.py; None or {}: every article) and
+    # how much each outlet weighs in the ranking: {"feeds": [1], "tags": ["politics"],
+    # "include": ["vote"], "exclude": [], "language": "de", "weights": {"Reuters": 2.0}}.
+    rules: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The language of the email's own words and dates (Babel locale identifier).
+    locale: Mapped[str] = mapped_column(String(20), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -274,6 +298,8 @@ class Edition(Base):
     since: Mapped[datetime | None]   # articles summarized after this …
     cutoff: Mapped[datetime | None]  # … and up to this
     article_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    # The stories shown, so the next edition does not repeat one without news.
+    story_ids: Mapped[list[int] | None] = mapped_column(JSON)
     subject: Mapped[str | None] = mapped_column(String(500))
     html: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""Composing an edition: pick the list's news, render it once, queue one delivery per reader.
+"""Composing an edition: pick the list's stories, render once, queue one delivery per reader.
 
 Building is idempotent: the edition moves from `building` to `sending` with a conditional
 UPDATE in the same transaction that inserts its deliveries, and the deliveries' unique
@@ -30,18 +30,34 @@ from briefing.core.models import (
     Subscription,
     SubscriptionStatus,
 )
-from briefing.editions.render import RenderedEdition, article_view, render_edition
+from briefing.editions.render import RenderedEdition, StoryView, render_edition, story_view
 from briefing.editions.schedule import first_edition_window
+from briefing.editions.storyline import place_new_articles, sent_story_ids, story_article
+from briefing.stories.articles import StoryArticle
+from briefing.stories.ranking import RankedStory, rank_stories
+from briefing.stories.summary import headline_index, summarize_story
+from briefing.subscribers.list_rules import rules_of, weights_of
 from briefing.summarize.summarizer import SummaryError, summarize_text
 
 log = logging.getLogger(__name__)
+
+
+# Articles a list looks at for one edition, newest first: more than any day brings.
+MAX_CANDIDATES = 5000
 
 
 @dataclass(frozen=True)
 class Composition:
     since: datetime
     cutoff: datetime
-    articles: list[Article]
+    stories: list[RankedStory]     # the edition's stories, best first, capped
+    found: int                     # stories before the cap
+    by_id: dict[int, Article]
+
+    @property
+    def articles(self) -> list[Article]:
+        """Every article the shown stories hold, in story order."""
+        return [self.by_id[int(a.id)] for story in self.stories for a in story.articles]
 
 
 def previous_cutoff(session: Session, edition: Edition) -> datetime | None:
@@ -53,14 +69,36 @@ def previous_cutoff(session: Session, edition: Edition) -> datetime | None:
 
 def compose(session: Session, edition: Edition, mailing_list: MailingList,
             now: datetime) -> Composition:
-    """Articles summarized since the previous edition's cutoff, newest first, capped."""
+    """The list's stories since the previous edition's cutoff: its articles (by its rules)
+    summarized since then, one story per event, ranked, capped at the list's size."""
     since = previous_cutoff(session, edition) or now - first_edition_window()
+    place_new_articles(session, now)
+    chosen = selected_articles(session, mailing_list, since, now)
+    stories: dict[int, list[StoryArticle]] = {}
+    for article in chosen:
+        # An article grouping has not placed (summarized after `now`) is a story of its own.
+        key = article.story_id if article.story_id is not None else -article.id
+        stories.setdefault(key, []).append(story_article(article))
+    sent = sent_story_ids(session, mailing_list.id, now, edition.id)
+    ranked = rank_stories(stories, now=now, weights=weights_of(mailing_list),
+                          updates=sent & frozenset(stories))
+    return Composition(since, now, ranked[:mailing_list.max_articles], len(ranked),
+                       {a.id: a for a in chosen})
+
+
+def selected_articles(session: Session, mailing_list: MailingList, since: datetime,
+                      now: datetime) -> list[Article]:
+    """Articles summarized in (since, now] that the list's rules take, newest first."""
     newest = func.coalesce(Article.published_at, Article.created_at)
-    articles = list(session.scalars(
-        select(Article).where(Article.status == ArticleStatus.SUMMARIZED,
-                              Article.summarized_at > since, Article.summarized_at <= now)
-        .order_by(newest.desc(), Article.id.desc()).limit(mailing_list.max_articles)))
-    return Composition(since, now, articles)
+    query = select(Article).where(Article.status == ArticleStatus.SUMMARIZED,
+                                  Article.summarized_at > since, Article.summarized_at <= now)
+    rules = rules_of(mailing_list)
+    if rules.feed_ids and not rules.tags:  # the one rule SQL can apply cheaply
+        query = query.where(Article.feed_id.in_(sorted(rules.feed_ids)))
+    rows = session.scalars(query.order_by(newest.desc(), Article.id.desc())
+                           .limit(MAX_CANDIDATES))
+    return [a for a in rows if rules.matches(title=a.title, text=a.text, feed_id=a.feed_id,
+                                             tags=a.tags or (), language=a.language)]
 
 
 def summary_for(article: Article, sentences: int, language: str) -> list[str]:
@@ -82,10 +120,23 @@ def summary_for(article: Article, sentences: int, language: str) -> list[str]:
 
 def render_composition(settings: Settings, mailing_list: MailingList, edition: Edition,
                        composition: Composition) -> RenderedEdition:
-    views = [article_view(a, summary_for(a, mailing_list.summary_sentences,
-                                         settings.summary_language))
-             for a in composition.articles]
+    views = [_story_view(settings, mailing_list, composition, story)
+             for story in composition.stories]
     return render_edition(settings, mailing_list, edition.edition_date, views)
+
+
+def _story_view(settings: Settings, mailing_list: MailingList, composition: Composition,
+                story: RankedStory) -> StoryView:
+    articles = [composition.by_id[int(a.id)] for a in story.articles]
+    sentences = mailing_list.summary_sentences
+    if len(articles) == 1:
+        summary = summary_for(articles[0], sentences, settings.summary_language)
+        return story_view(articles, summary, update=story.update)
+    full = [story_article(a) for a in articles]
+    lead = articles[headline_index(full)]
+    summary = list(summarize_story(full, sentences).sentences)
+    ordered = [lead, *(a for a in articles if a is not lead)]
+    return story_view(ordered, summary, update=story.update)
 
 
 def build_edition(db: Database, edition_id: int, settings: Settings) -> EditionStatus | None:
@@ -132,13 +183,16 @@ def _queue(db: Database, edition: Edition, composition: Composition,
         claimed = session.execute(update(Edition).where(
             Edition.id == edition.id, Edition.status == EditionStatus.BUILDING).values(
             status=EditionStatus.SENDING, since=composition.since, cutoff=composition.cutoff,
-            article_ids=[a.id for a in composition.articles[:rendered.articles_shown]],
+            article_ids=[int(a.id) for story in composition.stories[:rendered.articles_shown]
+                         for a in story.articles],
+            story_ids=[story.story for story in composition.stories[:rendered.articles_shown]
+                       if story.story > 0],
             subject=rendered.subject, html=rendered.html, text=rendered.text,
             updated_at=utcnow()).returning(Edition.id)).first()
         if claimed is None:  # another build got there first
             return EditionStatus.SENDING
         count = queue_deliveries(session, edition.id, edition.list_id)
-    log.info("edition %d: %d articles, %d readers queued", edition.id,
+    log.info("edition %d: %d stories, %d readers queued", edition.id,
              rendered.articles_shown, count)
     metrics.count(metrics.EDITIONS_BUILT, list=slug, status="sending")
     return EditionStatus.SENDING

@@ -9,7 +9,7 @@ reader.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from briefing.core.config import Settings
 from briefing.core.models import Article, MailingList
 from briefing.core.templating import inline_css, render
+from briefing.editions.wording import Wording
 from briefing.mail.slots import NAME_SLOT, PREFERENCES_SLOT, UNSUBSCRIBE_SLOT, personalize
 
 log = logging.getLogger(__name__)
@@ -25,13 +26,28 @@ log = logging.getLogger(__name__)
 MAX_HTML_BYTES = 95_000
 
 
+# The first stories of an edition, under "Top stories"; the rest come under "More stories".
+TOP_STORIES = 3
+
+
 @dataclass(frozen=True)
-class ArticleView:
+class SourceLink:
+    source: str
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """One item of the briefing: a story, from one outlet's article or several."""
+
     title: str
     url: str | None
     source: str | None
-    published: str | None
+    published: date | None
     summary: list[str]
+    also: list[SourceLink] = field(default_factory=list)  # the other outlets' articles
+    update: bool = False  # the story was in an earlier edition and has news since
 
 
 @dataclass(frozen=True)
@@ -39,14 +55,21 @@ class RenderedEdition:
     subject: str
     text: str
     html: str
-    articles_shown: int
+    articles_shown: int  # stories shown (each counts once, however many outlets)
 
 
-def article_view(article: Article, summary: list[str]) -> ArticleView:
-    published = article.published_at or article.created_at
-    source = article.source or (urlsplit(article.url).hostname if article.url else None)
-    return ArticleView(article.title, article.url, source,
-                       f"{published:%d %b %Y}" if published else None, summary)
+def source_name(article: Article) -> str | None:
+    return article.source or (urlsplit(article.url).hostname if article.url else None)
+
+
+def story_view(articles: list[Article], summary: list[str], *, update: bool = False
+               ) -> StoryView:
+    """The first article gives the title and link; the others are "Also covered by"."""
+    lead = articles[0]
+    published = lead.published_at or lead.created_at
+    also = [SourceLink(source_name(a) or a.title, a.title, a.url) for a in articles[1:]]
+    return StoryView(lead.title, lead.url, source_name(lead),
+                     published.date() if published else None, summary, also, update)
 
 
 def archive_url(settings: Settings, mailing_list: MailingList, day: date) -> str:
@@ -54,20 +77,26 @@ def archive_url(settings: Settings, mailing_list: MailingList, day: date) -> str
 
 
 def _context(settings: Settings, mailing_list: MailingList, day: date,
-             articles: list[ArticleView], more: int) -> dict[str, Any]:
+             stories: list[StoryView], more: int) -> dict[str, Any]:
+    words = Wording(mailing_list.locale)
     return {
-        "list": mailing_list, "date": day, "articles": articles, "more": more,
-        "date_label": f"{day:%A, %d %B %Y}", "lead": articles[0].title if articles else "",
+        "list": mailing_list, "date": day, "articles": stories, "more": more,
+        "words": words, "top": TOP_STORIES, "lang": words.language,
+        "contents_label": words.counted("today", len(stories)),
+        "more_label": words.counted("more_link", more),
+        "why_label": words["why"].format(list=mailing_list.name),
+        "date_label": words.long_date(day), "short_date": words.short_date(day),
+        "lead": stories[0].title if stories else "",
         "archive_url": archive_url(settings, mailing_list, day),
         "list_archive_url": f"{settings.base_url}/archive/{mailing_list.slug}",
         "name_slot": NAME_SLOT, "unsubscribe_url": UNSUBSCRIBE_SLOT,
         "preferences_url": PREFERENCES_SLOT,
-        "preheader": " · ".join(a.title for a in articles[:3]),
+        "preheader": " · ".join(a.title for a in stories[:3]),
     }
 
 
 def render_edition(settings: Settings, mailing_list: MailingList, day: date,
-                   articles: list[ArticleView]) -> RenderedEdition:
+                   articles: list[StoryView]) -> RenderedEdition:
     """Render, dropping articles from the end (with a link to the web version) while the
     HTML would be clipped by Gmail."""
     shown = len(articles)
@@ -78,7 +107,7 @@ def render_edition(settings: Settings, mailing_list: MailingList, day: date,
             break
         shown -= 1
     if shown < len(articles):
-        log.warning("edition of %s on %s: %d of %d articles fit under Gmail's clipping size",
+        log.warning("edition of %s on %s: %d of %d stories fit under Gmail's clipping size",
                     mailing_list.slug, day, shown, len(articles))
     subject = " ".join(render("email/briefing/subject.txt", **context).split())
     return RenderedEdition(subject, render("email/briefing/body.txt", **context), page, shown)

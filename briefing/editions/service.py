@@ -13,14 +13,16 @@ from briefing.core.clock import as_utc, utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
-from briefing.core.models import DeliveryStatus, Edition, EditionStatus, MailingList
+from briefing.core.models import Article, DeliveryStatus, Edition, EditionStatus, MailingList
 from briefing.delivery.claims import edition_counts
 from briefing.delivery.pacing import Pause
 from briefing.delivery.send_edition import paused
 from briefing.editions.compose import compose, render_composition
 from briefing.editions.feedback_rates import FeedbackRates, feedback_rates
-from briefing.editions.render import RenderedEdition, web_version
+from briefing.editions.render import TOP_STORIES, RenderedEdition, web_version
 from briefing.editions.schedule import local_now
+from briefing.editions.storyline import story_article
+from briefing.stories.summary import headline_index
 from briefing.subscribers.lists import get_list, subscriber_counts
 
 # Past building, an edition's content is fixed: a send adds nothing to it.
@@ -37,7 +39,7 @@ class EditionInfo:
     edition_date: date
     status: EditionStatus
     subject: str | None
-    articles: int
+    articles: int                     # items shown: stories (articles, before stories)
     counts: dict[str, int]
     note: str | None
     sent_at: object
@@ -74,7 +76,7 @@ class Content:
     this, so none of them shows news that a real send would not send."""
 
     rendered: RenderedEdition | None  # None: no news, nothing would be (or was) sent
-    selected: int                     # articles picked, before the size cap
+    selected: int                     # stories found, before the size cap
     readers: int                      # whom it was sent to, or would go to now
     built: EditionInfo | None         # the edition, when it is past building
 
@@ -114,7 +116,7 @@ def _as_now(db: Database, mailing_list: MailingList, settings: Settings, day: da
     if not composition.articles:
         return Content(None, 0, readers, None)
     return Content(render_composition(settings, mailing_list, draft, composition),
-                   len(composition.articles), readers, None)
+                   composition.found, readers, None)
 
 
 def built_note(content: Content) -> str | None:
@@ -158,7 +160,9 @@ def edition_info(db: Database, edition_id: int) -> EditionInfo:
         assert mailing_list is not None
         rates = feedback_rates(session, edition.id)
     return EditionInfo(edition.id, mailing_list.slug, edition.edition_date, edition.status,
-                       edition.subject, len(edition.article_ids or []),
+                       edition.subject,
+                       len(edition.story_ids if edition.story_ids is not None
+                           else edition.article_ids or []),
                        edition_counts(db, edition.id), edition.note, edition.sent_at, rates,
                        mailing_list.sending_paused)
 
@@ -196,3 +200,40 @@ def archive_index(db: Database, slug: str) -> list[tuple[date, str]]:
             Edition.status.in_([EditionStatus.SENDING, EditionStatus.SENT]))
             .order_by(Edition.edition_date.desc()).limit(365)).all()
     return [(row.edition_date, row.subject or "") for row in rows]
+
+
+@dataclass(frozen=True)
+class StoryLine:
+    """One story as today's edition would rank it (`briefing stories list`)."""
+
+    rank: int
+    story: int | None  # None: an article grouping has not placed yet
+    title: str
+    score: float
+    outlets: int
+    update: bool
+    top: bool
+    articles: list[dict[str, object]]
+
+
+def todays_stories(db: Database, slug: str, day: date | None = None
+                   ) -> tuple[datetime, datetime, list[StoryLine]]:
+    """What the list's edition would group and rank now: (since, cutoff, stories)."""
+    mailing_list = get_list(db, slug)
+    draft = Edition(list_id=mailing_list.id, edition_date=day or today_for(mailing_list))
+    with db.session() as session:
+        composition = compose(session, draft, mailing_list, utcnow())
+        session.expunge_all()
+    lines = []
+    for rank, story in enumerate(composition.stories, start=1):
+        articles = [composition.by_id[int(a.id)] for a in story.articles]
+        lines.append(StoryLine(
+            rank, story.story if story.story > 0 else None, _headline(articles),
+            round(story.score, 4), story.outlets, story.update, rank <= TOP_STORIES,
+            [{"id": a.id, "title": a.title, "source": a.source, "url": a.url,
+              "published_at": a.published_at} for a in articles]))
+    return composition.since, composition.cutoff, lines
+
+
+def _headline(articles: list[Article]) -> str:
+    return articles[headline_index([story_article(a) for a in articles])].title

@@ -18,6 +18,7 @@ from briefing.feedback.status import (
     find_reply_code,
     find_status,
     is_specific,
+    names_address,
     prefer,
     pseudo_status,
     reason_of_status,
@@ -80,7 +81,9 @@ def _reason(code: str | None, diagnostic: str, context: str) -> str:
     if by_code == "rejected":  # X.1.7 / X.1.8: the code says it is our sender address
         return by_code
     reason = _explained(by_code, words, context) or ("undefined" if code else "onhold")
-    return _in_context(reason, code, _stage(diagnostic) or _stage(context))
+    stage = (_stage(diagnostic) or _stage(context) or _implied_stage(diagnostic)
+             or _implied_stage(context))
+    return _in_context(reason, code, stage, words, diagnostic)
 
 
 def _explained(by_code: str | None, words: str, context: str) -> str | None:
@@ -100,6 +103,16 @@ _NAMED_STAGE = re.compile(r"(?:in reply to|after|smtp command:?)\s+(?:the\s+)?(?
                           r"(RCPT|MAIL|DATA|end of data|connection|greeting|HELO|EHLO)"
                           r"|\[(RCPT|MAIL|DATA)(?:_TO|_FROM)?\]",
                           re.IGNORECASE)
+# Wordings that imply the command: qmail's "does not like recipient" and "sender was
+# rejected", Exchange's "SMTP:RCPT host …", Postfix's "Recipient/Sender address rejected"
+# (its smtpd checks at RCPT TO and MAIL FROM), "failed after I sent the message".
+_IMPLIED_STAGE = (
+    ("rcpt", re.compile(r"does not like recipient|\bSMTP:RCPT\b|recipient address rejected",
+                        re.IGNORECASE)),
+    ("mail", re.compile(r"sender was rejected|\bSMTP:MAIL\b|sender address rejected",
+                        re.IGNORECASE)),
+    ("data", re.compile(r"failed after I sent the message|\bSMTP:DATA\b", re.IGNORECASE)),
+)
 _COMMAND = re.compile(r"\b(RCPT|MAIL FROM|DATA|HELO|EHLO)\b")
 _REFUSAL = re.compile(r"(?:^|<<<\s*|Out:\s*)[45]\d\d[ -]", re.MULTILINE)
 _STAGES = {"rcpt": "rcpt", "mail": "mail", "mail from": "mail", "data": "data",
@@ -117,13 +130,20 @@ def _stage(text: str) -> str | None:
     return _STAGES[commands[-1].lower()] if commands else None
 
 
-def _in_context(reason: str, code: str | None, stage: str | None) -> str:
+def _implied_stage(text: str) -> str | None:
+    """The command a refusal's wording implies; asked after any command a text names."""
+    return next((stage for stage, words in _IMPLIED_STAGE if words.search(text)), None)
+
+
+def _in_context(reason: str, code: str | None, stage: str | None, words: str,
+                diagnostic: str) -> str:
     """"User unknown" is believed only where it can mean the mailbox is missing.
 
     A server that accepted the recipient and then says "user unknown" after the message
     (a content filter), or says it with a policy code (5.7.1), is refusing the message, not
     naming a dead mailbox; the same words about MAIL FROM are about our sender address.
     A refusal nothing else explains that came at the greeting is about our sending host.
+    `words` is the server's answer as one sentence, `diagnostic` as it was written.
     """
     if reason in ("onhold", "undefined") and stage == "connect":
         return "blocked"  # refused before any address was given: it is our sending host
@@ -131,9 +151,19 @@ def _in_context(reason: str, code: str | None, stage: str | None) -> str:
         return reason
     if stage == "mail":
         return "rejected"
-    addressing = code is not None and code.split(".")[1] == "1"
-    if reason == "hostunknown" or stage == "rcpt" or addressing:
+    if reason == "hostunknown" or stage == "rcpt" or names_address(code):
         return reason
-    if stage == "data" or (code is not None and is_specific(code)):
+    if stage == "data" or (is_specific(code) and reason_of_status(code) is not None):
+        return "filtered"
+    said = reason_from_text(words) or reason_from_text(words, loose=True)
+    if said == reason and not _NAMES_ADDRESS.search(diagnostic):
+        # The server said "user unknown" but nothing shows it answered RCPT TO: no code
+        # about the address, no command, not even the address in its reply. Filters on
+        # Japanese carriers and appliances answer so after DATA; sisimai calls it filtered.
         return "filtered"
     return reason
+
+
+# A reply that names the refused address ("550 <a@b>: User unknown", Sendmail's "550 a@b...
+# No such user", "550 Unknown user a@b") is how servers answer RCPT TO.
+_NAMES_ADDRESS = re.compile(r"(?<![\d.])[45]\d\d[ -][^@\n]{0,80}?[^\s<>@:]@[^\s<>@]")

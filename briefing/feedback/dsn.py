@@ -44,7 +44,34 @@ def status_blocks(message: Message, limits: Limits) -> list[StatusBlock]:
         # The boundary was unreadable; the status fields are still in the text.
         found = map(_block, _parse_fields(text_of(message, limits)))
         blocks = [b for b in found if b is not None and b.recipient and b.action]
-    return blocks
+    return blocks or _swallowed_blocks(message, limits)
+
+
+# A status part's own header line, found inside the text part before it.
+_SWALLOWED = re.compile(r"^content-type:\s*(?:message|text)/(?:global-)?delivery-status\b.*$",
+                        re.IGNORECASE | re.MULTILINE)
+_NEXT_BOUNDARY = re.compile(r"^\s*--\S", re.MULTILINE)
+
+
+def _swallowed_blocks(message: Message, limits: Limits) -> list[StatusBlock]:
+    """Status fields a text part swallowed because the boundary before them was indented.
+
+    A boundary line with a leading space is no boundary, so the parser keeps the status part,
+    its Content-Type line included, as text of the part before it; the fields are still there.
+    """
+    if message.get_content_type() != "multipart/report":
+        return []
+    for _, part in parts(message, limits):
+        if part.get_content_maintype() != "text":
+            continue
+        start = _SWALLOWED.search(text_of(part, limits))
+        if start is None:
+            continue
+        rest = text_of(part, limits)[start.end():]
+        end = _NEXT_BOUNDARY.search(rest)
+        found = map(_block, _parse_fields(rest[:end.start()] if end else rest))
+        return [b for b in found if b is not None and b.recipient and b.action]
+    return []
 
 
 def _field_blocks(part: Message, limits: Limits) -> list[dict[str, str]]:

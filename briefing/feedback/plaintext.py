@@ -41,7 +41,8 @@ _ORIGINAL_STARTS = re.compile(
 _REPORTING_PHRASES = re.compile(
     r"undeliver|undelivered|delivery (?:status )?notification|non[- ]?delivery|returned mail|"
     r"failure notice|delivery fail|mail delivery|could not be delivered|not (?:be )?delivered|"
-    r"delivery problem|rejected|returned to sender|unzustellbar|nicht zustellbar|"
+    r"delivery problem|rejected|return(?:ed|ing) to sender|unzustellbar|nicht zustellbar|"
+    r"mail failed|配信でき|配送でき|送信できませ|不達|"
     r"problem delivering|failed delivery|delivery has failed|error sending|"
     r"message (?:that )?you sent|not reach|bounce|delivery error|mail system error|"
     r"returning message|mail failure|permission to post|transcript of session",

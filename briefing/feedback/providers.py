@@ -32,10 +32,29 @@ _ORANGE_CODES = {
 _ORANGE_REASON = {code: reason for reason, codes in _ORANGE_CODES.items() for code in codes}
 
 
+# Exchange 5.5 / 2000 / 2003's Internet Mail Service ends its notice with "MSEXCH:IMS:<org>:
+# <site>:<server> 0 (000C05A6) Unknown Recipient": the bracketed code is the verdict, the
+# prose before it ("The recipient name is not recognized") only its paraphrase.
+_MSEXCH_CODE = re.compile(r"MSEXCH:[^()\n]{0,200}\(([0-9A-F]{8})\)", re.IGNORECASE)
+_MSEXCH_REASON = {
+    "000C05A6": "userunknown",    # unknown recipient
+    "000C0595": "filtered",       # ambiguous recipient: the directory matched several
+    "00010256": "systemerror",    # too many recipients
+    "000D06B5": "systemerror",    # no proxy address for the recipient
+    "00120270": "networkerror",   # too many hops: a routing loop
+    "00050311": "contenterror",   # conversion to Internet format failed
+    "000502CC": "contenterror",
+    "000B0981": "securityerror",  # the server does not support AUTH
+}
+
+
 def provider_code_reason(diagnostic: str) -> str | None:
     """The reason a provider's own reference code in a refusal stands for, if it has one."""
     label = _ORANGE_LABEL.search(diagnostic)
-    return _ORANGE_REASON.get(label.group(1)) if label else None
+    if label:
+        return _ORANGE_REASON.get(label.group(1))
+    exchange = _MSEXCH_CODE.search(diagnostic)
+    return _MSEXCH_REASON.get(exchange.group(1).upper()) if exchange else None
 
 
 # Google Groups refuses a post with one notice, translated into the poster's language: the

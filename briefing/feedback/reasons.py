@@ -150,6 +150,9 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("speeding", _any(r"rate limit", r"sending rate", r"too (?:fast|quickly)", r"slow down",
                       r"throttl", r"try again slower",
                       r"at a rate that prevents")),
+    # cPanel's Exim lists the possible causes, the address first ("The account or domain may
+    # not exist, they may be blacklisted, or …"): the words about lists come second.
+    ("hostunknown", _any(r"account or domain may not exist")),
     ("blocked", _any(
         r"black ?list", r"block ?list", r"deny ?list", r"\bRBL\b", r"\bDNSBL\b", r"spamhaus",
         r"spamcop", r"listed (?:at|in|on|by) ", r"client host .{0,60}(?:rejected|refused|blocked)",
@@ -196,6 +199,9 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"non[- ]?existent user", r"(?:user|recipient) \S{1,254} was not found",
         r"user \([^\s()]{1,254}\) unknown", r"not found in (?:the )?(?:name )?directory",
         r"<[^\s<>]{1,254}> not found",
+        # Yahoo's "This user doesn't have a yahoo.com account"; Exchange Online's directory
+        # check refuses an address it has no mailbox for as "Access denied".
+        r"user doesn'?t have an? \S{1,255} account", r"recipient address rejected: access denied",
     )),
     ("filtered", _any(r"account is protected by", r"bounced address",
                       r"is not accepting any mail", r"message filtered",
@@ -218,13 +224,15 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"host (?:or domain name )?(?:not found|unknown)(?!, try again)", r"unknown host",
         r"domain (?:name )?(?:not found|does not exist|unknown|not exist|is invalid|invalid|"
         r"is not reachable|must exist)", r"host unreachable",
-        r"no such (?:domain|host)", r"unrout(?:e)?able address", r"name service error",
+        r"no such (?:domain|host)", r"unrout(?:e)?able address",
+        # Postfix's "Name service error for name=… type=MX: " says more after it: "Host not
+        # found" is a missing domain, a malformed reply or "try again" a resolver failing.
+        r"name service error(?![^\n]{0,300}?(?:malformed|unexpected|try again|server failure))",
         r"name or service not known", r"(?:dns|mx) (?:lookup )?(?:failure|failed|error)",
         r"no (?:mx|mail exchanger|valid mx)", r"nxdomain", r"unknown domain",
         r"invalid domain", r"non-?existent domain", r"could not resolve",
         r"domain .{0,40}not (?:valid|exist)", r"illegal host/domain",
         r"bad destination (?:host|system)", r"mail domain mentioned in e-?mail address is unknown",
-        r"account or domain may not exist",
     )),
     ("syntaxerror", _any(r"syntax error", r"malformed (?:recipient )?address",
                          r"command (?:not )?(?:recognized|unrecognized)",

@@ -32,15 +32,19 @@ def ses_notification(message: Message, text: str) -> list[RecipientReport] | Non
             action = "failed" if event.kind is EventKind.BOUNCE else "delayed"
             reports.append(judge(event.recipient, status=event.status,
                                  diagnostic=event.reason, action=action))
+        elif event.reason == "Delivery":  # a delivery notification: nothing to act on
+            reports.append(judge(event.recipient, status=event.status, action="delivered"))
     return reports or None
 
 
 def _json(body: str) -> object | None:
     # SNS writes the SES message as one long JSON string; relays that keep to the 998
     # character line limit break it with a newline and a space, which JSON forbids there.
+    # The email subscription also appends a footer (how to unsubscribe from the topic) after
+    # the JSON: only the first JSON value is read.
     for candidate in (body, _UNWRAP.sub("", body)):
         try:
-            parsed: object = json.loads(candidate)
+            parsed: object = json.JSONDecoder().raw_decode(candidate)[0]
             return parsed
         except (ValueError, RecursionError):
             continue

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["find_reply_code", "find_status", "is_specific", "prefer", "pseudo_status",
-           "reason_of_status", "vague"]
+__all__ = ["find_reply_code", "find_status", "is_specific", "names_address", "prefer",
+           "pseudo_status", "reason_of_status", "vague"]
 
 # An enhanced code stands alone: not inside an IP address or a version number ("v5.1.1"),
 # its subject is one digit 0-7 and its detail one to three digits.
@@ -113,6 +113,20 @@ _BY_DETAIL = {
     "7.21": "authfailure", "7.22": "authfailure", "7.23": "authfailure",
     "7.24": "authfailure", "7.25": "requireptr", "7.26": "authfailure", "7.27": "notaccept",
 }
+
+
+def names_address(code: str | None) -> bool:
+    """Whether the code is one of RFC 3463's X.1.x ones, about the recipient's address.
+
+    Vendors extend the detail past the registry (Exchange's "5.1.351"); those say nothing
+    RFC 3463 defines, so they do not show that the address itself was refused.
+    """
+    if code is None:
+        return False
+    _, _, rest = code.partition(".")
+    return rest.startswith("1.") and rest in _BY_DETAIL
+
+
 # In a temporary (4.x.x) failure some subjects mean something milder than in a permanent one.
 _TEMPORARY_DETAIL = {"4.4": "networkerror", "1.1": "userunknown", "2.1": "suspend"}
 

@@ -35,6 +35,7 @@ from briefing.text.normalize import (
     split_headline,
     url_hash,
 )
+from briefing.text.rules import clean_tags
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -51,6 +52,7 @@ class ArticleInput:
     published_at: datetime | None = None
     language: str | None = None
     feed_id: int | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def add_article(session: Session, article: ArticleInput) -> AddResult:
     article = prepare(article)
     duplicate = find_duplicate(session, article)
     if duplicate:
+        _add_tags(session, duplicate.article_id, article.tags)
         return duplicate
     # The language is known from the start when the text (or its declaration) says it; the
     # summary decides it for good, with the configured fallback (briefing/operations/jobs.py).
@@ -159,6 +162,7 @@ def add_article(session: Session, article: ArticleInput) -> AddResult:
         author=article.author, published_at=article.published_at,
         language=language and language.code, text=article.text, feed_id=article.feed_id,
         declared_language=article.language, language_source=language and language.source,
+        tags=clean_tags(article.tags, strict=False),
     )
     try:
         with session.begin_nested():  # a concurrent insert of the same article loses cleanly
@@ -170,6 +174,18 @@ def add_article(session: Session, article: ArticleInput) -> AddResult:
         return raced
     metrics.count(metrics.ARTICLES_INGESTED, via="feed" if article.feed_id else "direct")
     return AddResult(row.id, row.title, True)
+
+
+def _add_tags(session: Session, article_id: int, tags: tuple[str, ...]) -> None:
+    """Tags given again with an article already stored are added to it: the same article
+    sent to a second list's tag should reach that list too."""
+    if not tags:
+        return
+    row = session.get(Article, article_id)
+    if row is not None:
+        merged = clean_tags([*(row.tags or []), *tags], strict=False)
+        if merged != list(row.tags or []):
+            row.tags = merged
 
 
 def iter_folder(folder: Path, *, max_bytes: int | None = None

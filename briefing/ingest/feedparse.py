@@ -44,6 +44,7 @@ class FeedEntry:
     text: str | None  # full content as plain text, if the feed carries it
     summary: str | None  # teaser as plain text
     guid: str | None
+    categories: tuple[str, ...] = ()  # <category> / Atom category terms, as written
 
     @property
     def has_full_text(self) -> bool:
@@ -151,7 +152,19 @@ def _entry(raw: Any, feed_url: str, published_at: datetime | None) -> FeedEntry 
         text=text,
         summary=summary,
         guid=(str(guid).strip() or None) if guid else None,
+        categories=_categories(raw),
     )
+
+
+def _categories(raw: Any) -> tuple[str, ...]:
+    # feedparser gives RSS <category> and Atom <category term/label> as "tags"; the label
+    # is what a person reads, the term what a machine wrote.
+    found: list[str] = []
+    for tag in raw.get("tags", None) or []:
+        value = tag.get("label") or tag.get("term") if hasattr(tag, "get") else None
+        if isinstance(value, str) and value.strip():
+            found.append(value.strip())
+    return tuple(found[:50])
 
 
 def _entry_link(raw: Any) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -29,6 +30,7 @@ from briefing.ingest.adding import ArticleInput, add_article, from_url, site_of
 from briefing.ingest.feedparse import FeedEntry, FeedError, ParsedFeed, parse_feed
 from briefing.ingest.fetch import FetchError, FetchPolicy, fetch
 from briefing.text.normalize import clip, normalize_url, url_hash
+from briefing.text.rules import clean_tags
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,10 @@ def poll_budget(settings: Settings) -> float:
     return POLL_BUDGET_FETCHES * settings.fetch_timeout
 
 
-def add_feed(db: Database, url: str, settings: Settings) -> Feed:
-    """Subscribe after checking that the URL really is a feed (FetchError/FeedError if not)."""
+def add_feed(db: Database, url: str, settings: Settings, *, tags: Sequence[str] = ()) -> Feed:
+    """Subscribe after checking that the URL really is a feed (FetchError/FeedError if not).
+    Every article from the feed will carry *tags*."""
+    tags = clean_tags(tags)
     if not url.startswith(("http://", "https://")):
         raise InputError(f"{url!r} is not an http(s) URL")
     url = normalize_url(url)
@@ -99,12 +103,23 @@ def add_feed(db: Database, url: str, settings: Settings) -> Feed:
     page = fetch(url, fetch_policy(settings), accept=FEED_TYPES)
     parsed = parse_feed(page.body, page.url)
     with db.session() as session:
-        feed = Feed(url=url, url_hash=url_hash(url), title=clip(parsed.title, 500))
+        feed = Feed(url=url, url_hash=url_hash(url), title=clip(parsed.title, 500), tags=tags)
         session.add(feed)
         try:
             session.flush()
         except IntegrityError:
             raise FeedExistsError(0, url) from None
+    return feed
+
+
+def tag_feed(db: Database, feed_id: int, tags: Sequence[str]) -> Feed:
+    """Replace a feed's tags; articles stored from now on carry the new ones."""
+    cleaned = clean_tags(tags)
+    with db.session() as session:
+        feed = session.get(Feed, feed_id)
+        if feed is None:
+            raise NoSuchFeed(feed_id)
+        feed.tags = cleaned
     return feed
 
 
@@ -187,7 +202,7 @@ def _poll(db: Database, feed: Feed, settings: Settings, budget: float) -> PollOu
     if parsed is None:
         _record_poll(db, feed.id)
         return PollOutcome(feed.id, not_modified=True)
-    outcome, complete = _store_entries(db, feed.id, parsed, settings, budget)
+    outcome, complete = _store_entries(db, feed, parsed, settings, budget)
     # Validators are saved only once every entry had its chance (else cleared), so a
     # conditional GET never hides entries deferred or failed for a reason that may pass.
     validators = (page.etag, page.last_modified) if complete else (None, None)
@@ -196,8 +211,9 @@ def _poll(db: Database, feed: Feed, settings: Settings, budget: float) -> PollOu
     return outcome
 
 
-def _store_entries(db: Database, feed_id: int, parsed: ParsedFeed, settings: Settings,
+def _store_entries(db: Database, feed: Feed, parsed: ParsedFeed, settings: Settings,
                    budget: float) -> tuple[PollOutcome, bool]:
+    feed_id = feed.id
     outcome = PollOutcome(feed_id)
     fresh = _unseen_entries(db, parsed.entries, outcome.errors)
     taken = fresh[:NEW_ENTRIES_PER_POLL]
@@ -209,18 +225,21 @@ def _store_entries(db: Database, feed_id: int, parsed: ParsedFeed, settings: Set
             log.info("feed %d: %d entries left for the next poll (%g s budget spent)",
                      feed_id, outcome.deferred, budget)
             break
-        retry_later |= _store_entry(db, feed_id, entry, parsed, settings, outcome)
+        retry_later |= _store_entry(db, feed, entry, parsed, settings, outcome)
     outcome.deferred += len(fresh) - len(taken)
     return outcome, not (outcome.deferred or retry_later)
 
 
-def _store_entry(db: Database, feed_id: int, entry: FeedEntry, parsed: ParsedFeed,
+def _store_entry(db: Database, feed: Feed, entry: FeedEntry, parsed: ParsedFeed,
                  settings: Settings, outcome: PollOutcome) -> bool:
     """Store one entry into `outcome`; True when it failed in a way that may pass."""
+    feed_id = feed.id
     try:
         article = _entry_article(entry, parsed, settings)
+        # The feed's own tags first: those are the operator's choice and survive the cap.
+        tags = (*(feed.tags or ()), *entry.categories)
         with db.session() as session:
-            result = add_article(session, replace(article, feed_id=feed_id))
+            result = add_article(session, replace(article, feed_id=feed_id, tags=tags))
     except SQLAlchemyError:
         raise
     except Exception as exc:  # one entry's trouble (or a parser's bug) stops no other entry

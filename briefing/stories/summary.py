@@ -29,7 +29,8 @@ from briefing.stories.articles import ArticleId, StoryArticle
 from briefing.stories.terms import LanguageRules, language_rules
 from briefing.text.tokenizer import split_paragraph, split_words
 
-__all__ = ["DEFAULT_SUMMARY", "Source", "StorySummary", "SummaryConfig", "summarize_story"]
+__all__ = ["DEFAULT_SUMMARY", "Source", "StorySummary", "SummaryConfig", "headline_index",
+           "summarize_story"]
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*")
 # Two or more quotation marks mean the sentence quotes someone (as in briefing.summarize.newsrank).
@@ -83,6 +84,19 @@ def summarize_story(articles: Sequence[StoryArticle], sentences: int = 3,
     if len(articles) == 1 and articles[0].summary:
         return StorySummary(tuple(articles[0].summary[:sentences]), sources)
     return StorySummary(tuple(_pick(articles, sentences, config)), sources)
+
+
+def headline_index(articles: Sequence[StoryArticle]) -> int:
+    """Which article's title names the story: the one sharing most words with the other
+    titles (what most outlets call the event), the earliest listed on a tie."""
+    if len(articles) < 2:
+        return 0
+    rules = language_rules(articles[0].language)
+    words = [set(_counts(a.title, rules)) for a in articles]
+    def agreement(i: int) -> float:
+        return sum(len(words[i] & other) / (len(words[i] | other) or 1)
+                   for j, other in enumerate(words) if j != i)
+    return max(range(len(articles)), key=lambda i: (agreement(i), -i))
 
 
 def _pick(articles: Sequence[StoryArticle], count: int, config: SummaryConfig) -> list[str]:

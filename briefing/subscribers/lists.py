@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from briefing.core.db import Database
 from briefing.core.errors import InputError, NotFound
-from briefing.core.models import Edition, MailingList, Subscription, SubscriptionStatus
+from briefing.core.models import Edition, Feed, MailingList, Subscription, SubscriptionStatus
 from briefing.mail.addresses import clean_name, parse_address
+from briefing.subscribers.list_rules import RulesChange, checked_locale, merged_rules
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -41,13 +42,15 @@ class ListChanges:
     max_articles: int | None = None
     summary_sentences: int | None = None
     postal_address: str | None = None
+    locale: str | None = None          # the email's own words and dates, e.g. "de"
+    rules: RulesChange | None = None   # which articles the list takes (list_rules.py)
 
 
 def _checked(changes: ListChanges) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for field in fields(changes):
         raw = getattr(changes, field.name)
-        if raw is not None:
+        if raw is not None and field.name != "rules":
             values[field.name] = _CHECKS.get(field.name, _text(500))(raw)
     return values
 
@@ -58,7 +61,7 @@ def problems(changes: ListChanges) -> dict[str, str]:
     found = {}
     for field in fields(changes):
         raw = getattr(changes, field.name)
-        if raw is None:
+        if raw is None or field.name == "rules":
             continue
         try:
             _CHECKS.get(field.name, _text(500))(raw)
@@ -117,7 +120,19 @@ _CHECKS: dict[str, Any] = {
     "summary_sentences": _between(1, 20, "summary sentences"),
     "description": _text(2000),
     "postal_address": _text(500),
+    "locale": checked_locale,
 }
+
+
+def _apply_rules(session: Any, row: MailingList, change: RulesChange | None) -> None:
+    if change is None or change.empty:
+        return
+    rules = merged_rules(row.rules, change)
+    missing = sorted(set(rules.get("feeds", ())) - set(session.scalars(
+        select(Feed.id).where(Feed.id.in_(rules.get("feeds", []))))))
+    if missing:
+        raise InputError("no feed " + ", ".join(str(i) for i in missing))
+    row.rules = rules or None
 
 
 def create_list(db: Database, slug: str, changes: ListChanges) -> MailingList:
@@ -132,6 +147,7 @@ def create_list(db: Database, slug: str, changes: ListChanges) -> MailingList:
         if session.scalar(select(MailingList.id).where(MailingList.slug == slug)):
             raise InputError(f"a list with slug {slug!r} already exists")
         row = MailingList(slug=slug, **values)
+        _apply_rules(session, row, changes.rules)
         session.add(row)
     return row
 
@@ -142,6 +158,7 @@ def update_list(db: Database, key: str | int, changes: ListChanges) -> MailingLi
         row = _find(session, key)
         for name, value in values.items():
             setattr(row, name, value)
+        _apply_rules(session, row, changes.rules)
     return row
 
 

@@ -40,6 +40,32 @@ def parse_keywords(spec: str) -> list[str]:
     return keywords
 
 
+MAX_TAGS = 20
+MAX_TAG_CHARS = 50
+
+
+def clean_tags(values: Iterable[str], *, strict: bool = True) -> list[str]:
+    """Tags as stored: trimmed, folded, at most MAX_TAGS of at most MAX_TAG_CHARS each.
+
+    Strict (tags a person gave): an empty or overlong tag is an InputError.  Lenient (a
+    feed's categories, which nobody here chose): bad ones are dropped."""
+    tags: list[str] = []
+    for value in values:
+        tag = " ".join(fold(value).split())
+        if not tag or len(tag) > MAX_TAG_CHARS or not _WORD.search(tag):
+            if strict:
+                raise InputError(f"tag {value[:60]!r} must have 1 to {MAX_TAG_CHARS} "
+                                 "characters, letters or digits among them")
+            continue
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        if strict:
+            raise InputError(f"at most {MAX_TAGS} tags, not {len(tags)}")
+        tags = tags[:MAX_TAGS]
+    return tags
+
+
 def _words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
@@ -62,7 +88,7 @@ class ListRules:
     _exclude_words: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tags", frozenset(fold(t).strip() for t in self.tags))
+        object.__setattr__(self, "tags", frozenset(clean_tags(self.tags, strict=False)))
         object.__setattr__(self, "_include_words", _compile(self.include))
         object.__setattr__(self, "_exclude_words", _compile(self.exclude))
 
@@ -81,7 +107,7 @@ class ListRules:
                 tags: Iterable[str] = (), language: str | None = None) -> bool:
         if self.feed_ids or self.tags:
             from_feed = feed_id is not None and feed_id in self.feed_ids
-            tagged = bool(self.tags & {fold(t).strip() for t in tags})
+            tagged = bool(self.tags & set(clean_tags(tags, strict=False)))
             if not (from_feed or tagged):
                 return False
         if self.language and (language or "").lower() != self.language:

@@ -108,7 +108,7 @@ def test_dry_run_of_a_date_already_sent_says_when_and_to_whom(cli: CliRunner) ->
     out = run(cli, "send", "-l", "daily", "--dry-run")
     assert re.search(r"edition of \d{4}-\d\d-\d\d was sent at \d{4}-\d\d-\d\d \d\d:\d\d UTC "
                      r"to 2 readers", out), out
-    assert "1 articles" in out and "of 2 articles" not in out
+    assert "1 stories" in out and "of 2 stories" not in out
     assert "nothing new would be sent" in out
     day = re.search(r"edition of (\S+)", out).group(1)  # type: ignore[union-attr]
     assert "was sent at" in run(cli, "send", "-l", "daily", "--dry-run", "--date", day)
@@ -138,7 +138,7 @@ def test_a_test_copys_links_open_a_page_that_says_so_and_the_reply_counts_articl
     run(cli, "articles", "add", str(SEED))
     run(cli, "articles", "add", str(TRAM))
     out = run(cli, "send", "-l", "daily", "--to", "me@example.org")
-    assert "2 articles" in out, out
+    assert "2 stories" in out, out
     message = received_by(faulty_smtp, "me@example.org")
     text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]

@@ -25,4 +25,4 @@ def test_the_build_log_counts_the_readers_queued_on_every_database(
     edition_id, _ = ensure_edition(any_db, "daily")
     with caplog.at_level(logging.INFO, logger="briefing.editions.compose"):
         assert build_edition(any_db, edition_id, settings) == EditionStatus.SENDING
-    assert f"edition {edition_id}: 2 articles, 5 readers queued" in caplog.text
+    assert f"edition {edition_id}: 2 stories, 5 readers queued" in caplog.text

@@ -394,7 +394,7 @@ def test_non_utf8_headers_still_yield_a_printable_report() -> None:
 def test_an_unknown_charset_does_not_hide_the_bounce() -> None:
     raw = (b"From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\n"
            b"Content-Type: text/plain; charset=no-such-charset\n\n"
-           b"<u@x.example>:\n550 no such user \xff\n")
+           b"<u@x.example>:\n550 5.1.1 no such user \xff\n")
     (entry,) = read_report(raw).recipients
     assert (entry.recipient, entry.kind) == ("u@x.example", Kind.HARD)
 

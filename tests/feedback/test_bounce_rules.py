@@ -388,7 +388,7 @@ def test_a_sendmail_line_that_starts_with_its_code_is_that_addresss_whole_answer
      "notcompliantrfc"),
     ("451 4.7.1 Client host rejected: Please try again slower", "speeding"),
     ("552 Max message size exceeded", "mesgtoobig"),
-    ("550 Unknown virtual user", "userunknown"),
+    ("550 Unknown virtual user (in reply to RCPT TO command)", "userunknown"),
     ("554 This recipient has been replaced by someone@else.example", "hasmoved"),
 ])
 def test_common_wordings_read_as_sisimais_reason(answer: str, reason: str) -> None:

@@ -32,7 +32,13 @@ from briefing.delivery import send_edition as deliver
 from briefing.editions.compose import build_edition
 from briefing.editions.service import ensure_edition
 from briefing.subscribers.subscriptions import add_subscriber
-from tests.support.briefing_data import POSTAL, add_news, add_readers, list_database
+from tests.support.briefing_data import (
+    POSTAL,
+    add_news,
+    add_readers,
+    list_database,
+    made_up_words,
+)
 from tests.support.databases import make_settings
 from tests.support.smtp import Received, SMTPServer
 
@@ -233,8 +239,7 @@ def test_a_hundred_long_articles_stay_under_gmails_clipping_size(
     with mail_db.session() as session:
         session.execute(MailingList.__table__.update().values(max_articles=100))
     add_readers(mail_db, "daily", 1)
-    long_titles = {n: f"Story {n}: " + "a very long headline about the harbour " * 10
-                   for n in range(100)}
+    long_titles = {n: f"Story {n}: {made_up_words(n, 30)}" for n in range(100)}
     add_news(mail_db, mail_settings, 100, words=40, title_for=long_titles)
     edition_id = send_today(mail_db, mail_settings)
 

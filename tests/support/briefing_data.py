@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -70,12 +71,55 @@ def add_readers(db: Database, slug: str, count: int, *, prefix: str = "reader",
     return emails
 
 
+_SYLLABLES = ("ka", "lo", "mi", "ra", "ven", "tor", "sil", "dan", "mur", "bel", "quin", "zor",
+              "pal", "ner", "gus", "fey", "ost", "wyn", "hal", "dru")
+_NOUNS = (
+    "budget", "council", "harvest", "tunnel", "festival", "vaccine", "pipeline", "strike",
+    "election", "drought", "merger", "satellite", "treaty", "verdict", "glacier", "bakery",
+    "orchestra", "ferry", "wildfire", "refinery", "telescope", "pension", "tariff", "canal",
+    "lighthouse", "vineyard", "protest", "textbook", "submarine", "mine", "monsoon", "casino",
+    "cathedral", "quarry", "regatta", "rocket", "scandal", "shipyard", "silo", "startup",
+    "subway", "summit", "tornado", "tramway", "turbine", "university", "volcano", "warehouse",
+    "zoo", "archive", "ballet", "barracks", "beehive", "brewery", "campus", "carnival",
+    "chess", "circus", "dam", "dairy", "embassy", "factory", "fishery", "forest", "garage",
+    "hospital", "hotel", "island", "jungle", "laboratory", "marathon", "meadow", "mill",
+    "observatory", "opera", "palace", "parliament", "pier", "prison", "railroad", "ranch",
+    "salmon", "sawmill", "school", "senate", "shelter", "smelter", "stable", "steelworks",
+    "studio", "tavern", "temple", "tournament", "vault", "village", "wetland", "workshop")
+_VERBS = ("approved", "rejected", "opened", "closed", "delayed", "funded", "inspected",
+          "expanded", "repaired", "sold", "audited", "praised", "criticised", "rebuilt")
+
+
+def _name(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(4)).capitalize()
+
+
+def made_up_words(n: int, count: int) -> str:
+    """*count* words nobody else uses (for long headlines that stay one article's own)."""
+    rng = random.Random(-n - 1)
+    return " ".join(_name(rng) for _ in range(count))
+
+
+def story_title(n: int, prefix: str = "Story") -> str:
+    """A headline naming the article's own people and place (see story_text)."""
+    rng = random.Random(n)
+    person, place = _name(rng), _name(rng)
+    return f"{person} in {place} and the {TOPICS[n % len(TOPICS)]} ({prefix} number {n})"
+
+
 def story_text(n: int, sentences: int = 8, words: int = 0) -> str:
-    """A readable, unique article body; `words` pads every sentence to make it long."""
-    padding = "".join(f" near the {TOPICS[(n + k) % len(TOPICS)]}" for k in range(words))
+    """A readable article body about its own event: the people, places and things it names
+    are drawn for it alone, so story grouping keeps each article apart. `words` pads every
+    sentence to make it long."""
+    rng = random.Random(n)
+    person, place = _name(rng), _name(rng)
+    # Mostly words of its own (made of syllables), so two articles share almost nothing.
+    things = [f"{rng.choice(_NOUNS)} of {_name(rng)}" for _ in range(sentences + 1)]
+    verb = _name(rng).lower() + "ed"
+    padding = "".join(f" near {word}" for word in made_up_words(n, words).split())
     return " ".join(
-        f"Officials in district {n} said the {TOPICS[(n + i) % len(TOPICS)]} project reached "
-        f"stage {i} after {i + n % 7} months of work{padding}." for i in range(sentences))
+        f"In {place}, {person} {verb} the {things[i]} and the {things[i + 1]} "
+        f"({n}.{i}){padding}." for i in range(sentences))
 
 
 def add_news(db: Database, settings: Settings, count: int, *, prefix: str = "Story",
@@ -84,8 +128,7 @@ def add_news(db: Database, settings: Settings, count: int, *, prefix: str = "Sto
     """`count` articles added and summarized the way the app does it; returns their ids."""
     ids = []
     for n in range(start, start + count):
-        title = (title_for or {}).get(n, f"{prefix} number {n} about the "
-                                         f"{TOPICS[n % len(TOPICS)]}")
+        title = (title_for or {}).get(n, story_title(n, prefix))
         article = replace(from_text(story_text(n, words=words), title=title),
                           url=f"{url_base}/{prefix.lower()}/{n}", source="Example News")
         with db.session() as session:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from briefing.feedback.status import find_status
 from briefing.feedback.webhooks.events import (
     EventKind,
     WebhookError,
@@ -62,7 +63,11 @@ def _ses_message(message: Any) -> list[WebhookEvent]:
                 for r in items(mail, "destination")]
     if kind == "Subscription":
         return _unsubscribes(message, mail, ids)
-    return [WebhookEvent(NAME, EventKind.IGNORE, address(r), reason=kind or "unknown", **ids)
+    # A delivery's reply ("250 2.6.0 Message received") keeps its code, for a mailed copy of
+    # the notification to report the recipient as delivered.
+    status = find_status(text(mapping(message, "delivery"), "smtpResponse"))
+    return [WebhookEvent(NAME, EventKind.IGNORE, address(r), reason=kind or "unknown",
+                         status=status, **ids)
             for r in (_recipients(message, mail, kind) or [None])]
 
 
