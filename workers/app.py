@@ -16,6 +16,7 @@ from briefing.core.config import Settings
 from briefing.core.db import ensure_schema
 from briefing.core.outages import ServiceUnreachable, open_database
 from workers import runtime
+from workers.observed import ObservedTask
 
 log = logging.getLogger(__name__)
 MEMORY_BROKER = "memory://localhost/"  # embedded mode: tasks run eagerly, nothing is queued
@@ -59,7 +60,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
-app = Celery("briefing", include=["workers.tasks"])
+app = Celery("briefing", include=["workers.tasks"], task_cls=ObservedTask)
 
 
 @app.on_after_configure.connect

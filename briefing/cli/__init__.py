@@ -24,7 +24,7 @@ from briefing.cli import (
     summarize,
     users,
 )
-from briefing.cli.common import DATABASE_ERRORS, USER_ERRORS, database_failure
+from briefing.cli.common import DATABASE_ERRORS, USER_ERRORS, database_failure, record_metrics
 
 
 class _FriendlyErrors(TyperGroup):
@@ -68,4 +68,5 @@ app.command("status")(status.status)
 
 
 def main() -> None:
+    record_metrics()
     app()

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from briefing.core import logs, metrics
 from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database, ensure_schema
 from briefing.core.errors import BriefingError
@@ -30,6 +31,20 @@ JsonFlag = Annotated[bool, typer.Option(
     "--json", help="Print JSON (a flag: it takes no value).")]
 
 
+@dataclass
+class _Process:
+    # Set by the `briefing` entry point: a real command's process records its metrics, while
+    # commands invoked in-process (by tests) leave the caller's process alone.
+    records_metrics: bool = False
+
+
+_process = _Process()
+
+
+def record_metrics() -> None:
+    _process.records_metrics = True
+
+
 @dataclass(frozen=True)
 class Context:
     settings: Settings
@@ -39,7 +54,9 @@ class Context:
 def context(*, with_tasks: bool = True) -> Context:
     """Settings from the environment and an up-to-date schema; tasks bound to both."""
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
+    if _process.records_metrics:
+        metrics.start(settings.metrics_folder)
     for noisy in ("alembic", "celery.app.trace"):  # a line per migration or task is noise here
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     db = open_database(settings.database_url)

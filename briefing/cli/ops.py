@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from briefing.cli.common import context
 from briefing.cli.render import print_summary
+from briefing.core import logs
 from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database, current_revision, head_revision, upgrade
 from briefing.core.models import Article
@@ -47,8 +48,11 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     import uvicorn
 
     settings = context().settings  # fail early on bad settings and migrate before serving
-    uvicorn.run("briefing.server:create_app", factory=True, host=host, port=port,
-                workers=workers, **proxy_options(settings))
+    from uvicorn.config import LOGGING_CONFIG
+
+    log_config = logs.uvicorn_config(settings.log_level, settings.log_format) or LOGGING_CONFIG
+    uvicorn.run("briefing.server:served_app", factory=True, host=host, port=port,
+                workers=workers, log_config=log_config, **proxy_options(settings))
 
 
 class ProxyOptions(TypedDict):
@@ -82,6 +86,8 @@ def worker(concurrency: Annotated[int | None, typer.Option(min=1)] = None,
         argv.append(f"--concurrency={concurrency}")
     if beat:
         argv += ["--beat", f"--schedule={ctx.settings.data_dir / 'celerybeat-schedule'}"]
+    if ctx.settings.log_format == "json":
+        argv.insert(0, "--quiet")  # no start-up banner: every line out is one JSON object
     app.worker_main(argv)
 
 

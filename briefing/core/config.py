@@ -304,6 +304,21 @@ class Settings:
     log_level: str = setting(
         "BRIEFING_LOG_LEVEL", "INFO", _log_level,
         'Python log level.')
+    log_format: str = setting(
+        "BRIEFING_LOG_FORMAT", "text", _choice(("text", "json")),
+        '`text`, or `json`: one JSON object a line with time, level, logger, message and the '
+        'ids in play (`article_id`, `edition_id`, `delivery_id`, `task_id`), from the CLI, '
+        '`serve` and workers alike (see [Logs and metrics](#logs-and-metrics)).')
+    metrics_token: str = setting(
+        "BRIEFING_METRICS_TOKEN", "", str,
+        'Bearer token Prometheus sends to read `GET /metrics`. Empty: `/metrics` answers 404.',
+        shown='empty: no metrics page')
+    metrics_dir: Path | None = setting(
+        "BRIEFING_METRICS_DIR", None, _path,
+        "Folder where every process (API, workers, CLI) writes its counters for `/metrics` to "
+        "add up (prometheus_client's multi-process mode). Every process of one installation "
+        "must share it; it must be on a local disk.",
+        shown='`<data dir>/metrics`')
     base_url: str = setting(
         "BRIEFING_BASE_URL", "http://127.0.0.1:8000", _base_url,
         'Public address of the web app, used in links inside emails (confirm, unsubscribe).')
@@ -459,6 +474,11 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def metrics_folder(self) -> Path:
+        """Where this installation's processes write their metrics (see briefing.core.metrics)."""
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def embedded(self) -> bool:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from briefing.core import metrics
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.models import SendPacing
@@ -119,6 +120,7 @@ def pause(db: Database, settings: Settings, reply: str) -> Pause:
         in_a_row = row.pauses if now - row.paused_until < PAUSES_FORGOTTEN_AFTER else 0
         length = pause_length(settings, in_a_row)
         row.paused_until, row.pauses, row.pause_reply = now + length, in_a_row + 1, reply[:500]
+        metrics.count(metrics.THROTTLE_PAUSES)
         return Pause(row.paused_until, row.pause_reply, length)
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from briefing.core import logs, metrics
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
@@ -60,7 +61,7 @@ from briefing.mail.prepared import PreparedMessage, Reader, prepare
 from briefing.mail.senders import Envelope, MailError, Pacer, PermanentError, Sender, make_sender
 from briefing.subscribers.subscriptions import unsubscribe_token
 
-__all__ = ["BatchResult", "list_pause", "next_attempt", "paused", "prepared_message",
+__all__ = ["BatchResult", "list_pause", "list_slug", "next_attempt", "paused", "prepared_message",
            "reader_for", "send_claimed", "send_some"]
 
 log = logging.getLogger(__name__)
@@ -248,9 +249,10 @@ class _Batch:
             reply = self.connection.send(envelope, self.record.before_next_body)
         except MailError as exc:
             self.record.flush()  # earlier successes are written before anything else happens
-            return self._failed(row, exc, others_follow)
+            with logs.context(delivery_id=row.id):  # on the lines about this reader's copy
+                return self._failed(row, exc, others_follow)
         self.record.sent(row, reply)
-        self.result.sent += 1
+        self.result.sent += 1  # counted as a 2xx reply with the batch (see `_count`)
         self.opinion.answered()
         self._went_through()
         return None
@@ -264,6 +266,8 @@ class _Batch:
 
     def _failed(self, row: Claimed, exc: MailError, others_follow: bool) -> Stop | None:
         slow_down = throttled(exc.code, str(exc), exc.stage)
+        metrics.count(metrics.SMTP_REPLIES, reply_class=f"{exc.code // 100}xx" if exc.code
+                      else "none", verdict=_verdict(exc, slow_down))
         if exc.code is not None and exc.stage in ("rcpt", "data") and not slow_down:
             self.opinion.answered()  # the server judged this reader on its own terms
         if isinstance(exc, PermanentError):
@@ -306,6 +310,19 @@ class _Batch:
         return Stop(f"throttled, {held}", held.ends_at)
 
 
+def _verdict(exc: MailError, slow_down: bool) -> str:
+    """What a refusal is taken for, as the metrics name it."""
+    if slow_down:
+        return "throttled"
+    if exc.code is None:
+        return "no_answer"  # the connection failed or dropped
+    if exc.stage in ("connect", "mail"):
+        return "refused_us"  # our login or sender
+    if isinstance(exc, PermanentError):
+        return str(classify(exc.code, str(exc), exc.stage))
+    return "temporary"
+
+
 def paused(db: Database, settings: Settings) -> Pause | None:
     """The SMTP account's throttling pause, while it lasts (never for the local outbox)."""
     return current_pause(db, settings) if settings.smtp_host else None
@@ -342,9 +359,33 @@ def _server_down(connection: Connection) -> bool:
         return True
 
 
+def list_slug(db: Database, edition_id: int) -> str:
+    with db.session() as session:
+        return session.scalar(select(MailingList.slug).join(
+            Edition, Edition.list_id == MailingList.id).where(Edition.id == edition_id)) or ""
+
+
+def _count(slug: str, result: BatchResult, departed: int) -> None:
+    for outcome, done in (("sent", result.sent), ("retry", result.retrying),
+                          ("failed", result.failed), ("skipped", departed)):
+        metrics.count(metrics.DELIVERIES, done, list=slug, outcome=outcome)
+    # Per batch, not per message: the sending loop stays free of bookkeeping.
+    metrics.count(metrics.SMTP_REPLIES, result.sent, reply_class="2xx", verdict="accepted")
+
+
 def send_some(db: Database, edition_id: int, settings: Settings, *,
               sender_factory: Any = make_sender, max_batches: int = 50) -> BatchResult:
     """Claim and send batches until none are due (or `max_batches` ran): one task's work."""
+    with logs.context(edition_id=edition_id):
+        total = _send_batches(db, edition_id, settings, sender_factory, max_batches)
+        if total.sent or total.retrying or total.failed or total.skipped:
+            log.info("edition %d: %d sent, %d to retry, %d failed, %d skipped", edition_id,
+                     total.sent, total.retrying, total.failed, total.skipped)
+    return total
+
+
+def _send_batches(db: Database, edition_id: int, settings: Settings, sender_factory: Any,
+                  max_batches: int) -> BatchResult:
     total = BatchResult()
     held_by_list = list_pause(db, edition_id)
     if held_by_list:
@@ -352,6 +393,7 @@ def send_some(db: Database, edition_id: int, settings: Settings, *,
         return total
     pacer = SharedPacer(db, settings) if settings.smtp_max_rate > 0 else None
     connection = Connection(settings, sender_factory, pacer)
+    slug = list_slug(db, edition_id) if metrics.recording() else ""
     try:
         for _ in range(max_batches):
             held = paused(db, settings)
@@ -368,6 +410,7 @@ def send_some(db: Database, edition_id: int, settings: Settings, *,
                 raise
             total.skipped += len(claimed) - len(staying)
             result = send_claimed(db, edition_id, token, staying, settings, connection)
+            _count(slug, result, len(claimed) - len(staying))
             for name in ("sent", "retrying", "failed", "released"):
                 setattr(total, name, getattr(total, name) + getattr(result, name))
             if result.stopped:

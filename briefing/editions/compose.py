@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from briefing.core import logs, metrics
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
@@ -142,6 +143,11 @@ def _story_view(settings: Settings, mailing_list: MailingList, composition: Comp
 
 def build_edition(db: Database, edition_id: int, settings: Settings) -> EditionStatus | None:
     """Gather, render and queue an edition; returns its status afterwards (None: missing)."""
+    with logs.context(edition_id=edition_id):
+        return _build(db, edition_id, settings)
+
+
+def _build(db: Database, edition_id: int, settings: Settings) -> EditionStatus | None:
     now = utcnow()
     with db.session() as session:
         edition = session.get(Edition, edition_id)
@@ -163,16 +169,19 @@ def _mark_empty(db: Database, edition: Edition, mailing_list: MailingList,
                 composition: Composition) -> EditionStatus:
     note = f"no new articles since {composition.since:%Y-%m-%d %H:%M} UTC; nothing sent"
     with db.session() as session:
-        session.execute(update(Edition).where(
+        marked = session.execute(update(Edition).where(
             Edition.id == edition.id, Edition.status == EditionStatus.BUILDING).values(
             status=EditionStatus.EMPTY, since=composition.since, cutoff=composition.cutoff,
-            note=note, updated_at=utcnow()))
+            note=note, updated_at=utcnow()).returning(Edition.id)).first()
     log.info("list %s, %s: %s", mailing_list.slug, edition.edition_date, note)
+    metrics.count(metrics.EDITIONS_BUILT, 1 if marked else 0, list=mailing_list.slug,
+                  status="empty")
     return EditionStatus.EMPTY
 
 
 def _queue(db: Database, edition: Edition, mailing_list: MailingList,
            composition: Composition, rendered: RenderedEdition) -> EditionStatus:
+    slug = mailing_list.slug
     with db.session() as session:
         claimed = session.execute(update(Edition).where(
             Edition.id == edition.id, Edition.status == EditionStatus.BUILDING).values(
@@ -190,6 +199,7 @@ def _queue(db: Database, edition: Edition, mailing_list: MailingList,
             set_due_times(session, edition.id, mailing_list, edition.edition_date)
     log.info("edition %d: %d stories, %d readers queued", edition.id,
              rendered.articles_shown, count)
+    metrics.count(metrics.EDITIONS_BUILT, list=slug, status="sending")
     return EditionStatus.SENDING
 
 

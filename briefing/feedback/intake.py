@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from briefing.core import metrics
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.models import Delivery, FeedbackReport
@@ -71,7 +72,14 @@ def record(db: Database, settings: Settings, raw: bytes, source: str,
         session.add(row)
         session.flush()
         outcomes.apply(session, settings, row)
-        return _recorded(row)
+        done = _recorded(row)
+    metrics.count(metrics.FEEDBACK_REPORTS, kind=done.kind, source=_source_label(source))
+    return done
+
+
+def _source_label(source: str) -> str:
+    """How a report came, as few labels as intakes (a free-form source would not do)."""
+    return source.split(":")[0][:20]
 
 
 def read_and_match(session: Session, settings: Settings, raw: bytes,
@@ -161,7 +169,9 @@ def record_event(db: Database, settings: Settings, event: WebhookEvent, body: by
         session.add(row)
         session.flush()
         outcomes.apply(session, settings, row)
-        return _recorded(row)
+        done = _recorded(row)
+    metrics.count(metrics.FEEDBACK_REPORTS, kind=done.kind, source=f"webhook:{event.provider}")
+    return done
 
 
 def _event_kind(event: WebhookEvent) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from briefing.core import metrics
 from briefing.core.errors import InputError
 from briefing.core.models import Article
 from briefing.ingest.boilerplate import strip_boilerplate
@@ -171,6 +172,7 @@ def add_article(session: Session, article: ArticleInput) -> AddResult:
         if raced is None:
             raise
         return raced
+    metrics.count(metrics.ARTICLES_INGESTED, via="feed" if article.feed_id else "direct")
     return AddResult(row.id, row.title, True)
 
 

@@ -20,6 +20,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from briefing.core import metrics
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
@@ -185,6 +186,8 @@ def poll_feed(db: Database, feed_id: int, settings: Settings, *,
         log.exception("feed %d: polling failed", feed_id)
         outcome = PollOutcome(feed_id, failed=f"polling failed ({type(exc).__name__}: {exc})")
         _record_poll(db, feed_id, error=outcome.failed)
+    metrics.count(metrics.FEED_POLLS)
+    metrics.count(metrics.FEED_POLL_ERRORS, 1 if outcome.failed else 0)
     return outcome
 
 

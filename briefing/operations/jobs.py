@@ -7,12 +7,14 @@ conditional UPDATE, so a redelivered message or a second worker finds nothing to
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from briefing.core import metrics
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
@@ -64,13 +66,16 @@ def summarize_article(db: Database, article_id: int, settings: Settings, *,
     with db.session() as session:
         article = session.get(Article, article_id)
         text, title, declared = _article_input(article)
+    started = time.perf_counter()
     try:
         summary = summarize_text(text, algorithm=settings.summary_algorithm,
                                  sentences=settings.summary_sentences, declared_language=declared,
                                  fallback_language=settings.summary_language, title=title)
     except SummaryError as exc:
         _finish(db, claim, status=ArticleStatus.FAILED, error=str(exc))
+        metrics.count(metrics.ARTICLES_FAILED)
         return "failed"
+    metrics.observe(metrics.SUMMARY_SECONDS, time.perf_counter() - started)
     # A re-summarized article keeps its first summarized_at: editions pick articles by it,
     # and a new one would send an article already sent in the next edition again.
     written = _finish(db, claim, status=ArticleStatus.SUMMARIZED, summary=list(summary.sentences),
@@ -80,6 +85,7 @@ def summarize_article(db: Database, article_id: int, settings: Settings, *,
                       language_source=summary.params["language_source"])
     if written:
         log.info("article %d summarized", article_id)
+        metrics.count(metrics.ARTICLES_SUMMARIZED)
     return "summarized" if written else "skipped"
 
 
@@ -93,10 +99,12 @@ def _article_input(article: Article | None) -> tuple[str, str | None, str | None
 def fail_article(db: Database, article_id: int, error: str) -> None:
     """Record a permanent failure after retries ran out, so nothing vanishes silently."""
     with db.session() as session:
-        session.execute(
+        failed = session.execute(
             update(Article).where(Article.id == article_id,
                                   Article.status != ArticleStatus.SUMMARIZED)
-            .values(status=ArticleStatus.FAILED, error=error[:2000], updated_at=utcnow()))
+            .values(status=ArticleStatus.FAILED, error=error[:2000], updated_at=utcnow())
+            .returning(Article.id)).first()
+    metrics.count(metrics.ARTICLES_FAILED, 1 if failed else 0)
 
 
 def _finish(db: Database, claim: Claim, **values: object) -> bool:

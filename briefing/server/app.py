@@ -22,6 +22,7 @@ from briefing.api import (
     feeds,
     health,
     lists,
+    metrics,
     pages,
     public,
     status,
@@ -34,8 +35,10 @@ from briefing.api.auth import AdminAuth, bearer
 from briefing.api.limits import BodyLimit, BodyTooLarge, StreamedRoute, body_too_large
 from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database, ensure_schema
+from briefing.core.metrics import start as start_metrics
 from briefing.subscribers.lists import ListNotFound
 from briefing.web.ratelimit import RateLimiter
+from briefing.web.request_metrics import RequestMetrics
 from workers.app import setup
 
 ONE_CLICK_FACTOR = 50
@@ -78,6 +81,14 @@ def _admin_pages_answer_in_html(app: FastAPI) -> None:
         app.add_exception_handler(error, by_path)
 
 
+def served_app() -> FastAPI:
+    """What `briefing serve` runs in each of its processes: the app for the environment's
+    settings, recording its metrics beside the workers'."""
+    settings = load_settings()
+    start_metrics(settings.metrics_folder)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app for `settings` (default: from the environment); uvicorn calls it as a factory."""
     settings = settings or load_settings()
@@ -100,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(archive.router)
     app.include_router(testcopy.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(webhooks.router)
     docs.install(app)
     admin.install(app)
@@ -113,4 +125,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         StreamedRoute(r"/admin/(lists/[^/]+/import|articles)", settings.max_import_bytes,
                       "BRIEFING_MAX_IMPORT_BYTES")))
     app.add_middleware(AdminAuth, token=settings.api_token)
+    app.add_middleware(RequestMetrics)  # outermost: it sees the guards' refusals too
     return app

@@ -64,7 +64,7 @@ class SummaryConfig:
     redundancy: float = 0.6
     # A sentence this similar (tf-idf cosine) to one already picked says the same thing: it
     # is not picked at all, whatever its score (MMR alone only discounts it).
-    max_overlap: float = 1.0
+    max_overlap: float = 0.5
     # Sentences opening on "He", "But", "This"… need the one before them.
     dangling_penalty: float = 1.0
     # Added to every term's idf: with a story's few sentences, the words nearly all of them

@@ -49,14 +49,13 @@ def settings(tmp_path: Path, smtp_server: SMTPServer) -> Settings:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    with time_machine.travel(START, tick=False):
-        with list_database(settings) as database:
-            update_list(database, "daily", ListChanges(timezone=LIST_ZONE, reader_time=True))
-            for email, zone in READERS.items():
-                add_subscriber(database, "daily", email, timezone=zone or "")
-            add_subscriber(database, "daily", WEEKDAY_READER, timezone="America/New_York",
-                           frequency="weekdays")
-            yield database
+    with time_machine.travel(START, tick=False), list_database(settings) as database:
+        update_list(database, "daily", ListChanges(timezone=LIST_ZONE, reader_time=True))
+        for email, zone in READERS.items():
+            add_subscriber(database, "daily", email, timezone=zone or "")
+        add_subscriber(database, "daily", WEEKDAY_READER, timezone="America/New_York",
+                       frequency="weekdays")
+        yield database
 
 
 def walk(db: Database, settings: Settings, start: datetime, end: datetime) -> None:
