@@ -222,3 +222,19 @@ def test_a_single_article_story_keeps_its_own_summary() -> None:
     assert summarize_story([article]).sentences == ("Its own summary.",)
     bare = StoryArticle("b", BRIDGE[0][0], BRIDGE[0][1])
     assert summarize_story([bare], sentences=2).sentences[0].startswith("Part of the Marrow")
+
+
+def test_no_two_sentences_of_a_story_summary_say_the_same_thing() -> None:
+    import re
+
+    from briefing.stories.articles import StoryArticle
+    from briefing.stories.summary import summarize_story
+    from tests.support.stories import BRIDGE
+
+    articles = [StoryArticle(n, p.title, p.text, source=p.outlet) for n, p in enumerate(BRIDGE)]
+    chosen = summarize_story(articles, 3).sentences
+    words = [set(re.findall(r"\w+", s.lower())) - {"the", "a", "on", "in", "of"} for s in chosen]
+    for i, first in enumerate(words):
+        for second in words[i + 1:]:
+            # Most of the shorter one's words in the other: it adds nothing.
+            assert len(first & second) / min(len(first), len(second)) < 0.75, chosen
