@@ -45,5 +45,8 @@ def _record_metrics(**_: Any) -> None:
 def _log_format(logger: logging.Logger, **_: Any) -> None:
     if runtime.settings().log_format == "json":
         logging.captureWarnings(True)
-        for handler in logger.handlers:
-            handler.setFormatter(logs.JsonFormatter())
+        # Celery gives billiard's "multiprocessing" logger handlers of its own (and sends no
+        # signal for it): without this, a pool child's death is logged as plain text.
+        for target in (logger, logging.getLogger("multiprocessing")):
+            for handler in target.handlers:
+                handler.setFormatter(logs.JsonFormatter())

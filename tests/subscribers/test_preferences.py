@@ -133,7 +133,7 @@ def test_ticking_a_list_they_left_brings_it_back_with_fresh_consent(site: Site) 
     page = preferences_page(site, token)
     assert_page(page, 200, 'name="lists" value="daily">', "you left this list")
     before = utcnow()
-    saved = save(site, f"/preferences/{token}", page, lists=["daily", "evening"])
+    saved = save(site, f"/preferences/{token}", page, lists=["daily", "weekly"])
     assert_page(saved, 200, "You will receive Daily Brief again")
     row = subscription(site, "back@example.com")
     assert row is not None and row.status == Status.ACTIVE
