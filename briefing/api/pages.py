@@ -91,7 +91,7 @@ def _input_problems(email: str, name: str) -> dict[str, str]:
 @router.post("/subscribe/{slug}", response_class=HTMLResponse)
 def subscribe(slug: str, request: Request, db: DatabaseDep, settings: SettingsDep,
               background: BackgroundTasks, email: FormText = "", name: FormText = "",
-              csrf_token: FormText = "") -> HTMLResponse:
+              csrf_token: FormText = "", timezone: FormText = "") -> HTMLResponse:
     limit(request)
     check_csrf(request, csrf_token, settings)
     mailing_list = known_list(db, slug)
@@ -100,7 +100,7 @@ def subscribe(slug: str, request: Request, db: DatabaseDep, settings: SettingsDe
         return _form(request, settings, mailing_list, status=400, email=email[:320],
                      name=name[:MAX_PERSON_NAME_CHARS], errors=problems)
     signup = sign_up(db, mailing_list.slug, email, name, settings, source=ConsentSource.FORM,
-                     ip=ratelimit.client_address(request))
+                     ip=ratelimit.client_address(request), timezone=timezone[:64])
     if signup.send_confirmation:
         # After the response (and the commit): no timing difference between new and known.
         background.add_task(after_commit, dispatch.send_confirmations, [signup.subscription_id])

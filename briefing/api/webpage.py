@@ -17,12 +17,13 @@ from briefing.subscribers.signed_links import TokenError
 from briefing.web import csrf, ratelimit
 
 # Tokens are in our URLs: no referrer may carry them to another site, and nothing but our
-# own inline CSS and our own forms is allowed on the page. `same-origin`, not `no-referrer`:
-# under no-referrer browsers send `Origin: null` with our own forms, and the CSRF check needs
-# to see our origin there (see api/csrf.py).
+# own inline CSS, our own script files (no inline script) and our own forms is allowed.
+# `same-origin`, not `no-referrer`: under no-referrer browsers send `Origin: null` with our
+# own forms, and the CSRF check needs to see our origin there (see api/csrf.py).
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; "
-                                "form-action 'self'; frame-ancestors 'none'"),
+                                "script-src 'self'; form-action 'self'; "
+                                "frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",

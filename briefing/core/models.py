@@ -277,6 +277,9 @@ class Subscription(Base):
     # The name typed at sign-up, by someone who has not yet shown they own the address: kept
     # here, never mailed, and offered on the confirmation page; cleared when confirmed.
     signup_name: Mapped[str | None] = mapped_column(String(100))
+    # Likewise the browser's time zone at sign-up: it becomes the person's own zone at
+    # confirmation, and only if they have none yet.
+    signup_timezone: Mapped[str | None] = mapped_column(String(64))
     frequency: Mapped[Frequency] = mapped_column(
         _str_enum(Frequency, "frequency"), default=Frequency.DAILY, server_default="daily")
 

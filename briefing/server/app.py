@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from briefing import admin
@@ -36,6 +37,7 @@ from briefing.api.limits import BodyLimit, BodyTooLarge, StreamedRoute, body_too
 from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database, ensure_schema
 from briefing.core.metrics import start as start_metrics
+from briefing.core.resources import static_dir
 from briefing.subscribers.lists import ListNotFound
 from briefing.web.ratelimit import RateLimiter
 from briefing.web.request_metrics import RequestMetrics
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(webhooks.router)
     docs.install(app)
+    # The public pages' one script (the sign-up form's time zone), same origin only.
+    app.mount("/static/web", StaticFiles(directory=static_dir() / "web"), name="web-static")
     admin.install(app)
     _admin_pages_answer_in_html(app)
     # Added last, so it runs first: auth, then the body cap, then routing.

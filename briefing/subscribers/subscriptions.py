@@ -117,13 +117,16 @@ def _list_by_slug(session: Session, slug: str) -> MailingList:
 
 
 def sign_up(db: Database, slug: str, email: str, name: str | None, settings: Settings, *,
-            source: ConsentSource = ConsentSource.FORM, ip: str | None = None) -> SignUp:
+            source: ConsentSource = ConsentSource.FORM, ip: str | None = None,
+            timezone: str | None = None) -> SignUp:
     """Start double opt-in: a pending subscription and (rate-limited) a confirmation email.
 
     Whoever calls this has not shown they own `email`, so `name` is not the person's yet: it
     waits on the pending subscription (the confirmation page offers it), and an active
-    reader's name is never touched."""
+    reader's name is never touched. The same goes for *timezone* (the browser's, sent by the
+    form's script; one that is not a zone is dropped, since nobody typed it)."""
     addr, clean, ip = parse_address(email), person_name(name), consent_ip(ip)
+    zone = _zone_or_none(timezone)
     with db.session() as session:
         mailing_list, subscriber, subscription = _person_and_subscription(
             session, slug, addr, "")
@@ -139,8 +142,17 @@ def sign_up(db: Database, slug: str, email: str, name: str | None, settings: Set
             _restart_opt_in(subscription, source, ip)
         if clean:
             subscription.signup_name = clean
+        if zone:
+            subscription.signup_timezone = zone
         send = _claim_confirmation(subscription, settings)
         return SignUp(subscription.id, send_confirmation=send)
+
+
+def _zone_or_none(raw: str | None) -> str | None:
+    try:
+        return checked_zone(raw) if raw and raw.strip() else None
+    except InputError:
+        return None
 
 
 def _restart_opt_in(subscription: Subscription, source: ConsentSource, ip: str | None) -> None:
@@ -234,6 +246,9 @@ def confirm(db: Database, token: str, settings: Settings, *, name: str | None = 
         row.status, row.confirmed_at, row.confirm_nonce = (
             SubscriptionStatus.ACTIVE, utcnow(), None)
         row.signup_name = None
+        if subscriber.timezone is None and row.signup_timezone:
+            subscriber.timezone = row.signup_timezone
+        row.signup_timezone = None
         return outcome
 
 

@@ -26,8 +26,8 @@ from tests.support.worker import wait_for
 Status = SubscriptionStatus
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 NAME_FIELD = re.compile(r'name="name" type="text" value="([^"]*)"')
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-       "frame-ancestors 'none'")
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
 
 
 # ---------------------------------------------------------------- helpers

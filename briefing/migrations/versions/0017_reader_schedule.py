@@ -26,10 +26,12 @@ def upgrade() -> None:
     with op.batch_alter_table("subscriptions") as table:
         table.add_column(sa.Column("frequency", sa.String(20), nullable=False,
                                    server_default="daily"))
+        table.add_column(sa.Column("signup_timezone", sa.String(64)))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("subscriptions") as table:
+        table.drop_column("signup_timezone")
         table.drop_column("frequency")
     with op.batch_alter_table("lists") as table:
         table.drop_column("reader_time")
