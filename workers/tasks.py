@@ -141,21 +141,43 @@ def _come_back_later(edition_id: int, db: Any, settings: Settings) -> None:
 
 @app.task(name="briefing.poll_feeds")
 def poll_feeds() -> int:
-    ids = feeds.due_feed_ids(runtime.database(), runtime.settings())
-    for feed_id in ids:
-        poll_feed.delay(feed_id)
-    heartbeats.record(runtime.database(), heartbeats.Beat.FEED_POLL, {"feeds_due": len(ids)})
+    db, settings = runtime.database(), runtime.settings()
+    ids = feeds.due_feed_ids(db, settings)
+    for lane in feeds.host_lanes(db, ids, settings.feed_host_concurrency):
+        poll_feed_lane.delay(lane)
+    heartbeats.record(db, heartbeats.Beat.FEED_POLL, {"feeds_due": len(ids)})
     return len(ids)
+
+
+@app.task(bind=True, name="briefing.poll_feed_lane", max_retries=None)
+def poll_feed_lane(self: Task, feed_ids: list[int]) -> int:
+    """Poll feeds of one host one after the other (see feeds.host_lanes)."""
+    new = 0
+    for index, feed_id in enumerate(feed_ids):
+        try:
+            new += _poll_one(feed_id)
+        except TRANSIENT as exc:  # the database went away: the rest of the lane, later
+            if self.request.retries >= runtime.settings().task_max_retries:
+                log.error("feeds %s: giving up until their next poll: %s", feed_ids[index:], exc)
+                return new
+            raise self.retry(args=(feed_ids[index:],), exc=exc,
+                             countdown=_backoff(self.request.retries)) from None
+    return new
 
 
 @app.task(bind=True, name="briefing.poll_feed", max_retries=None)
 def poll_feed(self: Task, feed_id: int) -> int:
-    db, settings = runtime.database(), runtime.settings()
     try:
-        outcome = feeds.poll_feed(db, feed_id, settings)
+        return _poll_one(feed_id)
     except TRANSIENT as exc:
         _retry_or_give_up(self, exc, lambda e: None)
         return 0
+
+
+def _poll_one(feed_id: int) -> int:
+    """Poll one feed and queue its new articles; TRANSIENT errors propagate."""
+    try:
+        outcome = feeds.poll_feed(runtime.database(), feed_id, runtime.settings())
     except feeds.NoSuchFeed:  # unsubscribed since it was found due
         return 0
     if outcome.last_error:  # recorded on the feed by poll_feed; the next poll tries again

@@ -289,6 +289,10 @@ class Settings:
     feed_poll_minutes: int = setting(
         "BRIEFING_FEED_POLL_MINUTES", 30, _int_between(1, 10_080),
         'How often the worker polls feeds.')
+    feed_host_concurrency: int = setting(
+        "BRIEFING_FEED_HOST_CONCURRENCY", 2, _int_between(1, 100),
+        'Most feeds of one host polled at once (across the pool): a site with many feeds is '
+        'not hit by every worker together.')
     sweep_seconds: int = setting(
         "BRIEFING_SWEEP_SECONDS", 300, _int_between(1, 86_400),
         'How often the worker re-enqueues stuck work.')

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -158,6 +159,25 @@ def poll_interval(settings: Settings, failures_in_a_row: int) -> timedelta:
     base = timedelta(minutes=settings.feed_poll_minutes)
     backed_off: timedelta = min(base * (1 << doublings), BACKOFF_CEILING)
     return max(base, backed_off)
+
+
+def host_lanes(db: Database, feed_ids: Sequence[int], per_host: int) -> list[list[int]]:
+    """The feeds split into lanes polled one after the other, at most *per_host* lanes per
+    host, so a host is never asked for more than *per_host* feeds at once; feeds of
+    different hosts never share a lane (a slow host delays only its own feeds)."""
+    with db.session() as session:
+        urls = {row[0]: row[1] for row in session.execute(
+            select(Feed.id, Feed.url).where(Feed.id.in_(list(feed_ids))))}
+    by_host: dict[str, list[int]] = {}
+    for feed_id in feed_ids:
+        if feed_id in urls:
+            host = (urlsplit(urls[feed_id]).hostname or "").removeprefix("www.")
+            by_host.setdefault(host, []).append(feed_id)
+    lanes: list[list[int]] = []
+    for ids in by_host.values():
+        count = min(per_host, len(ids))
+        lanes.extend(ids[lane::count] for lane in range(count))
+    return lanes
 
 
 def due_feed_ids(db: Database, settings: Settings) -> list[int]:

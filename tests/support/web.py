@@ -66,6 +66,9 @@ class WebServer:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str, Headers]] = []
         self._lock = threading.Lock()
+        # Requests being answered right now, and the most there ever were at once.
+        self.in_flight = 0
+        self.most_in_flight = 0
         # Set at teardown so sleeping/streaming handler threads stop promptly.
         self.stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -223,6 +226,16 @@ def _make_handler(server: WebServer) -> type[BaseHTTPRequestHandler]:
             self._answer(send_body=False)
 
         def _answer(self, *, send_body: bool) -> None:
+            with server._lock:
+                server.in_flight += 1
+                server.most_in_flight = max(server.most_in_flight, server.in_flight)
+            try:
+                self._answer_counted(send_body=send_body)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
+
+        def _answer_counted(self, *, send_body: bool) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
             server._record(self.command, self.path, headers)
             route = server._lookup(self.path)
