@@ -87,7 +87,8 @@ def _database_url(raw: str) -> str:
 
 
 def _broker_url(raw: str) -> str:
-    if raw and not raw.startswith(("redis://", "rediss://", "amqp://", "memory://")):
+    if raw and not raw.startswith(("redis://", "rediss://", "amqp://", "amqps://",
+                                      "memory://")):
         raise ValueError("expected a redis:// or amqp:// URL, or nothing for embedded mode")
     return raw
 
