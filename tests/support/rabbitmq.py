@@ -45,6 +45,10 @@ def _amqp_answers(url: str) -> bool:
         return False
 
 
+class NodeDidNotStart(RuntimeError):
+    pass
+
+
 class RabbitServer:
     """A RabbitMQ node on ports of its own, which can be stopped and started again on them."""
 
@@ -89,7 +93,8 @@ class RabbitServer:
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 self.stop()
                 tail = (self.workdir / "server.log").read_text(errors="replace")[-800:]
-                missing(f"rabbitmq: a private node would not start on port {self.port}:\n{tail}")
+                raise NodeDidNotStart(f"a private RabbitMQ node would not start on port "
+                                      f"{self.port}:\n{tail}")
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -114,7 +119,10 @@ def private_rabbitmq_server(workdir: Path) -> Iterator[RabbitServer]:
     if binary is None:
         missing("rabbitmq: no rabbitmq-server (Debian: apt-get install rabbitmq-server)")
     server = RabbitServer(str(binary), workdir)
-    server.start()
+    try:
+        server.start()
+    except NodeDidNotStart as exc:
+        missing(f"rabbitmq: {exc}")
     try:
         yield server
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -99,11 +100,9 @@ def empty_queues(url: str) -> None:
     from kombu import Connection
     from kombu.exceptions import ChannelError
 
-    with Connection(url) as connection:
-        try:
-            connection.default_channel.queue_purge("celery")
-        except ChannelError:  # no queue yet: nothing in it
-            pass
+    # No queue yet: nothing in it.
+    with Connection(url) as connection, contextlib.suppress(ChannelError):
+        connection.default_channel.queue_purge("celery")
 
 
 @pytest.fixture
