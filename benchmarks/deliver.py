@@ -2,10 +2,12 @@
 
 Usage (from the repository root)::
 
-    python -m benchmarks.deliver [--subscribers 100000] [--quick] [--py-spy DIR]
+    python -m benchmarks.deliver [--subscribers 100000] [--quick] [--broker redis|rabbitmq|both]
+                                 [--py-spy DIR]
 
 Each pipeline run gets a fresh SQLite database in a temporary folder (readers bulk-inserted),
-a private `redis-server`, a real `celery -A workers worker --concurrency=2` (no beat) and a
+a private broker (`--broker`: a `redis-server`, or a RabbitMQ node of its own; `both` runs
+each in turn), a real `celery -A workers worker --concurrency=2` (no beat) and a
 fresh sink process (`tests/support/sink.py`). The edition is built by the worker through
 `workers.dispatch.build_editions`, with BRIEFING_SEND_CONCURRENCY=2, so two SMTP connections
 send it. Speed is taken at the sink, from its first accepted message to its last.
@@ -19,7 +21,8 @@ whether memory grows with the number of readers. Everything started here is stop
 way out, Ctrl-C and failures included.
 
 The last line is ``RESULT msgs_per_s=<n> ceiling_msgs_per_s=<n> ratio=<r> peak_rss_mb=<n>``
-(msgs_per_s and peak_rss_mb from the largest run; peak_rss_mb is its largest process).
+(msgs_per_s and peak_rss_mb from the largest run; peak_rss_mb is its largest process). With
+`--broker both`, msgs_per_s and ratio come once per broker, as redis_msgs_per_s=… and so on.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ import argparse
 import contextlib
 import multiprocessing
 import os
-import shutil
 import signal
 import smtplib
 import socket
@@ -41,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.brokers import BROKERS, broker_server
 from tests.support.sink import Sink
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,35 +152,6 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not on PATH")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        _wait_for_redis(port, proc)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _wait_for_redis(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and proc.poll() is None:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5) as s:
-            s.sendall(b"PING\r\n")
-            if s.recv(16).startswith(b"+PONG"):
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"redis-server did not start on port {port}")
-
-
-@contextlib.contextmanager
 def celery_worker(env: dict[str, str], logfile: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`celery worker` (no beat) in its own process group, stopped with all its children."""
     command = [sys.executable, "-m", "celery", "-A", "workers", "worker",
@@ -241,22 +215,24 @@ class Run:
         return self.messages / self.seconds if self.seconds > 0 else 0.0
 
 
-def bench_env(workdir: Path, redis_url: str, sink: Sink) -> dict[str, str]:
+def bench_env(workdir: Path, broker_url: str, sink: Sink) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
-    env.update({"BRIEFING_DATA_DIR": str(workdir), "BRIEFING_BROKER_URL": redis_url,
+    env.update({"BRIEFING_DATA_DIR": str(workdir), "BRIEFING_BROKER_URL": broker_url,
                 "BRIEFING_SECRET_KEY": "b" * 40, "BRIEFING_API_TOKEN": "bench",
                 "BRIEFING_SEND_CONCURRENCY": str(CONNECTIONS), "BRIEFING_LOG_LEVEL": "WARNING",
                 "BRIEFING_SEND_COMMIT_EVERY": str(OPTIONS["commit_every"]), **sink.env()})
     return env
 
 
-def run_pipeline(readers: int, workdir: Path, redis_url: str, spy: Path | None) -> Run:
+def run_pipeline(readers: int, workdir: Path, broker: tuple[str, str], spy: Path | None
+                 ) -> Run:
+    """One edition to `readers` through the broker (name, url)."""
     from briefing.core.config import load_settings
     from briefing.core.db import Database, upgrade
 
     workdir.mkdir(parents=True)
     with Sink() as sink:
-        env = bench_env(workdir, redis_url, sink)
+        env = bench_env(workdir, broker[1], sink)
         settings = load_settings(env)
         db = Database(settings.database_url)
         upgrade(db)
@@ -275,7 +251,7 @@ def run_pipeline(readers: int, workdir: Path, redis_url: str, spy: Path | None) 
             after = _cpu(children, sink.pid)
             rss = process_memory(worker.pid, sink.pid)
         db.dispose()
-    return Run(f"pipeline, {readers:,} readers", stats.messages, stats.seconds, rss,
+    return Run(f"pipeline, {broker[0]}, {readers:,} readers", stats.messages, stats.seconds, rss,
                {name: after[name] - before[name] for name in after})
 
 
@@ -397,23 +373,33 @@ def markdown(runs: list[Run], message_bytes: int) -> str:
     return "\n".join(lines)
 
 
-def result_line(big: Run, ceiling: Run) -> str:
-    ratio = big.rate / ceiling.rate if ceiling.rate else 0.0
-    return (f"RESULT msgs_per_s={big.rate:.0f} ceiling_msgs_per_s={ceiling.rate:.0f} "
-            f"ratio={ratio:.2f} peak_rss_mb={max(big.rss_mb.values()):.0f}")
+def result_line(biggest: dict[str, Run], ceiling: Run) -> str:
+    """The largest run per broker. With one broker the keys are those of the one-broker
+    benchmark (msgs_per_s, ratio); with both, each is prefixed by its broker's name."""
+    parts = []
+    for broker, big in biggest.items():
+        prefix = "" if len(biggest) == 1 else f"{broker}_"
+        ratio = big.rate / ceiling.rate if ceiling.rate else 0.0
+        parts += [f"{prefix}msgs_per_s={big.rate:.0f}", f"{prefix}ratio={ratio:.2f}"]
+    peak = max(mb for big in biggest.values() for mb in big.rss_mb.values())
+    return (f"RESULT {' '.join(parts)} ceiling_msgs_per_s={ceiling.rate:.0f} "
+            f"peak_rss_mb={peak:.0f}")
 
 
-def measure(sizes: list[int], workdir: Path, spy: Path | None) -> tuple[list[Run], int]:
+def measure(sizes: list[int], brokers: list[str], workdir: Path, spy: Path | None
+            ) -> tuple[list[Run], int]:
     runs = []
     # Importing `workers` reads the environment: keep this process off ./var and the .env.
     os.environ.update({"BRIEFING_DATA_DIR": str(workdir), "BRIEFING_SECRET_KEY": "b" * 40})
-    with redis_server(workdir) as redis_url:
-        for readers in sizes:
-            print(f"pipeline: {readers:,} readers", flush=True)
-            runs.append(run_pipeline(readers, workdir / f"run-{readers}", redis_url,
-                                     spy / str(readers) if spy else None))
-            print(f"  {runs[-1].rate:,.0f} msgs/s", flush=True)
-    copy = pipeline_copy(workdir / f"run-{sizes[-1]}")
+    for broker in brokers:
+        with broker_server(broker, workdir / broker) as url:
+            for readers in sizes:
+                print(f"pipeline: {broker}, {readers:,} readers", flush=True)
+                folder = workdir / f"run-{broker}-{readers}"
+                runs.append(run_pipeline(readers, folder, (broker, url),
+                                         spy / f"{broker}-{readers}" if spy else None))
+                print(f"  {runs[-1].rate:,.0f} msgs/s", flush=True)
+    copy = pipeline_copy(workdir / f"run-{brokers[-1]}-{sizes[-1]}")
     print(f"ceiling: {CEILING_MESSAGES:,} messages over {CONNECTIONS} connections", flush=True)
     runs.append(run_ceiling(copy, CEILING_MESSAGES))
     return runs, len(copy[2])
@@ -431,6 +417,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="only the 10,000-reader run")
+    parser.add_argument("--broker", choices=[*BROKERS, "both"], default="redis",
+                        help="the Celery broker of the pipeline runs (both: one after the "
+                             "other, against one ceiling)")
     parser.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
                         help="sample the worker children with py-spy into DIR")
     parser.add_argument("--commit-every", type=int, default=1, metavar="N",
@@ -439,16 +428,30 @@ def main() -> None:
     OPTIONS["commit_every"] = args.commit_every
     signal.signal(signal.SIGTERM, _terminate)
     sizes = [10_000] if args.quick else sorted({10_000, args.subscribers})
+    brokers = list(BROKERS) if args.broker == "both" else [args.broker]
     with tempfile.TemporaryDirectory(prefix="bench-deliver-") as folder:
-        runs, message_bytes = measure(sizes, Path(folder), args.py_spy)
+        runs, message_bytes = measure(sizes, brokers, Path(folder), args.py_spy)
     table = markdown(runs, message_bytes)
     print(table)
+    result = result_line(largest_runs(runs[:-1], brokers), runs[-1])
     if not args.quick:
-        RESULTS.write_text("# Delivery: pipeline vs bare smtplib\n\nCommand: `python -m "
-                           f"benchmarks.deliver --subscribers {args.subscribers} "
-                           f"--commit-every {args.commit_every}`\n\n"
-                           f"{table}\n\n`{result_line(runs[-2], runs[-1])}`\n")
-    print(result_line(runs[-2], runs[-1]))
+        write_results(args, table, result)
+    print(result)
+
+
+def largest_runs(runs: list[Run], brokers: list[str]) -> dict[str, Run]:
+    per_broker = len(runs) // len(brokers)  # measure() runs every size on each in turn
+    return {broker: runs[(n + 1) * per_broker - 1] for n, broker in enumerate(brokers)}
+
+
+def write_results(args: argparse.Namespace, table: str, result: str) -> None:
+    # The Redis-only file is the one the README's delivery ratio quotes; a broker comparison
+    # goes beside it rather than over it.
+    path = RESULTS if args.broker == "redis" else RESULTS.with_name(f"deliver-{args.broker}.md")
+    path.write_text("# Delivery: pipeline vs bare smtplib\n\nCommand: `python -m "
+                    f"benchmarks.deliver --subscribers {args.subscribers} "
+                    f"--broker {args.broker} --commit-every {args.commit_every}`\n\n"
+                    f"{table}\n\n`{result}`\n")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pytest
 pytest_plugins = [
     "tests.support.web",
     "tests.support.services",
+    "tests.support.rabbitmq",
     "tests.support.databases",
     "tests.support.worker",
     "tests.support.smtp",
@@ -20,7 +21,8 @@ pytest_plugins = [
 # Tests that start, kill or restart real processes (Celery workers, brokers, `briefing serve`,
 # Chromium) take most of the suite's time. They are marked `slow`, so `-m "not slow"` is a quick
 # inner loop; CI runs everything.
-_PROCESS_FIXTURES = {"worker", "worker_env", "restartable_redis"}
+_PROCESS_FIXTURES = {"worker", "worker_env", "restartable_redis", "restartable_rabbitmq",
+                     "restartable_broker", "rabbitmq_url"}
 _PROCESS_FOLDERS = {"workers"}
 
 

@@ -36,6 +36,15 @@ def configure(app: Celery, settings: Settings) -> None:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        broker_transport_options=transport_options(settings.broker_url),
+        # A lost connection hands a running task's message back to the queue (RabbitMQ at
+        # once, Redis after its visibility timeout), so its ack can never arrive. Cancelling
+        # the task would cut a sender off mid-message; letting it finish is safe because a
+        # redelivered copy finds the rows already claimed. (Celery 6 flips the default.)
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        # AMQP heartbeats let both ends notice a dead peer (a broker host gone without a
+        # FIN) within two intervals instead of at the next TCP timeout, minutes later.
+        broker_heartbeat=30,
         # Wait out a broker outage of any length: Celery's default gives up after 100 tries
         # (about 50 minutes) and the worker exits, leaving editions unsent until restarted.
         broker_connection_max_retries=None,
@@ -46,6 +55,20 @@ def configure(app: Celery, settings: Settings) -> None:
         beat_scheduler="workers.beat:Scheduler",  # makes its folder; records that it started
         worker_hijack_root_logger=True,
     )
+
+
+def transport_options(broker_url: str) -> dict[str, Any]:
+    """What each broker needs that the other has no word for."""
+    if broker_url.startswith("redis"):
+        # Redis redelivers a message unacknowledged this long, running or not: it must
+        # outlast the longest task and the longest countdown (a send task coming back after
+        # a throttling pause waits up to 600 s). A redelivery is harmless, only wasted work.
+        return {"visibility_timeout": 3600}
+    if broker_url.startswith("amqp"):
+        # Publishing returns only once RabbitMQ has taken the message (persistent, on a
+        # durable queue): an id handed over after a commit is not lost in a socket buffer.
+        return {"confirm_publish": True}
+    return {}
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:

@@ -87,7 +87,8 @@ def _database_url(raw: str) -> str:
 
 
 def _broker_url(raw: str) -> str:
-    if raw and not raw.startswith(("redis://", "rediss://", "amqp://", "memory://")):
+    schemes = ("redis://", "rediss://", "amqp://", "amqps://", "memory://")
+    if raw and not raw.startswith(schemes):
         raise ValueError("expected a redis:// or amqp:// URL, or nothing for embedded mode")
     return raw
 
@@ -245,7 +246,8 @@ class Settings:
         shown='`sqlite:///<data dir>/briefing.db`')
     broker_url: str = setting(
         "BRIEFING_BROKER_URL", "", _broker_url,
-        'Celery broker, e.g. `redis://127.0.0.1:6379/0`. Empty means embedded mode.',
+        'Celery broker: `redis://127.0.0.1:6379/0`, or RabbitMQ as '
+        '`amqp://guest:guest@127.0.0.1:5672//`. Empty means embedded mode.',
         shown='empty: run tasks in-process')
     api_token: str = setting(
         "BRIEFING_API_TOKEN", "", str,

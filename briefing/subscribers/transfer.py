@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, TextIO, cast
 
-from sqlalchemy import Connection, Insert, Table, bindparam, delete, literal, select, update
+from sqlalchemy import Connection, Insert, Table, bindparam, delete, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from briefing.core.clock import utcnow
@@ -53,6 +53,7 @@ __all__ = ["erase_subscriber", "export_csv",
            "export_subscriber", "import_csv"]
 
 SUBSCRIBERS = cast(Table, Subscriber.__table__)
+ANALYZE_FIRST = 2_000  # created rows before PostgreSQL's statistics are first refreshed
 SUBSCRIPTIONS = cast(Table, Subscription.__table__)
 EXPORT_COLUMNS = ("email", "name", "status", "consent_source", "consent_at", "confirmed_at",
                   "unsubscribed_at", "created_at", "attributes", "timezone")
@@ -103,6 +104,7 @@ class _Importer:
         self.report = ImportReport()
         self.batch: dict[str, Row] = {}
         self.unreported = 0  # rows handled since the last progress call
+        self.analyze_at = ANALYZE_FIRST  # subscriptions created when statistics are next due
 
     def add(self, record: Record, columns: Columns, batch_size: int) -> None:
         if record.blank and not record.problem:
@@ -131,9 +133,23 @@ class _Importer:
                 _write_batch(conn, self.list_id, self.source, list(self.batch.values()),
                              self.report)
             self.batch = {}
+            self._refresh_statistics()
         if self.progress and self.unreported:
             self.progress(self.unreported)
         self.unreported = 0
+
+    def _refresh_statistics(self) -> None:
+        """PostgreSQL plans each batch's look-ups from table statistics that autovacuum
+        refreshes only now and then. An import that grows a list tenfold would go on being
+        planned for the small list (the list's whole subscriptions scanned for each batch:
+        quadratic, 1,600 rows/s at 100,000 rows instead of 4,800 at 10,000). Re-analysing
+        the two tables each time the import has doubled them costs a few analyses."""
+        if self.report.created < self.analyze_at:
+            return
+        self.analyze_at = 2 * self.report.created
+        if self.db.engine.dialect.name == "postgresql":
+            with self.db.engine.begin() as conn:
+                conn.execute(text(f"ANALYZE {SUBSCRIBERS.name}, {SUBSCRIPTIONS.name}"))
 
 
 def _write_batch(conn: Connection, list_id: int, source: ConsentSource, rows: list[Row],

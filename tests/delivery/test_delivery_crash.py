@@ -1,5 +1,6 @@
-"""Sending an edition through a real worker, real Redis and a counting SMTP sink, while the
-worker is SIGKILLed or Redis is flushed midway: every reader still gets the edition once.
+"""Sending an edition through a real worker, a real broker (Redis or RabbitMQ) and a counting
+SMTP sink, while the worker is SIGKILLed, the broker restarted or Redis flushed midway: every
+reader still gets the edition once.
 
 "Once" is what SMTP allows: a message the server accepted just before the worker died is
 sent again after recovery with the same Message-ID (receivers drop the repeat). So per
@@ -22,7 +23,7 @@ from briefing.core.models import Edition, EditionStatus
 from briefing.delivery import claims
 from tests.support.databases import _empty_tables
 from tests.support.sink import Sink
-from tests.support.worker import WorkerProcess, wait_for
+from tests.support.worker import BROKERS, RestartableBroker, WorkerProcess, wait_for
 
 READERS = 2_000
 LEFT = 25             # unsubscribed readers: they must get nothing
@@ -85,6 +86,7 @@ def assert_each_reader_got_one_edition(sink: Sink, db: Database, edition_id: int
     return duplicates
 
 
+@pytest.mark.parametrize("broker_url", BROKERS, indirect=True)
 def test_every_reader_gets_exactly_one_edition_when_the_worker_is_killed_midway(
         worker: WorkerProcess, pipeline: tuple[Settings, Database], slow_sink: Sink,
         tmp_path: Path) -> None:
@@ -125,3 +127,30 @@ def test_every_reader_gets_exactly_one_edition_when_redis_is_flushed_midway(
     duplicates = assert_each_reader_got_one_edition(slow_sink, db, edition_id, tmp_path)
     assert duplicates == 0, "no worker died, so no message was in doubt"
     print(f"\nRedis flushed after {flushed_at} messages; raw duplicates: {duplicates}")
+
+
+@pytest.mark.parametrize("restartable_broker", BROKERS, indirect=True)
+def test_every_reader_gets_exactly_one_edition_when_the_broker_restarts_midway(
+        worker: WorkerProcess, pipeline: tuple[Settings, Database], slow_sink: Sink,
+        restartable_broker: RestartableBroker, worker_env: dict[str, str],
+        tmp_path: Path) -> None:
+    # The worker and this process talk to a broker of the test's own, which it restarts.
+    worker_env["BRIEFING_BROKER_URL"] = restartable_broker.url
+    settings, db = load_settings(worker_env), pipeline[1]
+    worker.start()
+    edition_id = enqueue_edition(db, settings)
+    wait_for(lambda: slow_sink.stats().messages >= KILL_AFTER, 120, what="sending to start")
+    restartable_broker.stop()  # the send tasks are running, their messages unacknowledged
+    stopped_at = slow_sink.stats().messages
+    assert stopped_at < READERS, "the edition was sent before the broker could be stopped"
+    wait_for(lambda: "Connection to broker lost" in worker.log_text(), 30,
+             what="the worker to notice the outage")
+    restartable_broker.start()
+
+    wait_for(lambda: edition_sent(db, edition_id), 180, what="the edition to be sent")
+    assert worker.proc is not None and worker.proc.poll() is None, worker.log_text()[-3000:]
+    worker.stop()
+
+    duplicates = assert_each_reader_got_one_edition(slow_sink, db, edition_id, tmp_path)
+    assert duplicates == 0, "no worker died, so no message was in doubt"
+    print(f"\nbroker stopped after {stopped_at} messages; raw duplicates: {duplicates}")

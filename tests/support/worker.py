@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -9,10 +10,18 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class RestartableBroker(Protocol):
+    @property
+    def url(self) -> str: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
 
 
 class WorkerProcess:
@@ -61,13 +70,48 @@ def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "cond
         time.sleep(interval)
 
 
+BROKERS = ["redis", "rabbitmq"]  # for `@pytest.mark.parametrize("broker_url", BROKERS, ...)`
+
+
 @pytest.fixture
-def worker_env(tmp_path: Path, redis_url: str) -> dict[str, str]:
-    """Environment for a worker and its clients: one SQLite file, one Redis database."""
+def broker_url(request: pytest.FixtureRequest) -> str:
+    """The session's Redis, or its private RabbitMQ node when a test is parametrized with
+    `indirect=True` over BROKERS."""
+    broker = getattr(request, "param", "redis")
+    return str(request.getfixturevalue(f"{broker}_url"))
+
+
+@pytest.fixture
+def restartable_broker(request: pytest.FixtureRequest) -> RestartableBroker:
+    """A broker of this test's own that it may stop and start: Redis, or RabbitMQ when
+    parametrized with `indirect=True` over BROKERS."""
+    broker = getattr(request, "param", "redis")
+    server: RestartableBroker = request.getfixturevalue(f"restartable_{broker}")
+    return server
+
+
+def empty_queues(url: str) -> None:
+    """No messages left over from another test on a shared broker."""
+    if url.startswith("redis"):
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+        return
+    from kombu import Connection
+    from kombu.exceptions import ChannelError
+
+    # No queue yet: nothing in it.
+    with Connection(url) as connection, contextlib.suppress(ChannelError):
+        connection.default_channel.queue_purge("celery")
+
+
+@pytest.fixture
+def worker_env(tmp_path: Path, broker_url: str) -> dict[str, str]:
+    """Environment for a worker and its clients: one SQLite file, one broker."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
     env.update({
         "BRIEFING_DATA_DIR": str(tmp_path / "var"),
-        "BRIEFING_BROKER_URL": redis_url,
+        "BRIEFING_BROKER_URL": broker_url,
         "BRIEFING_API_TOKEN": "test-token",
         "BRIEFING_SECRET_KEY": "k" * 40,
         "BRIEFING_ALLOW_PRIVATE_URLS": "true",
@@ -79,11 +123,9 @@ def worker_env(tmp_path: Path, redis_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def worker(worker_env: dict[str, str], tmp_path: Path, redis_url: str
+def worker(worker_env: dict[str, str], tmp_path: Path, broker_url: str
            ) -> Iterator[WorkerProcess]:
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()  # no messages left over from another test
+    empty_queues(broker_url)
     process = WorkerProcess(worker_env, tmp_path)
     yield process
     process.kill()

@@ -1,5 +1,6 @@
-"""Redis stopped and started again under a running worker (with its beat): the same worker
-process carries on by itself, summarizing new articles and sending the next edition.
+"""The broker (Redis, or a private RabbitMQ node) stopped and started again under a running
+worker (with its beat): the same worker process carries on by itself, summarizing new
+articles and sending the next edition.
 
 What used to kill workers is a restart while the worker holds unacknowledged messages, as
 it does whenever a task is running or waiting out a countdown (a send task coming back after
@@ -23,9 +24,8 @@ from briefing.core.config import Settings, load_settings
 from briefing.core.db import Database, upgrade
 from briefing.core.models import Article, ArticleStatus, Edition, EditionStatus, MailingList
 from briefing.server import create_app
-from tests.support.services import RedisServer
 from tests.support.smtp import SMTPServer
-from tests.support.worker import WorkerProcess, wait_for
+from tests.support.worker import BROKERS, RestartableBroker, WorkerProcess, wait_for
 from tests.workers.test_worker_recovery import long_article
 
 AUTH = {"Authorization": "Bearer test-token"}
@@ -33,9 +33,9 @@ READERS = 20
 
 
 @pytest.fixture
-def pipeline(worker_env: dict[str, str], restartable_redis: RedisServer,
+def pipeline(worker_env: dict[str, str], restartable_broker: RestartableBroker,
              smtp_server: SMTPServer) -> Iterator[tuple[Settings, Database]]:
-    worker_env.update({**smtp_server.env(), "BRIEFING_BROKER_URL": restartable_redis.url,
+    worker_env.update({**smtp_server.env(), "BRIEFING_BROKER_URL": restartable_broker.url,
                        "BRIEFING_TICK_SECONDS": "1", "BRIEFING_SWEEP_SECONDS": "1"})
     settings = load_settings(worker_env)
     db = Database(settings.database_url)
@@ -60,7 +60,7 @@ def summarized(db: Database) -> int:
 
 def hold_unacknowledged_messages(settings: Settings, worker: WorkerProcess) -> None:
     """Tasks due later: the worker takes them at once and acknowledges them only once they
-    have run, so it holds them unacknowledged while Redis goes away."""
+    have run, so it holds them unacknowledged while the broker goes away."""
     from workers import tasks
     from workers.app import setup
 
@@ -96,10 +96,11 @@ def edition_status(db: Database) -> str | None:
     return None if status is None else str(status)
 
 
+@pytest.mark.parametrize("restartable_broker", BROKERS, indirect=True)
 @pytest.mark.parametrize("outage_seconds", [10, 60])
-def test_the_same_worker_carries_on_after_redis_restarts(
+def test_the_same_worker_carries_on_after_the_broker_restarts(
         outage_seconds: int, worker: WorkerProcess, pipeline: tuple[Settings, Database],
-        restartable_redis: RedisServer, smtp_server: SMTPServer) -> None:
+        restartable_broker: RestartableBroker, smtp_server: SMTPServer) -> None:
     settings, db = pipeline
     worker.start()
     wait_for(lambda: " ready." in worker.log_text(), 60, what="the worker to start")
@@ -107,12 +108,12 @@ def test_the_same_worker_carries_on_after_redis_restarts(
     pid = worker.proc.pid
     hold_unacknowledged_messages(settings, worker)
 
-    restartable_redis.stop()
+    restartable_broker.stop()
     assert add_article(settings, 1) == "new"  # stored; the broker is down, the sweep queues it
     wait_for(lambda: "Connection to broker lost" in worker.log_text(), 30,
              what="the worker to notice the outage")
     stays_alive(worker, outage_seconds)
-    restartable_redis.start()
+    restartable_broker.start()
 
     add_article(settings, 2)  # queued on the restarted broker
     wait_for(lambda: summarized(db) == 2, 120, what="both articles to be summarized")

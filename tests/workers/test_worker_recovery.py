@@ -1,4 +1,5 @@
-"""A real worker over real Redis: killed mid-run, restarted, nothing lost or done twice."""
+"""A real worker over a real broker (Redis, or RabbitMQ): killed mid-run, restarted, nothing
+lost or done twice."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -13,7 +15,7 @@ from briefing.core.config import load_settings
 from briefing.core.db import Database, upgrade
 from briefing.core.models import Article, ArticleStatus
 from briefing.server import create_app
-from tests.support.worker import WorkerProcess, wait_for
+from tests.support.worker import BROKERS, WorkerProcess, wait_for
 
 AUTH = {"Authorization": "Bearer test-token"}
 
@@ -30,6 +32,7 @@ def statuses(db: Database) -> Counter[str]:
         return Counter({str(status): count for status, count in rows})
 
 
+@pytest.mark.parametrize("broker_url", BROKERS, indirect=True)
 def test_fifty_articles_survive_a_sigkilled_worker(
         worker: WorkerProcess, worker_env: dict[str, str], tmp_path: Path) -> None:
     # LexRank on long articles is slow enough to kill the worker in the middle of the run.
@@ -80,11 +83,16 @@ def test_flushing_redis_midway_loses_nothing(
     assert statuses(db) == Counter({"summarized": 30})
 
 
+DOWN = {"redis": "redis://127.0.0.1:{port}/0", "rabbitmq": "amqp://guest:guest@127.0.0.1:{port}//"}
+
+
+@pytest.mark.parametrize("broker_url", BROKERS, indirect=True)
 def test_articles_added_while_the_broker_is_down_are_summarized_later(
-        worker: WorkerProcess, worker_env: dict[str, str], tmp_path: Path) -> None:
+        worker: WorkerProcess, worker_env: dict[str, str], broker_url: str) -> None:
     from tests.support.services import free_port
 
-    down = {**worker_env, "BRIEFING_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    nobody = DOWN["redis" if broker_url.startswith("redis") else "rabbitmq"]
+    down = {**worker_env, "BRIEFING_BROKER_URL": nobody.format(port=free_port())}
     db = Database(load_settings(down).database_url)
     upgrade(db)
     with TestClient(create_app(load_settings(down))) as client:
