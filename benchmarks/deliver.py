@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     python -m benchmarks.deliver [--subscribers 100000] [--quick] [--py-spy DIR]
+        [--database sqlite|postgresql] [--processes N]
 
 Each pipeline run gets a fresh SQLite database in a temporary folder (readers bulk-inserted),
 a private `redis-server`, a real `celery -A workers worker --concurrency=2` (no beat) and a
@@ -17,6 +18,11 @@ Peak RSS is each process's VmHWM from /proc (no extra dependency): the worker's 
 pool children, the sink, and this script. A 10,000-reader run comes first so the table shows
 whether memory grows with the number of readers. Everything started here is stopped on the
 way out, Ctrl-C and failures included.
+
+With `--database postgresql` each run gets a scratch database on the PostgreSQL server at
+BRIEFING_TEST_POSTGRES_URL (default 127.0.0.1:5432, as the tests use), dropped afterwards.
+`--processes N` runs N worker pool processes and N SMTP connections (and N smtplib loops for
+the ceiling) instead of 2.
 
 The last line is ``RESULT msgs_per_s=<n> ceiling_msgs_per_s=<n> ratio=<r> peak_rss_mb=<n>``
 (msgs_per_s and peak_rss_mb from the largest run; peak_rss_mb is its largest process).
@@ -41,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.databases import scratch_postgres
 from tests.support.sink import Sink
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,7 +188,7 @@ def _wait_for_redis(port: int, proc: subprocess.Popen[bytes]) -> None:
 def celery_worker(env: dict[str, str], logfile: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`celery worker` (no beat) in its own process group, stopped with all its children."""
     command = [sys.executable, "-m", "celery", "-A", "workers", "worker",
-               f"--concurrency={CONNECTIONS}", "--loglevel=WARNING", "--without-gossip",
+               f"--concurrency={connections()}", "--loglevel=WARNING", "--without-gossip",
                "--without-mingle", "--without-heartbeat", f"--logfile={logfile}"]
     proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -243,11 +250,23 @@ class Run:
 
 def bench_env(workdir: Path, redis_url: str, sink: Sink) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
+    env.update(database_env(workdir))
     env.update({"BRIEFING_DATA_DIR": str(workdir), "BRIEFING_BROKER_URL": redis_url,
                 "BRIEFING_SECRET_KEY": "b" * 40, "BRIEFING_API_TOKEN": "bench",
-                "BRIEFING_SEND_CONCURRENCY": str(CONNECTIONS), "BRIEFING_LOG_LEVEL": "WARNING",
+                "BRIEFING_SEND_CONCURRENCY": str(connections()), "BRIEFING_LOG_LEVEL": "WARNING",
                 "BRIEFING_SEND_COMMIT_EVERY": str(OPTIONS["commit_every"]), **sink.env()})
     return env
+
+
+def connections() -> int:
+    """Worker pool processes, SMTP connections and ceiling loops: one each per process."""
+    return int(OPTIONS["processes"])
+
+
+def database_env(workdir: Path) -> dict[str, str]:
+    """BRIEFING_DATABASE_URL for the run in `workdir` (none: SQLite in the data dir)."""
+    url = DATABASES.get(workdir)
+    return {"BRIEFING_DATABASE_URL": url} if url else {}
 
 
 def run_pipeline(readers: int, workdir: Path, redis_url: str, spy: Path | None) -> Run:
@@ -331,7 +350,7 @@ def pipeline_copy(workdir: Path) -> tuple[str, str, bytes]:
     from briefing.delivery import send_edition as deliver
 
     settings = load_settings({"BRIEFING_DATA_DIR": str(workdir),
-                              "BRIEFING_SECRET_KEY": "b" * 40})
+                              "BRIEFING_SECRET_KEY": "b" * 40, **database_env(workdir)})
     db = Database(settings.database_url)
     with db.session() as session:
         row = session.execute(select(Delivery).order_by(Delivery.id).limit(1)).scalar_one()
@@ -359,8 +378,8 @@ def run_ceiling(copy: tuple[str, str, bytes], messages: int) -> Run:
     results = context.Queue()
     with Sink() as sink:
         loops = [context.Process(target=_smtplib_loop,
-                                 args=(sink.port, copy, messages // CONNECTIONS, results))
-                 for _ in range(CONNECTIONS)]
+                                 args=(sink.port, copy, messages // connections(), results))
+                 for _ in range(connections())]
         for loop in loops:
             loop.start()
         sink_before = cpu_seconds(sink.pid)
@@ -372,7 +391,7 @@ def run_ceiling(copy: tuple[str, str, bytes], messages: int) -> Run:
         rss["sink"] = peak_rss_mb(sink.pid)
         cpu = {"senders": sum(seconds for _, seconds in reports),
                "sink": cpu_seconds(sink.pid) - sink_before}
-    return Run(f"ceiling: bare smtplib, {CONNECTIONS} connections", stats.messages,
+    return Run(f"ceiling: bare smtplib, {connections()} connections", stats.messages,
                stats.seconds, rss, cpu)
 
 
@@ -387,11 +406,11 @@ def markdown(runs: list[Run], message_bytes: int) -> str:
         lines.append(f"| {run.label} | {run.messages:,} | {run.seconds:.1f} | {run.rate:,.0f} "
                      f"| {per_message['senders']:,.0f} | {per_message['sink']:,.0f} "
                      f"| {memory} |")
-    lines += ["", f"One reader's copy is {message_bytes:,} bytes. {CONNECTIONS} SMTP connections "
+    lines += ["", f"One reader's copy is {message_bytes:,} bytes. {connections()} SMTP connections "
               "(BRIEFING_SEND_CONCURRENCY) in every run; msgs/s is measured at the sink, from "
               "its first accepted message to its last. Sender CPU is the worker pool children "
               "(or the smtplib loops) over the same stretch. Python "
-              f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite; "
+              f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, {database_name()}; "
               f"BRIEFING_SEND_COMMIT_EVERY={OPTIONS['commit_every']} (sent messages recorded per "
               f"database commit); load average before the run {LOAD_BEFORE[0]:.1f}."]
     return "\n".join(lines)
@@ -407,24 +426,50 @@ def measure(sizes: list[int], workdir: Path, spy: Path | None) -> tuple[list[Run
     runs = []
     # Importing `workers` reads the environment: keep this process off ./var and the .env.
     os.environ.update({"BRIEFING_DATA_DIR": str(workdir), "BRIEFING_SECRET_KEY": "b" * 40})
-    with redis_server(workdir) as redis_url:
+    with redis_server(workdir) as redis_url, contextlib.ExitStack() as databases:
         for readers in sizes:
             print(f"pipeline: {readers:,} readers", flush=True)
+            if OPTIONS["database"] == "postgresql":  # kept until the ceiling took its copy
+                DATABASES[workdir / f"run-{readers}"] = databases.enter_context(
+                    scratch_postgres("bench_deliver"))
             runs.append(run_pipeline(readers, workdir / f"run-{readers}", redis_url,
                                      spy / str(readers) if spy else None))
             print(f"  {runs[-1].rate:,.0f} msgs/s", flush=True)
-    copy = pipeline_copy(workdir / f"run-{sizes[-1]}")
-    print(f"ceiling: {CEILING_MESSAGES:,} messages over {CONNECTIONS} connections", flush=True)
+        copy = pipeline_copy(workdir / f"run-{sizes[-1]}")
+    print(f"ceiling: {CEILING_MESSAGES:,} messages over {connections()} connections", flush=True)
     runs.append(run_ceiling(copy, CEILING_MESSAGES))
     return runs, len(copy[2])
 
 
 LOAD_BEFORE = os.getloadavg()
-OPTIONS: dict[str, int] = {"commit_every": 1}
+OPTIONS: dict[str, int | str] = {"commit_every": 1, "database": "sqlite",
+                                 "processes": CONNECTIONS}
+DATABASES: dict[Path, str] = {}  # a run's folder -> its scratch PostgreSQL database
+
+
+def database_name() -> str:
+    return "PostgreSQL" if OPTIONS["database"] == "postgresql" else "SQLite"
 
 
 def _terminate(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)  # unwinds through every `with`, so cleanup runs
+
+
+def append_section(args: argparse.Namespace, table: str, result: str) -> None:
+    """Other databases and process counts get their own section; the file's head stays the
+    default run's."""
+    command = (f"python -m benchmarks.deliver --subscribers {args.subscribers} --commit-every "
+               f"{args.commit_every} --database {args.database} --processes {args.processes}")
+    with RESULTS.open("a") as results:
+        results.write(f"\n## {database_name()}, {args.processes} processes\n\n"
+                      f"Command: `{command}`\n\n{table}\n\n`{result}`\n")
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="where the deliveries live (postgresql: a scratch database)")
+    parser.add_argument("--processes", type=int, default=CONNECTIONS, metavar="N",
+                        help=f"worker processes and SMTP connections (default {CONNECTIONS})")
 
 
 def main() -> None:
@@ -435,15 +480,19 @@ def main() -> None:
                         help="sample the worker children with py-spy into DIR")
     parser.add_argument("--commit-every", type=int, default=1, metavar="N",
                         help="BRIEFING_SEND_COMMIT_EVERY for the workers (default 1: exact)")
+    add_database_options(parser)
     args = parser.parse_args()
     OPTIONS["commit_every"] = args.commit_every
+    OPTIONS.update(database=args.database, processes=args.processes)
     signal.signal(signal.SIGTERM, _terminate)
     sizes = [10_000] if args.quick else sorted({10_000, args.subscribers})
     with tempfile.TemporaryDirectory(prefix="bench-deliver-") as folder:
         runs, message_bytes = measure(sizes, Path(folder), args.py_spy)
     table = markdown(runs, message_bytes)
     print(table)
-    if not args.quick:
+    if not args.quick and (args.database, args.processes) != ("sqlite", CONNECTIONS):
+        append_section(args, table, result_line(runs[-2], runs[-1]))
+    elif not args.quick:
         RESULTS.write_text("# Delivery: pipeline vs bare smtplib\n\nCommand: `python -m "
                            f"benchmarks.deliver --subscribers {args.subscribers} "
                            f"--commit-every {args.commit_every}`\n\n"
