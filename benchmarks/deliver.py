@@ -459,15 +459,17 @@ def append_section(args: argparse.Namespace, table: str, result: str) -> None:
     """Other databases and process counts get their own section; the file's head stays the
     default run's."""
     command = (f"python -m benchmarks.deliver --subscribers {args.subscribers} --commit-every "
-               f"{args.commit_every} --database {args.database} --processes {args.processes}")
+               f"{args.commit_every} --database {OPTIONS['database']} --processes {args.processes}")
     with RESULTS.open("a") as results:
         results.write(f"\n## {database_name()}, {args.processes} processes\n\n"
                       f"Command: `{command}`\n\n{table}\n\n`{result}`\n")
 
 
 def add_database_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
-                        help="where the deliveries live (postgresql: a scratch database)")
+    # Given at all (even `sqlite`), the results go to a section of their own.
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default=None,
+                        help="where the deliveries live (default sqlite; postgresql: a "
+                        "scratch database)")
     parser.add_argument("--processes", type=int, default=CONNECTIONS, metavar="N",
                         help=f"worker processes and SMTP connections (default {CONNECTIONS})")
 
@@ -483,14 +485,14 @@ def main() -> None:
     add_database_options(parser)
     args = parser.parse_args()
     OPTIONS["commit_every"] = args.commit_every
-    OPTIONS.update(database=args.database, processes=args.processes)
+    OPTIONS.update(database=args.database or "sqlite", processes=args.processes)
     signal.signal(signal.SIGTERM, _terminate)
     sizes = [10_000] if args.quick else sorted({10_000, args.subscribers})
     with tempfile.TemporaryDirectory(prefix="bench-deliver-") as folder:
         runs, message_bytes = measure(sizes, Path(folder), args.py_spy)
     table = markdown(runs, message_bytes)
     print(table)
-    if not args.quick and (args.database, args.processes) != ("sqlite", CONNECTIONS):
+    if not args.quick and (args.database, args.processes) != (None, CONNECTIONS):
         append_section(args, table, result_line(runs[-2], runs[-1]))
     elif not args.quick:
         RESULTS.write_text("# Delivery: pipeline vs bare smtplib\n\nCommand: `python -m "
