@@ -374,6 +374,13 @@ class Settings:
         'Sent messages recorded per database commit. `1`: after a crash only the message in '
         'flight can be in doubt. Larger is faster (see below) but a crash can leave up to that '
         'many accepted messages unrecorded, which are then sent again with the same Message-ID.')
+    send_synchronous_commit: bool = setting(
+        "BRIEFING_SEND_SYNCHRONOUS_COMMIT", False, _parse_bool,
+        'PostgreSQL only: wait for each `sent` outcome to reach the disk before the next '
+        "message's body goes out. `false` (asynchronous commit) is much faster, and a killed "
+        'worker still loses nothing; only a crash of PostgreSQL itself can lose the last '
+        '~`wal_writer_delay` of outcomes, whose messages are then sent again with the same '
+        'Message-ID.')
     delivery_max_attempts: int = setting(
         "BRIEFING_DELIVERY_MAX_ATTEMPTS", 8, _int_between(1, 100),
         'Tries per reader for temporary (4xx) failures before the delivery fails.')

@@ -105,7 +105,10 @@ class DriverStatement:
         """Runs in the connection's current transaction; committing is the caller's call."""
         cursor = dbapi_connection.cursor()
         try:
-            cursor.executemany(self.sql, [self.parameters(row) for row in rows])
+            if len(rows) == 1:  # psycopg's executemany sets up a pipeline: dearer for one row
+                cursor.execute(self.sql, self.parameters(rows[0]))
+            else:
+                cursor.executemany(self.sql, [self.parameters(row) for row in rows])
         finally:
             cursor.close()
 

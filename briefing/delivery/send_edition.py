@@ -175,7 +175,8 @@ def send_claimed(db: Database, edition_id: int, token: str, claimed: list[Claime
     record: SentRecorder | None = None
     try:
         with db.engine.connect() as connection_for_writes:
-            record = SentRecorder(db, connection_for_writes, token, settings.send_commit_every)
+            record = SentRecorder(db, connection_for_writes, token, settings.send_commit_every,
+                                  synchronous=settings.send_synchronous_commit)
             return _send_each(db, edition_id, token, claimed, settings, connection, record)
     except DBAPIError as exc:
         hand_back(db, token, claimed, record, exc)
