@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,6 +15,7 @@ from briefing.admin.session import PATH, Viewer, ViewerDep, require
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import MailingList
+from briefing.core.zones import zone_names
 from briefing.ingest.feeds import list_feeds
 from briefing.subscribers import lists
 from briefing.subscribers.import_jobs import recent_jobs
@@ -26,11 +25,6 @@ router = APIRouter(prefix=f"{PATH}/lists", include_in_schema=False)
 TEXT_FIELDS = ("name", "description", "from_name", "from_address", "reply_to", "send_time",
                "timezone", "postal_address")
 NUMBER_FIELDS = {"max_articles": (1, 100), "summary_sentences": (1, 20)}
-
-
-@lru_cache(maxsize=1)
-def time_zones() -> list[str]:
-    return sorted(available_timezones())
 
 
 def load_list(db: Database, slug: str) -> MailingList:
@@ -61,7 +55,7 @@ def list_page(request: Request, viewer: Viewer, row: MailingList | None, values:
     counts = lists.subscriber_counts(db, row.id) if row else {}
     return render(request, "list.html", viewer, status=status,
                   title=row.name if row else "New list", row=row, values=values,
-                  errors=errors, counts=counts, zones=time_zones(), notice=notice,
+                  errors=errors, counts=counts, zones=zone_names(), notice=notice,
                   imports=recent_jobs(db, row.id) if row else [], feeds=list_feeds(db),
                   chosen=chosen_feeds(row) if chosen is None else chosen)
 

@@ -7,10 +7,8 @@ limit as the unsubscribe page, applies the form through briefing.subscribers.pre
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 from urllib.parse import quote
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
@@ -20,6 +18,7 @@ from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import Frequency
+from briefing.core.zones import zone_names
 from briefing.mail.addresses import MAX_PERSON_NAME_CHARS
 from briefing.subscribers import preferences
 from briefing.subscribers.signed_links import TokenError
@@ -30,12 +29,6 @@ router = APIRouter(include_in_schema=False)
 HINT = ("Use the Preferences link in a more recent email from the list, "
         "or reply to one of its emails.")
 Slugs = Annotated[list[str], Form()]
-
-
-@lru_cache(maxsize=1)
-def time_zones() -> frozenset[str]:
-    """The zones a reader may pick (the tz database's names, not its aliases' files)."""
-    return frozenset(available_timezones())
 
 
 def preferences_path(token: str) -> str:
@@ -58,7 +51,7 @@ def _show(request: Request, settings: Settings, token: str, shown: preferences.P
                      lists=shown.lists, error=error, saved=saved, zone_error=zone_error,
                      often_error=often_error,
                      timezone=shown.timezone or "" if timezone is None else timezone,
-                     zones=time_zones(),
+                     zones=zone_names(),
                      action=preferences_path(token),
                      unsubscribe_url=f"/unsubscribe/{quote(token, safe='')}")
 
@@ -91,7 +84,7 @@ def preferences_saved(token: str, request: Request, db: DatabaseDep, settings: S
     check_csrf(request, csrf_token, settings)
     if timezone is None and zone_shown:  # the field was on the page and left empty: clear
         timezone = ""
-    if timezone and timezone.strip() and timezone.strip() not in time_zones():
+    if timezone and timezone.strip() and timezone.strip() not in zone_names():
         return _show(request, settings, token, _load(db, token, settings), status=400,
                      timezone=timezone[:64], zone_error="Please choose a time zone from the "
                      "list, such as Europe/Berlin (or leave it empty).")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from briefing.core.errors import InputError
 
@@ -16,3 +17,9 @@ def checked_zone(raw: str) -> str:
         raise InputError(f"{raw[:80]!r} is not an IANA time zone such as Europe/Berlin"
                          ) from None
     return zone
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """The tz database's zone names, sorted: what pickers offer (read from disk once)."""
+    return tuple(sorted(available_timezones()))
