@@ -238,3 +238,19 @@ def test_no_two_sentences_of_a_story_summary_say_the_same_thing() -> None:
         for second in words[i + 1:]:
             # Most of the shorter one's words in the other: it adds nothing.
             assert len(first & second) / min(len(first), len(second)) < 0.75, chosen
+
+
+def test_a_quiet_day_of_unrelated_articles_stays_one_story_each() -> None:
+    from pathlib import Path
+
+    from briefing.ingest.adding import from_file, prepare, seed_files
+    from briefing.stories.articles import StoryArticle
+    from briefing.stories.grouping import StoryIndex
+
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    index = StoryIndex()
+    for n, path in enumerate(seed_files(seeds)):
+        article = prepare(from_file(path))
+        index.add(StoryArticle(n, article.title or "", article.text))
+    stories = index.stories()
+    assert len(stories) == len(seed_files(seeds)) >= 5, stories  # the demo's seven events
