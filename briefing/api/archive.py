@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from briefing.api.webpage import SECURITY_HEADERS, PageError, known_list, limit, page
+from briefing.core.models import EditionKind
 from briefing.editions import service as editions
 from briefing.web.deps import DatabaseDep, SettingsDep
 
@@ -28,6 +29,17 @@ def index(slug: str, request: Request, db: DatabaseDep, settings: SettingsDep
 
 @router.get("/archive/{slug}/{day}", response_class=HTMLResponse)
 def edition(slug: str, day: str, request: Request, db: DatabaseDep) -> HTMLResponse:
+    return _edition(slug, day, request, db, EditionKind.DAILY)
+
+
+@router.get("/archive/{slug}/weekly/{day}", response_class=HTMLResponse)
+def weekly_edition(slug: str, day: str, request: Request, db: DatabaseDep) -> HTMLResponse:
+    """A weekly edition, by the Monday of its week."""
+    return _edition(slug, day, request, db, EditionKind.WEEKLY)
+
+
+def _edition(slug: str, day: str, request: Request, db: DatabaseDep, kind: EditionKind
+             ) -> HTMLResponse:
     limit(request)
     mailing_list = known_list(db, slug)
     try:
@@ -35,7 +47,7 @@ def edition(slug: str, day: str, request: Request, db: DatabaseDep) -> HTMLRespo
     except ValueError:
         raise PageError(404, "No such edition", "That date is not in the archive.",
                         "Dates look like 2026-11-25.") from None
-    html = editions.archived(db, mailing_list.slug, when)
+    html = editions.archived(db, mailing_list.slug, when, kind)
     if html is None:
         raise PageError(404, "No such edition",
                         f"{mailing_list.name} has no edition for {when:%d %B %Y}.",

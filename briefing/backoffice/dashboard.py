@@ -20,6 +20,7 @@ from briefing.core.models import (
     Delivery,
     DeliveryStatus,
     Edition,
+    EditionKind,
     Feed,
     MailingList,
 )
@@ -63,7 +64,8 @@ class Dashboard:
 def _day(db: Database, mailing_list: MailingList, day: date) -> DayPlan:
     with db.session() as session:
         edition_id = session.scalar(select(Edition.id).where(
-            Edition.list_id == mailing_list.id, Edition.edition_date == day))
+            Edition.list_id == mailing_list.id, Edition.edition_date == day,
+            Edition.kind == EditionKind.DAILY))
     send_at = f"{mailing_list.send_time:%H:%M} {mailing_list.timezone}"
     return DayPlan(day, send_at, edition_info(db, edition_id) if edition_id else None)
 

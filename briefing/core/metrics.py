@@ -40,6 +40,10 @@ SUMMARY_SECONDS = Metric("briefing_summary_seconds", "Time to summarize one arti
 EDITIONS_BUILT = Metric("briefing_editions_built", "Editions built, by list and by what came "
                         "of it (sending: readers queued; empty: no new articles).",
                         ("list", "status"))
+EDITION_RENDERS = Metric("briefing_edition_renders", "Renderings of an edition (Jinja2 and "
+                         "premailer): one for the edition and one per distinct choice of topics "
+                         "among its readers, never one per reader; previews count too.",
+                         ("list", "kind"))
 DELIVERIES = Metric("briefing_deliveries", "Readers' copies by outcome: sent, retry (a "
                     "temporary failure, tried again later), failed, skipped (the reader left).",
                     ("list", "outcome"))
@@ -61,8 +65,8 @@ HTTP_SECONDS = Metric("briefing_http_request_seconds", "Time to answer an HTTP r
                       "route template.", ("route",), buckets=SECONDS)
 
 ALL = (ARTICLES_INGESTED, ARTICLES_SUMMARIZED, ARTICLES_FAILED, SUMMARY_SECONDS,
-       EDITIONS_BUILT, DELIVERIES, SMTP_REPLIES, THROTTLE_PAUSES, FEEDBACK_REPORTS, FEED_POLLS,
-       FEED_POLL_ERRORS, HTTP_REQUESTS, HTTP_SECONDS)
+       EDITIONS_BUILT, EDITION_RENDERS, DELIVERIES, SMTP_REPLIES, THROTTLE_PAUSES,
+       FEEDBACK_REPORTS, FEED_POLLS, FEED_POLL_ERRORS, HTTP_REQUESTS, HTTP_SECONDS)
 
 _live: dict[str, Any] = {}
 # A labelled metric's child per label values: prometheus_client's `labels()` checks and locks

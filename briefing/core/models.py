@@ -178,6 +178,7 @@ class Frequency(enum.StrEnum):
 
     DAILY = "daily"
     WEEKDAYS = "weekdays"  # Monday to Friday, by the edition's local date
+    WEEKLY = "weekly"      # the weekly edition, on the subscription's weekly day
 
 
 class ConsentSource(enum.StrEnum):
@@ -282,6 +283,11 @@ class Subscription(Base):
     signup_timezone: Mapped[str | None] = mapped_column(String(64))
     frequency: Mapped[Frequency] = mapped_column(
         _str_enum(Frequency, "frequency"), default=Frequency.DAILY, server_default="daily")
+    # A weekly reader's day, Monday = 0 … Sunday = 6 (their own zone's calendar).
+    weekly_day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The list's topics (its tags) this reader wants, as a canonical key (see
+    # briefing.subscribers.topics) so that SQL can group readers by their choice; "": all.
+    topics: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
 
 class EditionStatus(enum.StrEnum):
@@ -300,17 +306,26 @@ class DeliveryStatus(enum.StrEnum):
     BOUNCED = "bounced"
 
 
+class EditionKind(enum.StrEnum):
+    DAILY = "daily"    # the list's briefing of one local date
+    WEEKLY = "weekly"  # the week's top stories; edition_date is the Monday it goes out from
+
+
 class Edition(Base):
-    """One list's briefing for one local date: composed and rendered once, sent to many."""
+    """One list's briefing for one local date (or week): composed and rendered once, sent to
+    many."""
 
     __tablename__ = "editions"
     __table_args__ = (
-        UniqueConstraint("list_id", "edition_date", name="uq_edition_list_date"),
+        UniqueConstraint("list_id", "edition_date", "kind", name="uq_edition_list_date_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
     edition_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[EditionKind] = mapped_column(
+        _str_enum(EditionKind, "edition_kind"), default=EditionKind.DAILY,
+        server_default="daily")
     status: Mapped[EditionStatus] = mapped_column(
         _str_enum(EditionStatus, "edition_status"), default=EditionStatus.BUILDING)
     since: Mapped[datetime | None]   # articles summarized after this …
@@ -325,6 +340,24 @@ class Edition(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class EditionVariant(Base):
+    """An edition rendered for one choice of topics: made once per distinct choice among the
+    readers it is queued for, never once per reader."""
+
+    __tablename__ = "edition_variants"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "topics_key", name="uq_variant_edition_topics"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    topics_key: Mapped[str] = mapped_column(String(1000))  # briefing.subscribers.topics
+    story_ids: Mapped[list[int]] = mapped_column(JSON)
+    subject: Mapped[str | None] = mapped_column(String(500))  # None: no story in the topics
+    html: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
 
 
 class Delivery(Base):
@@ -358,6 +391,9 @@ class Delivery(Base):
     claim: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The rendering for the reader's topics; None: the edition's own (every story).
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("edition_variants.id", ondelete="SET NULL"))
 
 
 class SendPacing(Base):

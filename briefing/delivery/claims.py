@@ -26,6 +26,7 @@ from briefing.core.models import (
     DeliveryStatus,
     Edition,
     EditionStatus,
+    Frequency,
     Subscription,
     SubscriptionStatus,
 )
@@ -43,6 +44,7 @@ class Claimed:
     subscription_id: int | None
     attempts: int
     throttled: int = 0
+    variant_id: int | None = None  # the rendering for the reader's topics (None: the edition)
 
 
 def claim_batch(db: Database, edition_id: int, limit: int) -> tuple[str, list[Claimed]]:
@@ -57,25 +59,32 @@ def claim_batch(db: Database, edition_id: int, limit: int) -> tuple[str, list[Cl
             .values(status=DeliveryStatus.SENDING, claim=token, claimed_at=now,
                     attempts=Delivery.attempts + 1)
             .returning(Delivery.id, Delivery.email, Delivery.name, Delivery.subscriber_id,
-                       Delivery.subscription_id, Delivery.attempts, Delivery.throttled)).all()
-    return token, sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+                       Delivery.subscription_id, Delivery.attempts, Delivery.throttled,
+                       Delivery.variant_id)).all()
+    return token, sorted((Claimed(**row._asdict()) for row in rows), key=lambda c: c.id)
 
 
-def drop_departed(db: Database, token: str, claimed: list[Claimed]) -> list[Claimed]:
-    """Drop readers who left after the edition was queued: they must not get it."""
+def drop_departed(db: Database, token: str, claimed: list[Claimed],
+                  wanted: Sequence[Frequency] | None = None) -> list[Claimed]:
+    """Drop readers who left after the edition was queued, or who since chose a frequency
+    that does not get it (*wanted*): they must not get it."""
     ids = [c.subscription_id for c in claimed if c.subscription_id is not None]
     with db.session() as session:
-        active = set(session.scalars(select(Subscription.id).where(
-            Subscription.id.in_(ids), Subscription.status == SubscriptionStatus.ACTIVE)))
-        gone = [c.id for c in claimed if c.subscription_id not in active]
-        if gone:
-            # Skipped, not failed: nothing went wrong, and an edition's failures should
-            # only count mail that could not be delivered.
-            session.execute(update(Delivery).where(Delivery.id.in_(gone),
-                                                   Delivery.claim == token)
-                            .values(status=DeliveryStatus.SKIPPED, claim=None,
-                                    last_reply="not sent: the reader left before sending"))
-    return [c for c in claimed if c.subscription_id in active]
+        rows = dict(session.execute(select(Subscription.id, Subscription.frequency).where(
+            Subscription.id.in_(ids), Subscription.status == SubscriptionStatus.ACTIVE)).all())
+        left = [c.id for c in claimed if c.subscription_id not in rows]
+        changed = [c.id for c in claimed if c.subscription_id in rows and wanted is not None
+                   and rows[c.subscription_id] not in wanted]
+        for gone, why in ((left, "the reader left"), (changed, "the reader changed frequency")):
+            if gone:
+                # Skipped, not failed: nothing went wrong, and an edition's failures should
+                # only count mail that could not be delivered.
+                session.execute(update(Delivery).where(Delivery.id.in_(gone),
+                                                       Delivery.claim == token)
+                                .values(status=DeliveryStatus.SKIPPED, claim=None,
+                                        last_reply=f"not sent: {why} before sending"))
+    dropped = set(left) | set(changed)
+    return [c for c in claimed if c.id not in dropped]
 
 
 def release(db: Database, rows: list[Claimed], token: str, reason: str,

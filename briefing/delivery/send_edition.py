@@ -35,7 +35,7 @@ from briefing.core import logs, metrics
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
-from briefing.core.models import Edition, MailingList
+from briefing.core.models import Edition, EditionVariant, Frequency, MailingList
 from briefing.delivery.claims import (
     Claimed,
     ClaimKeeper,
@@ -59,6 +59,7 @@ from briefing.mail import verp
 from briefing.mail.dkim_signing import DkimSigner
 from briefing.mail.prepared import PreparedMessage, Reader, prepare
 from briefing.mail.senders import Envelope, MailError, Pacer, PermanentError, Sender, make_sender
+from briefing.subscribers.frequency import wanted_by
 from briefing.subscribers.subscriptions import unsubscribe_token
 
 __all__ = ["BatchResult", "list_pause", "list_slug", "next_attempt", "paused", "prepared_message",
@@ -86,35 +87,39 @@ class Stop:
     resume_at: datetime | None = None
 
 
-_PREPARED: dict[tuple[str, int, str, str], tuple[PreparedMessage, str]] = {}
+_PREPARED: dict[tuple[str, int, int | None, str, str], tuple[PreparedMessage, str]] = {}
 
 
-def prepared_message(db: Database, edition_id: int, settings: Settings
-                     ) -> tuple[PreparedMessage, str]:
-    """The edition's message, built once per process and edition (and its domain)."""
-    key = (db.url, edition_id, settings.base_url, settings.unsubscribe_mailto)
+def prepared_message(db: Database, edition_id: int, settings: Settings,
+                     variant_id: int | None = None) -> tuple[PreparedMessage, str]:
+    """The edition's message (or its rendering for a choice of topics), built once per
+    process, edition and variant (and its domain)."""
+    key = (db.url, edition_id, variant_id, settings.base_url, settings.unsubscribe_mailto)
     if key not in _PREPARED:
-        if len(_PREPARED) >= 8:
+        if len(_PREPARED) >= 32:
             _PREPARED.clear()
-        _PREPARED[key] = _load_prepared(db, edition_id, settings)
+        _PREPARED[key] = _load_prepared(db, edition_id, settings, variant_id)
     return _PREPARED[key]
 
 
-def _load_prepared(db: Database, edition_id: int, settings: Settings
+def _load_prepared(db: Database, edition_id: int, settings: Settings, variant_id: int | None
                    ) -> tuple[PreparedMessage, str]:
     with db.session() as session:
         edition = session.get(Edition, edition_id)
-        assert edition is not None and edition.html and edition.text and edition.subject
+        assert edition is not None
+        copy: Edition | EditionVariant | None = (
+            edition if variant_id is None else session.get(EditionVariant, variant_id))
+        assert copy is not None and copy.html and copy.text and copy.subject
         mailing_list = session.get(MailingList, edition.list_id)
         assert mailing_list is not None
     domain = mailing_list.from_address.rpartition("@")[2]
     mailbox = settings.unsubscribe_mailto or mailing_list.from_address
     return prepare(
         from_address=mailing_list.from_address, from_name=mailing_list.from_name,
-        reply_to=mailing_list.reply_to, subject=edition.subject,
+        reply_to=mailing_list.reply_to, subject=copy.subject,
         list_name=mailing_list.name, list_slug=mailing_list.slug,
         unsubscribe_mailto=f"mailto:{mailbox}?subject=unsubscribe%20{mailing_list.slug}",
-        text=edition.text, html=edition.html), domain
+        text=copy.text, html=copy.html), domain
 
 
 def reader_for(row: Claimed, edition_id: int, settings: Settings, domain: str) -> Reader:
@@ -187,13 +192,15 @@ def _send_each(db: Database, edition_id: int, token: str, claimed: list[Claimed]
                settings: Settings, connection: Connection, record: SentRecorder
                ) -> BatchResult:
     prepared, domain = prepared_message(db, edition_id, settings)
-    signer = dkim_signer(settings, domain)
+    signer = dkim_signer(settings, domain)  # one domain per list, whichever the variant
     keeper = ClaimKeeper(db, token, settings)
     batch = _Batch(db, token, settings, connection, record, SecondOpinion(db, token, settings))
     for index, row in enumerate(claimed):
         if not keeper.holds(claimed[index:]):
             continue
-        envelope = prepared.for_reader(reader_for(row, edition_id, settings, domain))
+        copy = prepared if row.variant_id is None else prepared_message(
+            db, edition_id, settings, row.variant_id)[0]
+        envelope = copy.for_reader(reader_for(row, edition_id, settings, domain))
         if signer is not None:
             envelope = signer.sign(envelope)
         stop = batch.send(row, envelope, others_follow=index + 1 < len(claimed))
@@ -360,6 +367,15 @@ def _server_down(connection: Connection) -> bool:
         return True
 
 
+def edition_wants(db: Database, edition_id: int) -> list[Frequency]:
+    """The frequencies whose readers still get the edition (a reader who switched from daily
+    to weekly after it was queued is skipped, not sent a daily)."""
+    with db.session() as session:
+        edition = session.get(Edition, edition_id)
+        assert edition is not None
+        return wanted_by(edition.kind, edition.edition_date)
+
+
 def list_slug(db: Database, edition_id: int) -> str:
     with db.session() as session:
         return session.scalar(select(MailingList.slug).join(
@@ -395,6 +411,7 @@ def _send_batches(db: Database, edition_id: int, settings: Settings, sender_fact
     pacer = SharedPacer(db, settings) if settings.smtp_max_rate > 0 else None
     connection = Connection(settings, sender_factory, pacer)
     slug = list_slug(db, edition_id) if metrics.recording() else ""
+    wanted = edition_wants(db, edition_id)
     try:
         for _ in range(max_batches):
             held = paused(db, settings)
@@ -405,7 +422,7 @@ def _send_batches(db: Database, edition_id: int, settings: Settings, sender_fact
             if not claimed:
                 break
             try:
-                staying = drop_departed(db, token, claimed)
+                staying = drop_departed(db, token, claimed, wanted)
             except DBAPIError as exc:
                 hand_back(db, token, claimed, None, exc)
                 raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from briefing.core.models import (
     Delivery,
     DeliveryStatus,
     Edition,
+    EditionKind,
     EditionStatus,
     Frequency,
     MailingList,
@@ -35,10 +36,18 @@ from briefing.editions.reader_time import set_due_times
 from briefing.editions.render import RenderedEdition, StoryView, render_edition, story_view
 from briefing.editions.schedule import first_edition_window
 from briefing.editions.storyline import place_new_articles, sent_story_ids, story_article
+from briefing.editions.variants import Variant, plan_variants, store_variants, stored_choices
+from briefing.editions.weekly import (
+    WEEKLY_HALF_LIFE_HOURS,
+    set_weekly_due_times,
+    weekly_window,
+)
 from briefing.stories.articles import StoryArticle
-from briefing.stories.ranking import RankedStory, rank_stories
+from briefing.stories.ranking import HALF_LIFE_HOURS, RankedStory, rank_stories
 from briefing.stories.summary import headline_index, summarize_story
+from briefing.subscribers.frequency import wanted_by
 from briefing.subscribers.list_rules import rules_of, weights_of
+from briefing.subscribers.topics import list_topics
 from briefing.summarize.summarizer import SummaryError, summarize_text
 
 log = logging.getLogger(__name__)
@@ -55,6 +64,7 @@ class Composition:
     stories: list[RankedStory]     # the edition's stories, best first, capped
     found: int                     # stories before the cap
     by_id: dict[int, Article]
+    ranked: list[RankedStory]      # every story found, best first (a topic's pick)
 
     @property
     def articles(self) -> list[Article]:
@@ -65,6 +75,7 @@ class Composition:
 def previous_cutoff(session: Session, edition: Edition) -> datetime | None:
     return session.scalar(select(func.max(Edition.cutoff)).where(
         Edition.list_id == edition.list_id, Edition.id != edition.id,
+        Edition.kind == edition.kind,
         Edition.edition_date < edition.edition_date,
         Edition.status.in_([EditionStatus.SENDING, EditionStatus.SENT, EditionStatus.EMPTY])))
 
@@ -73,7 +84,10 @@ def compose(session: Session, edition: Edition, mailing_list: MailingList,
             now: datetime) -> Composition:
     """The list's stories since the previous edition's cutoff: its articles (by its rules)
     summarized since then, one story per event, ranked, capped at the list's size."""
-    since = previous_cutoff(session, edition) or now - first_edition_window()
+    weekly = edition.kind == EditionKind.WEEKLY
+    previous = previous_cutoff(session, edition)
+    since = (weekly_window(previous, now) if weekly
+             else previous or now - first_edition_window())
     place_new_articles(session, now)
     chosen = selected_articles(session, mailing_list, since, now)
     stories: dict[int, list[StoryArticle]] = {}
@@ -81,11 +95,12 @@ def compose(session: Session, edition: Edition, mailing_list: MailingList,
         # An article grouping has not placed (summarized after `now`) is a story of its own.
         key = article.story_id if article.story_id is not None else -article.id
         stories.setdefault(key, []).append(story_article(article))
-    sent = sent_story_ids(session, mailing_list.id, now, edition.id)
+    sent = sent_story_ids(session, mailing_list.id, now, edition.id, edition.kind)
     ranked = rank_stories(stories, now=now, weights=weights_of(mailing_list),
-                          updates=sent & frozenset(stories))
+                          updates=sent & frozenset(stories),
+                          half_life_hours=WEEKLY_HALF_LIFE_HOURS if weekly else HALF_LIFE_HOURS)
     return Composition(since, now, ranked[:mailing_list.max_articles], len(ranked),
-                       {a.id: a for a in chosen})
+                       {a.id: a for a in chosen}, ranked)
 
 
 def selected_articles(session: Session, mailing_list: MailingList, since: datetime,
@@ -120,11 +135,33 @@ def summary_for(article: Article, sentences: int, language: str) -> list[str]:
         return stored
 
 
+class StoryViews:
+    """Each story's view (its summary above all) made once per build, however many of the
+    edition's renderings show it."""
+
+    def __init__(self, settings: Settings, mailing_list: MailingList,
+                 composition: Composition) -> None:
+        self.settings, self.mailing_list, self.composition = settings, mailing_list, composition
+        self._made: dict[int, StoryView] = {}
+
+    def of(self, story: RankedStory) -> StoryView:
+        key = story.story if story.story > 0 else -int(story.articles[0].id)
+        if key not in self._made:
+            self._made[key] = _story_view(self.settings, self.mailing_list, self.composition,
+                                          story)
+        return self._made[key]
+
+
 def render_composition(settings: Settings, mailing_list: MailingList, edition: Edition,
-                       composition: Composition) -> RenderedEdition:
-    views = [_story_view(settings, mailing_list, composition, story)
-             for story in composition.stories]
-    return render_edition(settings, mailing_list, edition.edition_date, views)
+                       composition: Composition, stories: list[RankedStory] | None = None,
+                       views: StoryViews | None = None) -> RenderedEdition:
+    """The edition's copy with *stories* (default: all it shows), rendered once."""
+    views = views or StoryViews(settings, mailing_list, composition)
+    shown = composition.stories if stories is None else stories
+    metrics.count(metrics.EDITION_RENDERS, list=mailing_list.slug, kind=edition.kind.value)
+    return render_edition(settings, mailing_list, edition.edition_date,
+                          [views.of(story) for story in shown],
+                          weekly=edition.kind == EditionKind.WEEKLY)
 
 
 def _story_view(settings: Settings, mailing_list: MailingList, composition: Composition,
@@ -158,11 +195,19 @@ def _build(db: Database, edition_id: int, settings: Settings) -> EditionStatus |
         mailing_list = session.get(MailingList, edition.list_id)
         assert mailing_list is not None
         composition = compose(session, edition, mailing_list, now)
+        choices = stored_choices(session, mailing_list.id, wanting(edition))
         session.expunge_all()
     if not composition.articles:
         return _mark_empty(db, edition, mailing_list, composition)
-    rendered = render_composition(settings, mailing_list, edition, composition)
-    return _queue(db, edition, mailing_list, composition, rendered)
+    views = StoryViews(settings, mailing_list, composition)
+    rendered = render_composition(settings, mailing_list, edition, composition, views=views)
+    variants = [(variant, render_composition(settings, mailing_list, edition, composition,
+                                             variant.stories, views)
+                 if variant.stories else None)
+                for variant in plan_variants(choices, list_topics(mailing_list),
+                                             composition.ranked, composition.by_id,
+                                             mailing_list.max_articles)]
+    return _queue(db, edition, mailing_list, composition, rendered, variants)
 
 
 def _mark_empty(db: Database, edition: Edition, mailing_list: MailingList,
@@ -180,7 +225,8 @@ def _mark_empty(db: Database, edition: Edition, mailing_list: MailingList,
 
 
 def _queue(db: Database, edition: Edition, mailing_list: MailingList,
-           composition: Composition, rendered: RenderedEdition) -> EditionStatus:
+           composition: Composition, rendered: RenderedEdition,
+           variants: list[tuple[Variant, RenderedEdition | None]]) -> EditionStatus:
     slug = mailing_list.slug
     with db.session() as session:
         claimed = session.execute(update(Edition).where(
@@ -194,23 +240,27 @@ def _queue(db: Database, edition: Edition, mailing_list: MailingList,
             updated_at=utcnow()).returning(Edition.id)).first()
         if claimed is None:  # another build got there first
             return EditionStatus.SENDING
-        count = queue_deliveries(session, edition.id, edition.list_id, edition.edition_date)
-        if mailing_list.reader_time:  # in the same transaction: no copy goes out early
+        count = queue_deliveries(session, edition)
+        # In the same transaction: no copy goes out early, or with the wrong stories.
+        if edition.kind == EditionKind.WEEKLY:
+            set_weekly_due_times(session, edition.id, mailing_list, edition.edition_date)
+        elif mailing_list.reader_time:
             set_due_times(session, edition.id, mailing_list, edition.edition_date)
-    log.info("edition %d: %d stories, %d readers queued", edition.id,
-             rendered.articles_shown, count)
+        store_variants(session, edition.id, edition.list_id, variants)
+    log.info("edition %d: %d stories, %d readers queued, %d topic renderings", edition.id,
+             rendered.articles_shown, count, len(variants))
     metrics.count(metrics.EDITIONS_BUILT, list=slug, status="sending")
     return EditionStatus.SENDING
 
 
-def wanting(day: date) -> list[Frequency]:
-    """The frequencies that get the edition of *day*: weekday readers skip weekends."""
-    return [Frequency.DAILY] + ([Frequency.WEEKDAYS] if day.weekday() < 5 else [])
+def wanting(edition: Edition) -> list[Frequency]:
+    return wanted_by(edition.kind, edition.edition_date)
 
 
-def queue_deliveries(session: Session, edition_id: int, list_id: int, day: date) -> int:
-    """One queued delivery per active reader who wants *day*'s edition, in a single
+def queue_deliveries(session: Session, edition: Edition) -> int:
+    """One queued delivery per active reader who wants the edition, in a single
     INSERT … SELECT."""
+    edition_id, list_id = edition.id, edition.list_id
     now = utcnow()
     readers = (
         select(literal(edition_id), Subscription.subscriber_id, Subscription.id,
@@ -219,7 +269,7 @@ def queue_deliveries(session: Session, edition_id: int, list_id: int, day: date)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .where(Subscription.list_id == list_id,
                Subscription.status == SubscriptionStatus.ACTIVE,
-               Subscription.frequency.in_(wanting(day))))
+               Subscription.frequency.in_(wanting(edition))))
     columns = [Delivery.edition_id, Delivery.subscriber_id, Delivery.subscription_id,
                Delivery.email, Delivery.name, Delivery.status, Delivery.attempts,
                Delivery.due_at, Delivery.created_at]

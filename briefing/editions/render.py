@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -72,22 +72,33 @@ def story_view(articles: list[Article], summary: list[str], *, update: bool = Fa
                      published.date() if published else None, summary, also, update)
 
 
-def archive_url(settings: Settings, mailing_list: MailingList, day: date) -> str:
-    return f"{settings.base_url}/archive/{mailing_list.slug}/{day.isoformat()}"
+def archive_url(settings: Settings, mailing_list: MailingList, day: date,
+                weekly: bool = False) -> str:
+    kind = "weekly/" if weekly else ""
+    return f"{settings.base_url}/archive/{mailing_list.slug}/{kind}{day.isoformat()}"
+
+
+def _dates(words: Wording, day: date, weekly: bool) -> dict[str, str]:
+    if not weekly:
+        return {"date_label": words.long_date(day), "short_date": words.short_date(day)}
+    # A weekly edition goes out from the Monday after the week it covers.
+    started = day - timedelta(days=7)
+    return {"date_label": words["week"].format(date=words.long_date(started)),
+            "short_date": words["week"].format(date=words.short_date(started))}
 
 
 def _context(settings: Settings, mailing_list: MailingList, day: date,
-             stories: list[StoryView], more: int) -> dict[str, Any]:
+             stories: list[StoryView], more: int, weekly: bool) -> dict[str, Any]:
     words = Wording(mailing_list.locale)
     return {
         "list": mailing_list, "date": day, "articles": stories, "more": more,
         "words": words, "top": TOP_STORIES, "lang": words.language,
-        "contents_label": words.counted("today", len(stories)),
+        "contents_label": words.counted("this_week" if weekly else "today", len(stories)),
         "more_label": words.counted("more_link", more),
         "why_label": words["why"].format(list=mailing_list.name),
-        "date_label": words.long_date(day), "short_date": words.short_date(day),
+        **_dates(words, day, weekly),
         "lead": stories[0].title if stories else "",
-        "archive_url": archive_url(settings, mailing_list, day),
+        "archive_url": archive_url(settings, mailing_list, day, weekly),
         "list_archive_url": f"{settings.base_url}/archive/{mailing_list.slug}",
         "name_slot": NAME_SLOT, "unsubscribe_url": UNSUBSCRIBE_SLOT,
         "preferences_url": PREFERENCES_SLOT,
@@ -96,12 +107,13 @@ def _context(settings: Settings, mailing_list: MailingList, day: date,
 
 
 def render_edition(settings: Settings, mailing_list: MailingList, day: date,
-                   articles: list[StoryView]) -> RenderedEdition:
+                   articles: list[StoryView], *, weekly: bool = False) -> RenderedEdition:
     """Render, dropping articles from the end (with a link to the web version) while the
     HTML would be clipped by Gmail."""
     shown = len(articles)
     while True:
-        context = _context(settings, mailing_list, day, articles[:shown], len(articles) - shown)
+        context = _context(settings, mailing_list, day, articles[:shown], len(articles) - shown,
+                           weekly)
         page = inline_css(render("email/briefing/body.html", **context))
         if len(page.encode()) <= MAX_HTML_BYTES or shown <= 1:
             break

@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from briefing.core.clock import utcnow
 from briefing.core.db import Database
-from briefing.core.models import Edition, EditionStatus, MailingList
+from briefing.core.models import Edition, EditionKind, EditionStatus, MailingList
 from briefing.editions.reader_time import reader_zones
+from briefing.editions.weekly import has_weekly_readers, week_monday
 
 log = logging.getLogger(__name__)
 
@@ -54,33 +55,41 @@ def first_due_date(mailing_list: MailingList, zones: set[str], now: datetime) ->
 
 
 def create_due_editions(db: Database, now: datetime | None = None) -> list[int]:
-    """Create today's edition for every list whose send time has come; return the new ids."""
+    """Create the edition of every list whose send time has come (and the week's weekly
+    edition, for lists with weekly readers); return the new ids."""
     now = now or utcnow()
     with db.session() as session:
         lists = list(session.scalars(select(MailingList)))
         zones = {row.id: reader_zones(session, row.id) for row in lists if row.reader_time}
+        weekly = {row.id for row in lists if has_weekly_readers(session, row.id)}
     created: list[int] = []
     for mailing_list in lists:
         day = (first_due_date(mailing_list, zones[mailing_list.id], now)
                if mailing_list.reader_time else due_date(mailing_list, now))
-        if day is not None:
-            edition_id = _create_once(db, mailing_list.id, day)
+        if day is None:
+            continue
+        due = [(EditionKind.DAILY, day)]
+        if mailing_list.id in weekly:
+            due.append((EditionKind.WEEKLY, week_monday(day)))
+        for kind, edition_date in due:
+            edition_id = _create_once(db, mailing_list.id, edition_date, kind)
             if edition_id is not None:
-                log.info("edition %d for list %s, %s, created", edition_id,
-                         mailing_list.slug, day)
+                log.info("%s edition %d for list %s, %s, created", kind.value, edition_id,
+                         mailing_list.slug, edition_date)
                 created.append(edition_id)
     return created
 
 
-def _create_once(db: Database, list_id: int, day: date) -> int | None:
+def _create_once(db: Database, list_id: int, day: date, kind: EditionKind) -> int | None:
     with db.session() as session:
         exists = session.scalar(select(Edition.id).where(
-            Edition.list_id == list_id, Edition.edition_date == day))
+            Edition.list_id == list_id, Edition.edition_date == day, Edition.kind == kind))
         if exists is not None:
             return None
-        edition = Edition(list_id=list_id, edition_date=day, status=EditionStatus.BUILDING)
+        edition = Edition(list_id=list_id, edition_date=day, kind=kind,
+                          status=EditionStatus.BUILDING)
         try:
-            with session.begin_nested():  # two beat ticks at once: the unique pair decides
+            with session.begin_nested():  # two beat ticks at once: the unique triple decides
                 session.add(edition)
         except IntegrityError:
             return None

@@ -13,7 +13,14 @@ from briefing.core.clock import as_utc, utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
-from briefing.core.models import Article, DeliveryStatus, Edition, EditionStatus, MailingList
+from briefing.core.models import (
+    Article,
+    DeliveryStatus,
+    Edition,
+    EditionKind,
+    EditionStatus,
+    MailingList,
+)
 from briefing.delivery.claims import edition_counts
 from briefing.delivery.pacing import Pause
 from briefing.delivery.send_edition import paused
@@ -57,7 +64,8 @@ def ensure_edition(db: Database, slug: str, day: date | None = None) -> tuple[in
     day = day or today_for(mailing_list)
     with db.session() as session:
         found = session.scalar(select(Edition.id).where(
-            Edition.list_id == mailing_list.id, Edition.edition_date == day))
+            Edition.list_id == mailing_list.id, Edition.edition_date == day,
+            Edition.kind == EditionKind.DAILY))
         if found is not None:
             return found, False
         edition = Edition(list_id=mailing_list.id, edition_date=day)
@@ -94,7 +102,7 @@ def _built_edition(db: Database, list_id: int, day: date) -> Edition | None:
     with db.session() as session:
         return session.scalar(select(Edition).where(
             Edition.list_id == list_id, Edition.edition_date == day,
-            Edition.status.in_(BUILT)))
+            Edition.kind == EditionKind.DAILY, Edition.status.in_(BUILT)))
 
 
 def _as_built(db: Database, edition: Edition) -> Content:
@@ -182,13 +190,15 @@ def list_editions(db: Database, slug: str | None = None, *, limit: int = 30,
     return [edition_info(db, edition_id) for edition_id in ids]
 
 
-def archived(db: Database, slug: str, day: date) -> str | None:
-    """The web version of a sent edition, for the public archive."""
+def archived(db: Database, slug: str, day: date, kind: EditionKind = EditionKind.DAILY
+             ) -> str | None:
+    """The web version of a sent edition, for the public archive (every story: a reader's
+    choice of topics narrows their email, not the archive)."""
     mailing_list = get_list(db, slug)
     with db.session() as session:
         edition = session.scalar(select(Edition).where(
             Edition.list_id == mailing_list.id, Edition.edition_date == day,
-            Edition.status.in_([EditionStatus.SENDING, EditionStatus.SENT])))
+            Edition.kind == kind, Edition.status.in_([EditionStatus.SENDING, EditionStatus.SENT])))
         return web_version(edition.html) if edition is not None and edition.html else None
 
 
@@ -196,7 +206,7 @@ def archive_index(db: Database, slug: str) -> list[tuple[date, str]]:
     mailing_list = get_list(db, slug)
     with db.session() as session:
         rows = session.execute(select(Edition.edition_date, Edition.subject).where(
-            Edition.list_id == mailing_list.id,
+            Edition.list_id == mailing_list.id, Edition.kind == EditionKind.DAILY,
             Edition.status.in_([EditionStatus.SENDING, EditionStatus.SENT]))
             .order_by(Edition.edition_date.desc()).limit(365)).all()
     return [(row.edition_date, row.subject or "") for row in rows]

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from briefing.core.clock import utcnow
-from briefing.core.models import Article, ArticleStatus, Edition, EditionStatus, Story
+from briefing.core.models import Article, ArticleStatus, Edition, EditionKind, EditionStatus, Story
 from briefing.stories.articles import StoryArticle
 from briefing.stories.grouping import DEFAULT_GROUPING, StoryIndex
 from briefing.summarize.linguistics import SUMY_LANGUAGES
@@ -79,11 +79,12 @@ def _store_placements(session: Session, index: StoryIndex, unplaced: Iterable[in
             None)).values(story_id=fresh.get(story, story)))
 
 
-def sent_story_ids(session: Session, list_id: int, before: datetime, edition_id: int | None
-                   ) -> frozenset[int]:
-    """Stories this list's recent editions showed (not counting the edition being built)."""
+def sent_story_ids(session: Session, list_id: int, before: datetime, edition_id: int | None,
+                   kind: EditionKind = EditionKind.DAILY) -> frozenset[int]:
+    """Stories this list's recent editions of the kind showed (not counting the edition being
+    built): a weekly reader has not seen what the dailies showed, nor the other way round."""
     rows = session.scalars(select(Edition.story_ids).where(
-        Edition.list_id == list_id, Edition.id != (edition_id or 0),
+        Edition.list_id == list_id, Edition.id != (edition_id or 0), Edition.kind == kind,
         Edition.status.in_([EditionStatus.SENDING, EditionStatus.SENT]),
         Edition.updated_at > before - _SENT_LOOKBACK))
     return frozenset(story for ids in rows for story in (ids or ()))

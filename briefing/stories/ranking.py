@@ -47,9 +47,11 @@ def outlet_of(article: StoryArticle) -> str:
 
 def rank_stories(stories: Mapping[int, Sequence[StoryArticle]], *, now: datetime,
                  weights: Mapping[str, float] | None = None,
-                 updates: frozenset[int] = frozenset()) -> list[RankedStory]:
-    """Stories (id → its articles) best first; *weights* maps folded outlet names."""
-    ranked = [_ranked(story, articles, now, weights or {}, story in updates)
+                 updates: frozenset[int] = frozenset(),
+                 half_life_hours: float = HALF_LIFE_HOURS) -> list[RankedStory]:
+    """Stories (id → its articles) best first; *weights* maps folded outlet names; a weekly
+    edition passes a longer *half_life_hours*."""
+    ranked = [_ranked(story, articles, now, weights or {}, story in updates, half_life_hours)
               for story, articles in stories.items() if articles]
     # A stable sort: equal scores and ages keep the caller's order (compose passes the
     # newest articles first), so an edition is the same however often it is built.
@@ -58,13 +60,14 @@ def rank_stories(stories: Mapping[int, Sequence[StoryArticle]], *, now: datetime
 
 
 def _ranked(story: int, articles: Sequence[StoryArticle], now: datetime,
-            weights: Mapping[str, float], update: bool) -> RankedStory:
+            weights: Mapping[str, float], update: bool, half_life_hours: float
+            ) -> RankedStory:
     per_outlet: dict[str, StoryArticle] = {}
     for article in sorted(articles, key=lambda a: _when(a, now), reverse=True):
         per_outlet.setdefault(outlet_of(article), article)  # the outlet's newest article
     coverage = sum(weights.get(outlet, 1.0) for outlet in per_outlet)
     age_hours = max((now - _newest(articles, now)).total_seconds() / 3600.0, 0.0)
-    freshness = 2.0 ** (-age_hours / HALF_LIFE_HOURS)
+    freshness = 2.0 ** (-age_hours / half_life_hours)
     return RankedStory(story, tuple(per_outlet.values()), len(per_outlet),
                        coverage * freshness, update)
 
