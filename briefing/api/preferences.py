@@ -17,11 +17,12 @@ from briefing.api.webpage import check_csrf, form_page, limit, token_problem
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
-from briefing.core.models import Frequency
 from briefing.core.zones import zone_names
 from briefing.mail.addresses import MAX_PERSON_NAME_CHARS
 from briefing.subscribers import preferences
+from briefing.subscribers.frequency import DAYS, checked_cadence
 from briefing.subscribers.signed_links import TokenError
+from briefing.subscribers.topics import TopicError
 from briefing.web import ratelimit
 from briefing.web.deps import DatabaseDep, SettingsDep
 
@@ -51,17 +52,35 @@ def _show(request: Request, settings: Settings, token: str, shown: preferences.P
                      lists=shown.lists, error=error, saved=saved, zone_error=zone_error,
                      often_error=often_error,
                      timezone=shown.timezone or "" if timezone is None else timezone,
-                     zones=zone_names(),
+                     zones=zone_names(), days=DAYS,
                      action=preferences_path(token),
                      unsubscribe_url=f"/unsubscribe/{quote(token, safe='')}")
 
 
-FREQUENCIES = frozenset(f.value for f in Frequency)
-
-
 def _frequencies(values: list[str]) -> dict[str, str]:
-    """Each list's select posts "slug:frequency"; a value without the colon is ignored."""
-    return dict(value.rsplit(":", 1) for value in values if ":" in value)
+    """Each list's select posts "slug:frequency" ("news:weekly:friday"; slugs have no
+    colon); a value without one is ignored."""
+    return dict(value.split(":", 1) for value in values if ":" in value)
+
+
+def _topics(shown: list[str], ticked: list[str]) -> dict[str, list[str]]:
+    """Each list whose topics were on the page (`topics_shown`) maps to the ones ticked;
+    a box posts "slug:topic"."""
+    chosen: dict[str, list[str]] = {slug: [] for slug in shown}
+    for value in ticked:
+        slug, _, topic = value.partition(":")
+        if slug in chosen and topic:
+            chosen[slug].append(topic)
+    return chosen
+
+
+def _checked_frequencies(values: dict[str, str]) -> bool:
+    try:
+        for value in values.values():
+            checked_cadence(value)
+    except InputError:
+        return False
+    return True
 
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
@@ -78,7 +97,8 @@ def preferences_saved(token: str, request: Request, db: DatabaseDep, settings: S
                       name: Annotated[str | None, Form()] = None,
                       timezone: Annotated[str | None, Form()] = None,
                       zone_shown: Annotated[str | None, Form()] = None,
-                      frequency: Slugs | None = None,
+                      frequency: Slugs | None = None, topics_shown: Slugs | None = None,
+                      topic: Slugs | None = None,
                       shown: Slugs | None = None, lists: Slugs | None = None) -> HTMLResponse:
     limit(request)
     check_csrf(request, csrf_token, settings)
@@ -89,16 +109,20 @@ def preferences_saved(token: str, request: Request, db: DatabaseDep, settings: S
                      timezone=timezone[:64], zone_error="Please choose a time zone from the "
                      "list, such as Europe/Berlin (or leave it empty).")
     often = _frequencies(frequency or [])
-    if not all(value in FREQUENCIES for value in often.values()):
+    if not _checked_frequencies(often):
         return _show(request, settings, token, _load(db, token, settings), status=400,
                      often_error="Please choose how often from the choices offered.")
     try:
         changes = preferences.save(db, token, settings, name=name, shown=set(shown or ()),
                                    wanted=set(lists or ()), timezone=timezone,
                                    frequencies=often,
+                                   topics=_topics(topics_shown or [], topic or []),
                                    ip=ratelimit.client_address(request))
     except TokenError as exc:
         raise token_problem(exc, HINT) from None
+    except TopicError:
+        return _show(request, settings, token, _load(db, token, settings), status=400,
+                     often_error="Please choose topics from the ones the list offers.")
     except InputError as exc:
         # Nothing was saved: the page shows what is stored, with the (cut) name to fix.
         return _show(request, settings, token, _load(db, token, settings), status=400,

@@ -374,8 +374,14 @@ class SubscriberCreate(BaseModel):
     timezone: ShortText | None = Field(
         None, description='The reader\'s IANA time zone ("Asia/Tokyo"), for lists sent at '
                           'each reader\'s local time; "" clears it.')
-    frequency: Literal["daily", "weekdays"] | None = Field(
-        None, description="How often they get the list: every day (default) or weekdays.")
+    frequency: Annotated[str, Field(
+        max_length=20, pattern=r"^(daily|weekdays|weekly(:[a-z]{3,9})?)$")] | None = Field(
+        None, description="How often they get the list: daily (default), weekdays, or "
+                          "weekly:<day> (weekly:friday; weekly alone is Monday), the week's "
+                          "top stories.")
+    topics: list[Tag] | None = Field(
+        None, max_length=20, description="Some of the list's topics (its tags): they get "
+                                         "only stories about these; [] for everything.")
 
 
 class SubscriberOut(BaseModel):
@@ -383,6 +389,7 @@ class SubscriberOut(BaseModel):
     name: str
     timezone: str | None = None
     frequency: str = "daily"
+    topics: list[str] = []
     status: SubscriptionStatus
     consent_source: ConsentSource
     consent_at: datetime | None

@@ -30,6 +30,8 @@ from briefing.core.errors import InputError
 from briefing.core.models import ConsentSource, Subscriber, SubscriptionStatus
 from briefing.mail.addresses import parse_address
 from briefing.subscribers import subscriptions
+from briefing.subscribers.frequency import Cadence
+from briefing.subscribers.topics import topics_of
 from briefing.subscribers.transfer import (
     erase_subscriber,
     export_csv,
@@ -77,10 +79,12 @@ def add(slug: str, body: SubscriberCreate, db: DatabaseDep) -> SubscriberOut:
     Someone who unsubscribed is refused (422): only their own sign-up brings them back."""
     row = subscriptions.add_subscriber(db, find_list(db, slug).slug, body.email, body.name,
                                        active=body.active, source=ConsentSource.API,
-                                       timezone=body.timezone, frequency=body.frequency)
+                                       timezone=body.timezone, frequency=body.frequency,
+                                       topics=body.topics)
     person = _person(db, row.subscriber_id)
     return SubscriberOut(email=person.email, name=person.name, timezone=person.timezone,
-                         frequency=str(row.frequency),
+                         frequency=str(Cadence(row.frequency, row.weekly_day)),
+                         topics=topics_of(row.topics),
                          status=row.status,
                          consent_source=row.consent_source, consent_at=row.consent_at,
                          confirmed_at=row.confirmed_at, unsubscribed_at=row.unsubscribed_at)

@@ -33,7 +33,11 @@ def add(email: str, list_slug: ListOption, name: Annotated[str | None, typer.Opt
         timezone: Annotated[str | None, typer.Option(
             help="The reader's IANA time zone, for lists sent at each reader's time.")] = None,
         frequency: Annotated[str | None, typer.Option(
-            help="daily (default) or weekdays (Monday to Friday).")] = None) -> None:
+            help="daily (default), weekdays (Monday to Friday) or weekly:<day> "
+                 "(weekly:friday; weekly alone is Monday): the week's top stories.")] = None,
+        topic: Annotated[list[str] | None, typer.Option(
+            help="A topic of the list (one of its tags) to get only stories about; "
+                 "repeat for more. None: everything.")] = None) -> None:
     """Add a reader (active at once, consent recorded as admin) or send them a confirmation email
     with `--pending`."""
     ctx = context()
@@ -47,7 +51,7 @@ def add(email: str, list_slug: ListOption, name: Annotated[str | None, typer.Opt
         typer.echo(f"{email}: confirmation requested")
         return
     row = subscriptions.add_subscriber(ctx.db, list_slug, email, name, timezone=timezone,
-                                       frequency=frequency)
+                                       frequency=frequency, topics=topic)
     typer.echo(f"{email}: {row.status} on {list_slug}")
 
 

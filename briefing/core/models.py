@@ -341,6 +341,11 @@ class Edition(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
 
+    def __init__(self, **values: Any) -> None:
+        # A draft (a preview's, never saved) must know its kind too, not only saved rows.
+        values.setdefault("kind", EditionKind.DAILY)
+        super().__init__(**values)
+
 
 class EditionVariant(Base):
     """An edition rendered for one choice of topics: made once per distinct choice among the

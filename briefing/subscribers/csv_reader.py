@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -25,6 +26,7 @@ from briefing.core.errors import InputError
 from briefing.core.models import SubscriptionStatus
 from briefing.core.zones import checked_zone
 from briefing.mail.addresses import parse_address, person_name
+from briefing.subscribers.frequency import Cadence, checked_cadence
 
 MAX_LINE_BYTES = 64 * 1024       # also the bound on one record spanning several lines
 MAX_ATTRIBUTES = 50
@@ -37,6 +39,8 @@ EMAIL_HEADERS = frozenset({"email", "e-mail", "email address", "e-mail address"}
 NAME_HEADERS = frozenset({"name"})
 # The reader's own IANA time zone, for lists sent at each reader's local time.
 TIMEZONE_HEADERS = frozenset({"timezone", "time zone", "tz"})
+FREQUENCY_HEADERS = frozenset({"frequency", "how often"})
+TOPICS_HEADERS = frozenset({"topics", "topic"})
 # Columns that export_csv writes: read back (status, attributes) or ignored, never attributes.
 EXPORT_HEADERS = frozenset({"status", "consent_source", "consent_at", "confirmed_at",
                             "unsubscribed_at", "created_at", "attributes"})
@@ -155,6 +159,8 @@ class Columns:
     attributes: int | None
     extra: tuple[tuple[int, str], ...]     # (index, attribute key)
     timezone: int | None = None
+    frequency: int | None = None
+    topics: int | None = None
 
 
 def read_header(source: Iterator[Record]) -> Columns:
@@ -179,11 +185,14 @@ def parse_header(header: list[str]) -> Columns:
                          f"(also 'e-mail' or 'email address'); found {found}")
     extra = tuple((i, names[i]) for i, name in enumerate(folded)
                   if name and i != emails[0]
-                  and name not in NAME_HEADERS | EXPORT_HEADERS | TIMEZONE_HEADERS)
+                  and name not in NAME_HEADERS | EXPORT_HEADERS | TIMEZONE_HEADERS
+                  | FREQUENCY_HEADERS | TOPICS_HEADERS)
     _check_extra(extra)
     return Columns(email=emails[0], name=_index(folded, NAME_HEADERS),
                    status=_index(folded, {"status"}), attributes=_index(folded, {"attributes"}),
-                   extra=extra, timezone=_index(folded, TIMEZONE_HEADERS))
+                   extra=extra, timezone=_index(folded, TIMEZONE_HEADERS),
+                   frequency=_index(folded, FREQUENCY_HEADERS),
+                   topics=_index(folded, TOPICS_HEADERS))
 
 
 def _index(folded: list[str], wanted: set[str] | frozenset[str]) -> int | None:
@@ -207,6 +216,9 @@ class Row:
     attributes: dict[str, str]
     status: SubscriptionStatus
     timezone: str | None = None
+    cadence: Cadence | None = None         # None: the file does not say (keep / default)
+    topics: tuple[str, ...] | None = None  # likewise; checked against the list on import
+    topics_key: str | None = None          # the checked choice (see subscribers.topics)
 
 
 def parse_row(record: Record, columns: Columns, status: SubscriptionStatus) -> Row:
@@ -225,10 +237,19 @@ def parse_row(record: Record, columns: Columns, status: SubscriptionStatus) -> R
     attributes = _json_attributes(cell(columns.attributes))
     attributes.update((key, cell(i)) for i, key in columns.extra if cell(i))
     _check_attributes(attributes)
-    zone = cell(columns.timezone)
+    zone, often, topics = cell(columns.timezone), cell(columns.frequency), cell(columns.topics)
     return Row(record.line, address.email, address.key, person_name(cell(columns.name)),
                attributes, _row_status(cell(columns.status), status),
-               checked_zone(zone) if zone else None)
+               checked_zone(zone) if zone else None,
+               checked_cadence(often) if often else None,
+               _topic_cells(topics) if topics else None)
+
+
+def _topic_cells(text: str) -> tuple[str, ...]:
+    """Topics in one cell, separated by ";", "|" or ","; "*" or "all": every topic."""
+    if text.strip().casefold() in ("*", "all", "everything"):
+        return ()
+    return tuple(part.strip() for part in re.split(r"[;|,]", text) if part.strip())
 
 
 def _unneutralize(cell: str) -> str:

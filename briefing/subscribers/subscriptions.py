@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -34,9 +35,10 @@ from briefing.core.models import (
 )
 from briefing.core.zones import checked_zone
 from briefing.mail.addresses import Address, parse_address, person_name
-from briefing.subscribers.frequency import checked_frequency
+from briefing.subscribers.frequency import Cadence, checked_cadence
 from briefing.subscribers.lists import ListNotFound
 from briefing.subscribers.signed_links import CONFIRM, UNSUBSCRIBE, Signer, TokenError
+from briefing.subscribers.topics import chosen_key, topics_of
 
 GONE = (SubscriptionStatus.UNSUBSCRIBED, SubscriptionStatus.BOUNCED,
         SubscriptionStatus.COMPLAINED)
@@ -299,16 +301,18 @@ def unsubscribe(db: Database, token: str, settings: Settings, *, everywhere: boo
 
 def add_subscriber(db: Database, slug: str, email: str, name: str | None = None, *,
                    active: bool = True, source: ConsentSource = ConsentSource.ADMIN,
-                   timezone: str | None = None, frequency: str | None = None
-                   ) -> Subscription:
+                   timezone: str | None = None, frequency: str | None = None,
+                   topics: Sequence[str] | None = None) -> Subscription:
     """An admin or API add: the caller vouches for consent, recorded with its source.
     A person who left the list is not put back: that needs their own fresh opt-in.
-    *timezone* (IANA) sets the person's own zone; "" clears it; None leaves it."""
+    *timezone* (IANA) sets the person's own zone; "" clears it; None leaves it; likewise
+    *frequency* (`weekly:friday` …) and *topics* (some of the list's; [] for everything)."""
     addr, clean = parse_address(email), person_name(name)
     zone = checked_zone(timezone) if timezone else timezone
-    often = checked_frequency(frequency) if frequency else None
+    often = checked_cadence(frequency) if frequency else None
     with db.session() as session:
         mailing_list, subscriber, row = _person_and_subscription(session, slug, addr, clean)
+        chosen = None if topics is None else chosen_key(mailing_list, topics)
         if zone is not None:
             subscriber.timezone = zone or None
         if row is not None and row.status in GONE:
@@ -319,7 +323,9 @@ def add_subscriber(db: Database, slug: str, email: str, name: str | None = None,
                                consent_source=source, status=SubscriptionStatus.PENDING)
             session.add(row)
         if often is not None:
-            row.frequency = often
+            row.frequency, row.weekly_day = often.frequency, often.weekly_day
+        if chosen is not None:
+            row.topics = chosen
         if active and row.status != SubscriptionStatus.ACTIVE:
             now = utcnow()
             row.status, row.confirmed_at = SubscriptionStatus.ACTIVE, now
@@ -356,7 +362,8 @@ class SubscriberRow:
     confirmed_at: object
     unsubscribed_at: object
     timezone: str | None = None
-    frequency: str = "daily"
+    frequency: str = "daily"          # as `checked_cadence` reads it: "weekly:friday" …
+    topics: tuple[str, ...] = ()      # none: everything the list sends
 
 
 def list_subscribers(db: Database, slug: str, *, status: SubscriptionStatus | None = None,
@@ -382,5 +389,7 @@ def list_subscribers(db: Database, slug: str, *, status: SubscriptionStatus | No
                                .limit(max(1, min(limit, 500))).offset(max(0, offset))).all()
         return [SubscriberRow(sub.id, person.email, person.name, sub.status,
                               sub.consent_source, sub.consent_at, sub.confirmed_at,
-                              sub.unsubscribed_at, person.timezone, str(sub.frequency))
+                              sub.unsubscribed_at, person.timezone,
+                              str(Cadence(sub.frequency, sub.weekly_day)),
+                              tuple(topics_of(sub.topics)))
                 for sub, person in rows], int(total or 0)

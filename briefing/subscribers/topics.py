@@ -18,6 +18,10 @@ from briefing.text.rules import clean_tags
 EVERYTHING = ""
 
 
+class TopicError(InputError):
+    """A topic the list does not offer."""
+
+
 def list_topics(mailing_list: MailingList) -> list[str]:
     """The topics a list offers its readers: its tags, in order."""
     return sorted(rules_of(mailing_list).tags)
@@ -42,10 +46,13 @@ def topics_of(key: str) -> list[str]:
 def chosen_key(mailing_list: MailingList, raw: Iterable[str]) -> str:
     """A reader's choice checked against the list's topics: the key to store."""
     offered = set(list_topics(mailing_list))
-    chosen = set(clean_tags(list(raw)))
+    try:
+        chosen = set(clean_tags(list(raw)))
+    except InputError as exc:
+        raise TopicError(str(exc)) from None
     unknown = sorted(chosen - offered)
     if unknown:
-        raise InputError(f"list {mailing_list.slug} has no topic {unknown[0]!r}"
+        raise TopicError(f"list {mailing_list.slug} has no topic {unknown[0]!r}"
                          + (f" (it offers {', '.join(sorted(offered))})" if offered
                             else " (it offers none)"))
     return EVERYTHING if chosen == offered else topics_key(chosen)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, BinaryIO, TextIO, cast
 
@@ -29,6 +29,7 @@ from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import (
     ConsentSource,
+    Frequency,
     MailingList,
     Subscriber,
     Subscription,
@@ -48,6 +49,8 @@ from briefing.subscribers.csv_reader import (
     read_header,
     records,
 )
+from briefing.subscribers.frequency import Cadence
+from briefing.subscribers.topics import chosen_key, topics_of
 
 __all__ = ["erase_subscriber", "export_csv",
            "export_subscriber", "import_csv"]
@@ -56,7 +59,8 @@ SUBSCRIBERS = cast(Table, Subscriber.__table__)
 ANALYZE_FIRST = 2_000  # created rows before PostgreSQL's statistics are first refreshed
 SUBSCRIPTIONS = cast(Table, Subscription.__table__)
 EXPORT_COLUMNS = ("email", "name", "status", "consent_source", "consent_at", "confirmed_at",
-                  "unsubscribed_at", "created_at", "attributes", "timezone")
+                  "unsubscribed_at", "created_at", "attributes", "timezone", "frequency",
+                  "topics")
 
 
 def import_csv(db: Database, list_id: int, stream: BinaryIO, *,
@@ -73,10 +77,12 @@ def import_csv(db: Database, list_id: int, stream: BinaryIO, *,
         raise InputError("an import adds active or pending subscriptions only")
     if not 1 <= batch_size <= 10_000:  # SQLite allows ~32k bound parameters per statement
         raise InputError("batch_size must be between 1 and 10,000")
-    with db.engine.connect() as conn:
-        if conn.scalar(select(MailingList.id).where(MailingList.id == list_id)) is None:
+    with db.session() as session:
+        mailing_list = session.get(MailingList, list_id)
+        if mailing_list is None:
             raise InputError(f"no list with id {list_id}")
-    importer = _Importer(db, list_id, source, status, progress)
+        session.expunge(mailing_list)
+    importer = _Importer(db, mailing_list, source, status, progress)
     source_records = records(LineReader(stream))
     columns = read_header(source_records)
     for record in source_records:
@@ -97,9 +103,10 @@ class _Known:
 class _Importer:
     """Collects valid rows into a batch and writes each batch in one transaction."""
 
-    def __init__(self, db: Database, list_id: int, source: ConsentSource,
+    def __init__(self, db: Database, mailing_list: MailingList, source: ConsentSource,
                  status: SubscriptionStatus, progress: Callable[[int], None] | None) -> None:
-        self.db, self.list_id, self.source, self.status = db, list_id, source, status
+        self.db, self.list_id, self.source, self.status = db, mailing_list.id, source, status
+        self.mailing_list = mailing_list
         self.progress = progress
         self.report = ImportReport()
         self.batch: dict[str, Row] = {}
@@ -116,6 +123,8 @@ class _Importer:
             return
         try:
             row = parse_row(record, columns, self.status)
+            if row.topics is not None:
+                row = replace(row, topics_key=chosen_key(self.mailing_list, row.topics))
         except InputError as exc:
             self.report.reject(record.line, str(exc))
             return
@@ -189,12 +198,23 @@ def _find_inserted(conn: Connection, rows: list[Row]) -> dict[str, _Known]:
             for key, id_ in conn.execute(query)}
 
 
+@dataclass(frozen=True)
+class _Existing:
+    id: int
+    status: SubscriptionStatus
+    cadence: Cadence
+    topics: str
+
+
 def _find_subscriptions(conn: Connection, list_id: int,
-                        subscriber_ids: list[int]) -> dict[int, tuple[int, SubscriptionStatus]]:
-    query = (select(SUBSCRIPTIONS.c.subscriber_id, SUBSCRIPTIONS.c.id, SUBSCRIPTIONS.c.status)
-             .where(SUBSCRIPTIONS.c.list_id == list_id,
-                    SUBSCRIPTIONS.c.subscriber_id.in_(subscriber_ids)))
-    return {sid: (id_, SubscriptionStatus(status)) for sid, id_, status in conn.execute(query)}
+                        subscriber_ids: list[int]) -> dict[int, _Existing]:
+    columns = SUBSCRIPTIONS.c
+    query = (select(columns.subscriber_id, columns.id, columns.status, columns.frequency,
+                    columns.weekly_day, columns.topics)
+             .where(columns.list_id == list_id, columns.subscriber_id.in_(subscriber_ids)))
+    return {sid: _Existing(id_, SubscriptionStatus(status), Cadence(Frequency(often), day),
+                           topics)
+            for sid, id_, status, often, day, topics in conn.execute(query)}
 
 
 def _new_subscriber(row: Row, now: datetime) -> dict[str, Any]:
@@ -210,10 +230,12 @@ class _Plan:
         self.new_subscriptions: dict[SubscriptionStatus, list[int]] = {}
         self.activate: list[int] = []
         self.subscriber_changes: list[dict[str, Any]] = []
+        # (cadence, topics key) → readers whose subscription takes them (None: unchanged)
+        self.choices: dict[tuple[Cadence | None, str | None], list[int]] = {}
 
-    def classify(self, row: Row, known: _Known, subscription: tuple[int, SubscriptionStatus]
-                 | None, created: bool, report: ImportReport) -> None:
-        status = subscription[1] if subscription else None
+    def classify(self, row: Row, known: _Known, subscription: _Existing | None,
+                 created: bool, report: ImportReport) -> None:
+        status = subscription.status if subscription else None
         if status in STOPPED:
             report.reject(row.line, f"{status} on this list; not re-activated "
                                     "(needs a fresh opt-in)")
@@ -223,16 +245,31 @@ class _Plan:
         except InputError as exc:
             report.reject(row.line, str(exc))
             return
+        changed = self._choose(row, known.id, subscription) or changed
         if subscription is None:
             self.new_subscriptions.setdefault(row.status, []).append(known.id)
             report.created += 1
         elif status == SubscriptionStatus.PENDING and row.status == SubscriptionStatus.ACTIVE:
-            self.activate.append(subscription[0])
+            self.activate.append(subscription.id)
             report.updated += 1
         elif changed:
             report.updated += 1
         else:
             report.unchanged += 1
+
+    def _choose(self, row: Row, subscriber_id: int, subscription: _Existing | None) -> bool:
+        """The file's frequency and topics for the reader, when it gives them and they
+        differ from what is stored; True if something will change."""
+        cadence = row.cadence
+        if subscription is not None and cadence == subscription.cadence:
+            cadence = None
+        topics = row.topics_key
+        if subscription is not None and topics == subscription.topics:
+            topics = None
+        if cadence is None and topics is None:
+            return False
+        self.choices.setdefault((cadence, topics), []).append(subscriber_id)
+        return True
 
     def _change_subscriber(self, row: Row, known: _Known) -> bool:
         name = known.name or row.name
@@ -255,6 +292,15 @@ class _Plan:
                          self.subscriber_changes)
         for status, subscriber_ids in self.new_subscriptions.items():
             conn.execute(_subscriptions_insert(conn, list_id, subscriber_ids, status, source, now))
+        for (cadence, topics), subscriber_ids in self.choices.items():
+            values: dict[str, Any] = {"updated_at": now}
+            if cadence is not None:
+                values.update(frequency=cadence.frequency, weekly_day=cadence.weekly_day)
+            if topics is not None:
+                values["topics"] = topics
+            conn.execute(update(SUBSCRIPTIONS).where(
+                SUBSCRIPTIONS.c.list_id == list_id,
+                SUBSCRIPTIONS.c.subscriber_id.in_(subscriber_ids)).values(**values))
         if self.activate:
             # The status condition makes a concurrent unsubscribe win over the import.
             conn.execute(update(SUBSCRIPTIONS)
@@ -307,7 +353,8 @@ def export_csv(db: Database, list_id: int, out: TextIO, *,
     query = (select(Subscriber.email, Subscriber.name, Subscription.status,
                     Subscription.consent_source, Subscription.consent_at,
                     Subscription.confirmed_at, Subscription.unsubscribed_at,
-                    Subscription.created_at, Subscriber.attributes, Subscriber.timezone)
+                    Subscription.created_at, Subscriber.attributes, Subscriber.timezone,
+                    Subscription.frequency, Subscription.weekly_day, Subscription.topics)
              .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
              .where(Subscription.list_id == list_id).order_by(Subscription.id))
     if status is not None:
@@ -317,7 +364,9 @@ def export_csv(db: Database, list_id: int, out: TextIO, *,
     count = 0
     with db.engine.connect() as conn:
         for row in conn.execution_options(yield_per=1000).execute(query):
-            writer.writerow([_neutralized(_cell(value)) for value in row])
+            *person, often, day, topics = row
+            choice = [str(Cadence(Frequency(often), day)), ";".join(topics_of(topics))]
+            writer.writerow([_neutralized(_cell(value)) for value in [*person, *choice]])
             count += 1
     return count
 

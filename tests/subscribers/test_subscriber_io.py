@@ -308,7 +308,7 @@ def test_export_columns_and_status_filter(any_db: Database) -> None:
     assert count == 2 and [row["email"] for row in rows] == ["ann@example.com", "bob@example.org"]
     assert list(rows[0]) == ["email", "name", "status", "consent_source", "consent_at",
                              "confirmed_at", "unsubscribed_at", "created_at", "attributes",
-                             "timezone"]
+                             "timezone", "frequency", "topics"]
     assert (rows[0]["status"], rows[0]["consent_source"]) == ("active", "import")
     assert json.loads(rows[0]["attributes"]) == {"city": "Oslo"}
     assert "T" in rows[0]["consent_at"] and rows[0]["unsubscribed_at"] == ""
