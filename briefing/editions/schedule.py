@@ -69,8 +69,9 @@ def create_due_editions(db: Database, now: datetime | None = None) -> list[int]:
         if day is None:
             continue
         due = [(EditionKind.DAILY, day)]
-        if mailing_list.id in weekly:
-            due.append((EditionKind.WEEKLY, week_monday(day)))
+        monday = week_monday(day)
+        if mailing_list.id in weekly and _existed_on(mailing_list, monday):
+            due.append((EditionKind.WEEKLY, monday))
         for kind, edition_date in due:
             edition_id = _create_once(db, mailing_list.id, edition_date, kind)
             if edition_id is not None:
@@ -78,6 +79,13 @@ def create_due_editions(db: Database, now: datetime | None = None) -> list[int]:
                          mailing_list.slug, edition_date)
                 created.append(edition_id)
     return created
+
+
+def _existed_on(mailing_list: MailingList, day: date) -> bool:
+    """A list made mid-week sends its first weekly the next Monday, not at once; a weekly
+    missed on Monday (the scheduler was down) still goes out later that week."""
+    made = mailing_list.created_at.astimezone(ZoneInfo(mailing_list.timezone)).date()
+    return made <= day
 
 
 def _create_once(db: Database, list_id: int, day: date, kind: EditionKind) -> int | None:

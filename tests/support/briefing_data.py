@@ -124,13 +124,15 @@ def story_text(n: int, sentences: int = 8, words: int = 0) -> str:
 
 def add_news(db: Database, settings: Settings, count: int, *, prefix: str = "Story",
              start: int = 0, words: int = 0, url_base: str = "https://news.example.com",
-             title_for: dict[int, str] | None = None) -> list[int]:
+             title_for: dict[int, str] | None = None, tags: tuple[str, ...] = ()
+             ) -> list[int]:
     """`count` articles added and summarized the way the app does it; returns their ids."""
     ids = []
     for n in range(start, start + count):
         title = (title_for or {}).get(n, story_title(n, prefix))
         article = replace(from_text(story_text(n, words=words), title=title),
-                          url=f"{url_base}/{prefix.lower()}/{n}", source="Example News")
+                          url=f"{url_base}/{prefix.lower()}/{n}", source="Example News",
+                          tags=tags)
         with db.session() as session:
             ids.append(add_article(session, article).article_id)
     for article_id in ids:
