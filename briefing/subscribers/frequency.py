@@ -20,6 +20,17 @@ class Cadence:
     frequency: Frequency
     weekly_day: int = 0  # Monday = 0; only weekly readers use it
 
+    def changes(self, frequency: Frequency, weekly_day: int) -> dict[str, object]:
+        """The columns to set on a subscription now at (frequency, weekly_day): none when it
+        is already so. A daily or weekday choice keeps the stored weekly day, so switching
+        back to weekly finds it."""
+        values: dict[str, object] = {}
+        if frequency != self.frequency:
+            values["frequency"] = self.frequency
+        if self.frequency == Frequency.WEEKLY and weekly_day != self.weekly_day:
+            values["weekly_day"] = self.weekly_day
+        return values
+
     def __str__(self) -> str:
         if self.frequency == Frequency.WEEKLY:
             return f"weekly:{DAYS[self.weekly_day]}"

@@ -146,13 +146,12 @@ class _Listed:
 
 
 def _apply_choices(row: Subscription, cadence: Cadence | None, topics: str | None) -> None:
-    changed = False
-    if cadence is not None and (cadence.frequency, cadence.weekly_day) != (
-            row.frequency, row.weekly_day):
-        row.frequency, row.weekly_day, changed = cadence.frequency, cadence.weekly_day, True
+    values = cadence.changes(row.frequency, row.weekly_day) if cadence else {}
     if topics is not None and topics != row.topics:
-        row.topics, changed = topics, True
-    if changed:
+        values["topics"] = topics
+    for name, value in values.items():
+        setattr(row, name, value)
+    if values:
         row.updated_at = utcnow()
 
 

@@ -322,7 +322,11 @@ def add_subscriber(db: Database, slug: str, email: str, name: str | None = None,
             row = Subscription(list_id=mailing_list.id, subscriber_id=subscriber.id,
                                consent_source=source, status=SubscriptionStatus.PENDING)
             session.add(row)
-        if often is not None:
+        for column, value in (often.changes(row.frequency, row.weekly_day)
+                              if often is not None and row.frequency is not None
+                              else {}).items():
+            setattr(row, column, value)
+        if often is not None and row.frequency is None:  # a new row: defaults not yet set
             row.frequency, row.weekly_day = often.frequency, often.weekly_day
         if chosen is not None:
             row.topics = chosen

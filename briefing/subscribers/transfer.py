@@ -261,7 +261,8 @@ class _Plan:
         """The file's frequency and topics for the reader, when it gives them and they
         differ from what is stored; True if something will change."""
         cadence = row.cadence
-        if subscription is not None and cadence == subscription.cadence:
+        if subscription is not None and cadence is not None and not cadence.changes(
+                subscription.cadence.frequency, subscription.cadence.weekly_day):
             cadence = None
         topics = row.topics_key
         if subscription is not None and topics == subscription.topics:
@@ -295,7 +296,9 @@ class _Plan:
         for (cadence, topics), subscriber_ids in self.choices.items():
             values: dict[str, Any] = {"updated_at": now}
             if cadence is not None:
-                values.update(frequency=cadence.frequency, weekly_day=cadence.weekly_day)
+                values["frequency"] = cadence.frequency
+                if cadence.frequency == Frequency.WEEKLY:
+                    values["weekly_day"] = cadence.weekly_day
             if topics is not None:
                 values["topics"] = topics
             conn.execute(update(SUBSCRIPTIONS).where(

@@ -148,6 +148,23 @@ def test_bad_subscriber_input_is_refused(client: TestClient) -> None:
     assert_error(client.delete("/api/lists/daily/subscribers/bad", headers=AUTH), 422)
 
 
+def test_a_reader_gets_a_weekly_day_and_topics_and_bad_ones_are_refused(
+        client: TestClient) -> None:
+    make_list(client, rules={"tags": ["markets", "science"]})
+    added = add(client, "weekly@example.com", frequency="weekly:friday", topics=["Science"])
+    assert added.status_code == 201, added.text
+    assert (added.json()["frequency"], added.json()["topics"]) == ("weekly:friday", ["science"])
+    page = client.get("/api/lists/daily/subscribers", headers=AUTH).json()["items"]
+    assert [(i["frequency"], i["topics"]) for i in page] == [("weekly:friday", ["science"])]
+    assert_error(add(client, "x@example.com", frequency="hourly"), 422)
+    assert_error(add(client, "x@example.com", frequency="weekly:funday"), 422)
+    refused = add(client, "x@example.com", topics=["gossip"])
+    assert_error(refused, 422)
+    assert "gossip" in refused.text and "markets" in refused.text
+    assert_error(add(client, "x@example.com", topics=["<script>"] * 21), 422)
+    assert emails(client) == ["weekly@example.com"]  # nobody half-added
+
+
 def test_one_person_on_two_lists(client: TestClient) -> None:
     make_list(client)
     make_list(client, "weekly", name="Weekly")

@@ -330,3 +330,41 @@ def test_a_reader_chooses_weekdays_only_for_one_list_and_a_forged_choice_is_refu
                   frequency=["daily:hourly"])
     assert_page(forged, 400, "Please choose how often")
     assert 'value="daily:weekdays" selected' in preferences_page(site, token).text
+
+
+def choices_of(site: Site, email: str) -> tuple[str, int, str]:
+    with site.db.session() as session:
+        row = session.execute(
+            select(Subscription.frequency, Subscription.weekly_day, Subscription.topics)
+            .join(Subscriber).where(Subscriber.email_key == email)).one()
+    return str(row.frequency), row.weekly_day, row.topics
+
+
+def test_a_reader_chooses_a_weekly_day_and_topics_and_forged_ones_change_nothing(
+        site: Site) -> None:
+    from briefing.subscribers.list_rules import RulesChange
+    from briefing.subscribers.lists import update_list
+
+    update_list(site.db, "daily", ListChanges(rules=RulesChange(tags=["markets", "science"])))
+    token = active_reader(site, "weekly@example.com")
+    url = f"/preferences/{token}"
+    page = preferences_page(site, token)
+    assert 'value="daily:weekly:friday"' in page.text
+    assert 'name="topic" value="daily:markets"' in page.text
+    saved = save(site, url, page, lists=["daily"], frequency=["daily:weekly:friday"],
+                 topics_shown=["daily"], topic=["daily:science"])
+    assert_page(saved, 200)
+    assert choices_of(site, "weekly@example.com") == ("weekly", 4, '["science"]')
+    shown = preferences_page(site, token).text
+    assert 'value="daily:weekly:friday" selected' in shown
+    assert 'value="daily:science" checked' in shown and 'value="daily:markets" checked' not in shown
+    for forged in ({"frequency": ["daily:weekly:funday"]},
+                   {"topics_shown": ["daily"], "topic": ["daily:<b>gossip</b>"]}):
+        refused = save(site, url, preferences_page(site, token), lists=["daily"], **forged)
+        assert_page(refused, 400, "Please choose")
+        assert "<b>gossip" not in refused.text
+        assert choices_of(site, "weekly@example.com") == ("weekly", 4, '["science"]')
+    # Ticking every topic is the same as none: the whole edition.
+    save(site, url, preferences_page(site, token), lists=["daily"], topics_shown=["daily"],
+         topic=["daily:markets", "daily:science"], frequency=["daily:daily"])
+    assert choices_of(site, "weekly@example.com") == ("daily", 4, "")

@@ -330,6 +330,43 @@ def test_a_timezone_column_sets_each_readers_zone_and_exports_back(any_db: Datab
     assert {r["email"]: r["timezone"] for r in rows}["ann@example.com"] == "Asia/Tokyo"
 
 
+def test_frequency_and_topics_columns_set_each_readers_choices_and_export_back(
+        any_db: Database) -> None:
+    list_id = make_list(any_db)
+    with any_db.session() as session:
+        session.get(MailingList, list_id).rules = {"tags": ["markets", "science"]}  # type: ignore[union-attr]
+    report = run(any_db, list_id,
+                 "email,frequency,topics\n"
+                 "ann@example.com,weekly:friday,science\n"
+                 "bob@example.org,weekdays,markets; science\n"
+                 "cy@example.net,,\n"
+                 "dee@example.net,hourly,\n"
+                 "eve@example.net,daily,gossip\n"
+                 "fay@example.net,weekly:funday,\n")
+    assert (report.created, [r.line for r in report.rejected]) == (3, [5, 6, 7])
+    assert "not a frequency" in reasons(report)[5]
+    assert "no topic 'gossip'" in reasons(report)[6] and "markets" in reasons(report)[6]
+    assert "not a day of the week" in reasons(report)[7]
+    _, rows = exported(any_db, list_id)
+    assert {r["email"]: (r["frequency"], r["topics"]) for r in rows} == {
+        "ann@example.com": ("weekly:friday", "science"),
+        "bob@example.org": ("weekdays", ""),  # both topics: the whole edition
+        "cy@example.net": ("daily", "")}
+    # Empty cells keep what a reader chose; a new value updates them; an export imports back.
+    again = run(any_db, list_id, "email,frequency,topics\nann@example.com,,\n"
+                                 "cy@example.net,weekly,markets\n")
+    assert (again.updated, again.unchanged) == (1, 1)
+    text = exported_text(any_db, list_id)
+    other = make_list(any_db, "other")
+    with any_db.session() as session:
+        session.get(MailingList, other).rules = {"tags": ["markets", "science"]}  # type: ignore[union-attr]
+    assert run(any_db, other, text).created == 3
+    _, rows = exported(any_db, other)
+    assert {r["email"]: (r["frequency"], r["topics"]) for r in rows} == {
+        "ann@example.com": ("weekly:friday", "science"),
+        "bob@example.org": ("weekdays", ""), "cy@example.net": ("weekly:monday", "markets")}
+
+
 def test_export_neutralizes_formulas(any_db: Database) -> None:
     list_id = make_list(any_db)
     names = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"]
