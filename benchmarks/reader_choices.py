@@ -330,7 +330,7 @@ def main() -> None:
         copy = pipeline_copy(root / "choices")
         ceiling = run_ceiling(copy, CEILING_MESSAGES).rate
     report = table(rows, ceiling)
-    (uniform, uniform_sent), (choice, choice_sent) = rows
+    (_, uniform_sent), (choice, choice_sent) = rows
     peak = max(max(sent.rss_mb.values()) for _, sent in rows)
     result = (f"RESULT renders={choice.renders} distinct_choices={choice.distinct_choices} "
               f"msgs_per_s={choice_sent.rate:.0f} ratio={choice_sent.rate / ceiling:.2f} "
