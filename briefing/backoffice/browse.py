@@ -15,11 +15,14 @@ from briefing.core.models import (
     Delivery,
     DeliveryStatus,
     Edition,
+    Frequency,
     MailingList,
     Subscriber,
     Subscription,
     SubscriptionStatus,
 )
+from briefing.subscribers.frequency import Cadence
+from briefing.subscribers.topics import topics_of
 
 PAGE = 50
 
@@ -33,6 +36,7 @@ class ReaderRow:
     status: SubscriptionStatus
     consent_source: str
     consent_at: datetime
+    gets: str = "daily"  # how often, and the topics chosen ("weekly:friday · science")
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,21 @@ def readers(db: Database, list_id: int, *, status: SubscriptionStatus | None = N
         ids = [person.id for person in people[:limit]]
         subscriptions = {row.subscriber_id: row for row in session.execute(
             select(Subscription.subscriber_id, Subscription.status, Subscription.consent_source,
-                   Subscription.consent_at)
+                   Subscription.consent_at, Subscription.frequency, Subscription.weekly_day,
+                   Subscription.topics)
             .where(Subscription.list_id == list_id, Subscription.subscriber_id.in_(ids)))}
     rows = [ReaderRow(p.id, p.email, p.email_key, p.name,
                       SubscriptionStatus(subscriptions[p.id].status),
-                      str(subscriptions[p.id].consent_source), subscriptions[p.id].consent_at)
+                      str(subscriptions[p.id].consent_source), subscriptions[p.id].consent_at,
+                      _gets(subscriptions[p.id]))
             for p in people[:limit] if p.id in subscriptions]
     return ReaderPage(rows, people[limit - 1].email_key if len(people) > limit else None)
+
+
+def _gets(row: Any) -> str:
+    topics = topics_of(row.topics)
+    cadence = str(Cadence(Frequency(row.frequency), row.weekly_day))
+    return " · ".join([cadence, ", ".join(topics)]) if topics else cadence
 
 
 @dataclass(frozen=True)

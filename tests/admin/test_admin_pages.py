@@ -223,6 +223,19 @@ def test_reader_pages_follow_on_by_address(people: Site) -> None:
     assert found.count('href="/admin/people/') == 10
 
 
+def test_the_reader_list_shows_what_each_reader_gets(people: Site) -> None:
+    from briefing.subscribers.list_rules import RulesChange
+    from briefing.subscribers.lists import ListChanges, update_list
+
+    update_list(people.db, "daily", ListChanges(rules=RulesChange(tags=["markets", "science"])))
+    add_subscriber(people.db, "daily", "weekly@example.com", frequency="weekly:friday",
+                   topics=["science"])
+    add_subscriber(people.db, "daily", "every@example.com")
+    page = signed_in(people, "val@example.org").get("/admin/lists/daily/subscribers").text
+    assert '<td class="wrap">weekly:friday · science</td>' in page
+    assert '<td class="wrap">daily</td>' in page
+
+
 def test_personal_api_tokens_act_with_their_holders_role(people: Site) -> None:
     viewer = issue_token(people.db, find_user(people.db, "val@example.org").id, "dashboards")
     editor = issue_token(people.db, find_user(people.db, "ed@example.org").id, "cms")
