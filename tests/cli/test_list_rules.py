@@ -82,3 +82,19 @@ def test_feeds_and_articles_carry_their_tags(cli: CliRunner, tmp_path: Path, web
     article = json.loads(run(cli, "articles", "show", "1", "--json"))
     assert article["tags"] == ["fishing", "economie"]
     assert "tag" in run(cli, "articles", "add", str(path), "--tag", "x" * 51, code=1)
+
+
+def test_a_reader_is_added_weekly_with_topics_and_bad_choices_are_refused(
+        cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "lists", "create", "city", "--name", "City", "--from", "city@example.org",
+        "--tag", "city", "--tag", "culture")
+    run(cli, "subscribers", "add", "w@example.com", "--list", "city",
+        "--frequency", "weekly:fri", "--topic", "Culture")
+    out = tmp_path / "readers.csv"
+    run(cli, "subscribers", "export", "--list", "city", "-o", str(out))
+    assert ",weekly:friday,culture" in out.read_text()
+    assert "not a frequency" in run(cli, "subscribers", "add", "x@example.com", "--list",
+                                    "city", "--frequency", "hourly", code=1)
+    refused = run(cli, "subscribers", "add", "x@example.com", "--list", "city",
+                  "--topic", "sport", code=1)
+    assert "no topic 'sport'" in refused and "city, culture" in refused
