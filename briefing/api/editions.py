@@ -15,7 +15,7 @@ from briefing.api.schemas import MAX_ID, DeliveryCounts
 from briefing.core.config import Settings
 from briefing.core.db import Database
 from briefing.core.errors import InputError
-from briefing.core.models import EditionStatus
+from briefing.core.models import EditionKind, EditionStatus
 from briefing.core.work import after_commit
 from briefing.editions import service as editions
 from briefing.editions import testcopy
@@ -37,6 +37,9 @@ class EditionOut(BaseModel):
     id: int
     list: str
     edition_date: Date
+    kind: EditionKind = Field(EditionKind.DAILY, description=(
+        "daily, or weekly: the week's top stories for weekly readers, dated the Monday it "
+        "goes out from."))
     status: EditionStatus
     subject: str | None
     articles: int
@@ -106,7 +109,8 @@ def _test_copy(db: Database, slug: str, to: str, settings: Settings, day: Date |
 def _out(info: editions.EditionInfo, db: Database, settings: Settings) -> EditionOut:
     held = editions.sending_paused(db, settings, info)
     return EditionOut(id=info.id, list=info.list_slug, edition_date=info.edition_date,
-                      status=info.status, subject=info.subject, articles=info.articles,
+                      kind=info.kind, status=info.status, subject=info.subject,
+                      articles=info.articles,
                       counts=DeliveryCounts(**info.counts), note=info.note,
                       sent_at=info.sent_at if isinstance(info.sent_at, datetime) else None,
                       paused_until=None if held is None else held.ends_at,

@@ -10,6 +10,7 @@ import typer
 
 from briefing.cli.common import Context, context
 from briefing.core.errors import InputError
+from briefing.core.models import EditionKind
 from briefing.core.work import after_commit
 from briefing.editions import service as editions
 from briefing.editions import testcopy
@@ -33,8 +34,9 @@ def _date(raw: str | None) -> date | None:
 
 def _print_info(info: editions.EditionInfo, ctx: Context) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in info.counts.items() if n)
-    typer.echo(f"{info.id:>5}  {info.list_slug:<16} {info.edition_date}  {info.status!s:<8} "
-               f"{info.articles} stories  {counts or 'no deliveries'}")
+    weekly = " weekly" if info.kind == EditionKind.WEEKLY else ""
+    typer.echo(f"{info.id:>5}  {info.list_slug:<16} {info.edition_date}{weekly}  "
+               f"{info.status!s:<8} {info.articles} stories  {counts or 'no deliveries'}")
     if info.note:
         typer.echo(f"       {info.note}")
     held = editions.sending_paused(ctx.db, ctx.settings, info)

@@ -52,6 +52,7 @@ class EditionInfo:
     sent_at: object
     feedback: FeedbackRates | None = None   # bounces and complaints reported after sending
     paused: str | None = None               # why the list's sending is paused, if it is
+    kind: EditionKind = EditionKind.DAILY   # or weekly: the week's top stories
 
 
 def today_for(mailing_list: MailingList) -> date:
@@ -172,7 +173,7 @@ def edition_info(db: Database, edition_id: int) -> EditionInfo:
                        len(edition.story_ids if edition.story_ids is not None
                            else edition.article_ids or []),
                        edition_counts(db, edition.id), edition.note, edition.sent_at, rates,
-                       mailing_list.sending_paused)
+                       mailing_list.sending_paused, edition.kind)
 
 
 def sending_paused(db: Database, settings: Settings, info: EditionInfo) -> Pause | None:

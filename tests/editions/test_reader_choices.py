@@ -35,6 +35,7 @@ from briefing.core.models import (
 from briefing.delivery import send_edition as deliver
 from briefing.editions import schedule
 from briefing.editions.compose import build_edition
+from briefing.editions.service import list_editions
 from briefing.subscribers.list_rules import RulesChange
 from briefing.subscribers.lists import ListChanges, update_list
 from briefing.subscribers.subscriptions import add_subscriber
@@ -198,6 +199,9 @@ def test_renders_follow_the_distinct_choices_of_topics_not_the_readers(
     assert {(kind, count) for kind, count in per_edition} == {
         (EditionKind.DAILY, 1), (EditionKind.WEEKLY, 1)}
     assert len(per_edition) == 6  # dailies of 27 February to 3 March, and one weekly
+    shown = list_editions(db, "daily")  # what `briefing editions list` and the API show
+    assert [(e.kind, e.edition_date) for e in shown if e.kind == EditionKind.WEEKLY] == [
+        (EditionKind.WEEKLY, date(2026, 3, 2))]
 
 
 def test_switching_from_weekly_to_daily_skips_the_queued_weekly_and_sends_dailies(
