@@ -14,10 +14,11 @@ repeated time means its first occurrence.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, case, literal, select, update
 from sqlalchemy.orm import Session
 
 from briefing.core.models import (
@@ -56,18 +57,34 @@ def reader_zones(session: Session, list_id: int) -> set[str]:
 
 def set_due_times(session: Session, edition_id: int, mailing_list: MailingList,
                   day: date) -> None:
-    """Give each queued delivery of the edition its reader's due time: one UPDATE per
-    distinct zone among the readers, never one per reader."""
-    zones = reader_zones(session, mailing_list.id)
+    """Give each queued delivery of the edition its reader's due time, in one UPDATE that
+    picks the time by the reader's zone (computed once per distinct zone, never per reader)."""
     default = send_instant(day, mailing_list.send_time, mailing_list.timezone)
+    dues = zone_instants(reader_zones(session, mailing_list.id) - {mailing_list.timezone},
+                         lambda zone: send_instant(day, mailing_list.send_time, zone))
     session.execute(update(Delivery).where(Delivery.edition_id == edition_id)
-                    .values(due_at=default))
-    for zone in sorted(zones - {mailing_list.timezone}):
+                    .values(due_at=due_by_zone(dues, default))
+                    .execution_options(synchronize_session=False))
+
+
+def zone_instants(zones: Iterable[str], instant: Callable[[str], datetime]
+                  ) -> dict[str, datetime]:
+    """*instant* for each zone the tz database still has (a removed one: the list's time)."""
+    found: dict[str, datetime] = {}
+    for zone in sorted(zones):
         try:
-            due = send_instant(day, mailing_list.send_time, zone)
+            found[zone] = instant(zone)
         except (ZoneInfoNotFoundError, ValueError):
-            continue  # a zone removed from the tz database: the list's time
-        readers = select(Subscriber.id).where(Subscriber.timezone == zone)
-        session.execute(update(Delivery).where(
-            Delivery.edition_id == edition_id, Delivery.subscriber_id.in_(readers))
-            .values(due_at=due))
+            continue
+    return found
+
+
+def due_by_zone(dues: dict[str, datetime], default: datetime) -> ColumnElement[datetime]:
+    """A SQL expression for a delivery's due time: its reader's zone's, else *default*."""
+    column_type = Delivery.__table__.c.due_at.type
+    if not dues:
+        return literal(default, column_type)
+    zone = (select(Subscriber.timezone).where(Subscriber.id == Delivery.subscriber_id)
+            .scalar_subquery())
+    return case({name: literal(due, column_type) for name, due in dues.items()},
+                value=zone, else_=literal(default, column_type))

@@ -80,6 +80,7 @@ def store_variants(session: Session, edition_id: int, list_id: int,
         mine = update(Delivery).where(Delivery.edition_id == edition_id,
                                       Delivery.status == DeliveryStatus.QUEUED,
                                       Delivery.subscription_id.in_(readers))
+        mine = mine.execution_options(synchronize_session=False)
         if copy is None:
             session.execute(mine.values(status=DeliveryStatus.SKIPPED,
                                         last_reply=NOTHING_IN_TOPICS))

@@ -12,6 +12,7 @@ in their zone (or the list's).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -20,11 +21,10 @@ from briefing.core.models import (
     Delivery,
     Frequency,
     MailingList,
-    Subscriber,
     Subscription,
     SubscriptionStatus,
 )
-from briefing.editions.reader_time import send_instant
+from briefing.editions.reader_time import due_by_zone, reader_zones, send_instant, zone_instants
 from briefing.stories.ranking import HALF_LIFE_HOURS
 
 WEEK = timedelta(days=7)
@@ -49,24 +49,17 @@ def weekly_window(previous_cutoff: datetime | None, now: datetime) -> datetime:
 def set_weekly_due_times(session: Session, edition_id: int, mailing_list: MailingList,
                          monday: date) -> None:
     """Each weekly reader's copy is due on their day of the week at the list's send time,
-    in their zone when the list sends at reader time: one UPDATE per (zone, day) pair."""
-    pairs = session.execute(
-        select(Subscriber.timezone, Subscription.weekly_day).distinct()
-        .join(Delivery, Delivery.subscriber_id == Subscriber.id)
-        .join(Subscription, Subscription.id == Delivery.subscription_id)
-        .where(Delivery.edition_id == edition_id)).all()
-    for zone, weekday in pairs:
-        where = zone if mailing_list.reader_time and zone else mailing_list.timezone
-        try:
-            due = send_instant(monday + timedelta(days=weekday % 7), mailing_list.send_time,
-                               where)
-        except (LookupError, ValueError):
-            due = send_instant(monday + timedelta(days=weekday % 7), mailing_list.send_time,
-                               mailing_list.timezone)
-        readers = select(Subscriber.id).where(
-            Subscriber.timezone.is_(None) if zone is None else Subscriber.timezone == zone)
+    in their zone when the list sends at reader time: one UPDATE per weekday, picking the
+    time by zone (computed once per distinct zone and day, never per reader)."""
+    zones = reader_zones(session, mailing_list.id) if mailing_list.reader_time else set()
+    for weekday in range(7):
+        day = monday + timedelta(days=weekday)
+        default = send_instant(day, mailing_list.send_time, mailing_list.timezone)
+        dues = zone_instants(zones - {mailing_list.timezone},
+                             partial(send_instant, day, mailing_list.send_time))
         on_day = select(Subscription.id).where(Subscription.list_id == mailing_list.id,
                                                Subscription.weekly_day == weekday)
         session.execute(update(Delivery).where(
-            Delivery.edition_id == edition_id, Delivery.subscriber_id.in_(readers),
-            Delivery.subscription_id.in_(on_day)).values(due_at=due))
+            Delivery.edition_id == edition_id, Delivery.subscription_id.in_(on_day))
+            .values(due_at=due_by_zone(dues, default))
+            .execution_options(synchronize_session=False))
