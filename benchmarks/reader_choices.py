@@ -19,7 +19,8 @@ the distinct (edition, choice of topics) pairs the readers' choices need. Then e
 copy is made due now (the due times span a day of zones and a week of weekdays; what is
 measured is sending, not waiting) and a real `celery worker --concurrency=2` over a private
 Redis sends them into a counting sink; speed is taken at the sink. The ceiling is a bare
-smtplib loop over the same two connections with one reader's finished copy, in the same run.
+smtplib loop over the same two connections with one reader's finished copy, measured before
+the first send and after the last (the ratio is against their mean).
 
 The last line is ``RESULT renders=<n> distinct_choices=<n> msgs_per_s=<n> ratio=<r>
 uniform_msgs_per_s=<n> uniform_ratio=<r> ceiling_msgs_per_s=<n> peak_rss_mb=<n>``.
@@ -318,17 +319,26 @@ def main() -> None:
         root = Path(folder)
         os.environ.update({"BRIEFING_DATA_DIR": str(root), "BRIEFING_SECRET_KEY": "b" * 40})
         with broker_server("redis", root / "redis") as url:
+            built_runs: dict[bool, Built] = {}
             for choices in (False, True):
                 workdir = root / ("choices" if choices else "uniform")
                 workdir.mkdir()
                 print(f"{workdir.name}: seeding and building for {args.readers:,} readers",
                       flush=True)
-                built = build_in_child(workdir, args.readers, choices)
-                print(f"  {built.renders} renders, {built.queued:,} copies queued; sending",
-                      flush=True)
+                built_runs[choices] = build_in_child(workdir, args.readers, choices)
+                print(f"  {built_runs[choices].renders} renders", flush=True)
+            copy = pipeline_copy(root / "uniform")
+            # The ceiling before the first send and after the last, so a machine that got
+            # busier or quieter in between moves the baseline with the runs it is compared to.
+            first = run_ceiling(copy, CEILING_MESSAGES).rate
+            for choices in (False, True):
+                workdir = root / ("choices" if choices else "uniform")
+                built = built_runs[choices]
+                print(f"{workdir.name}: sending {built.queued:,} copies", flush=True)
                 rows.append((built, send_all(workdir, built, url)))
-        copy = pipeline_copy(root / "choices")
-        ceiling = run_ceiling(copy, CEILING_MESSAGES).rate
+            last = run_ceiling(copy, CEILING_MESSAGES).rate
+        ceiling = (first + last) / 2
+        print(f"ceiling: {first:,.0f} msgs/s before, {last:,.0f} after", flush=True)
     report = table(rows, ceiling)
     (_, uniform_sent), (choice, choice_sent) = rows
     peak = max(max(sent.rss_mb.values()) for _, sent in rows)

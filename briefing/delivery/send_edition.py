@@ -193,14 +193,17 @@ def _send_each(db: Database, edition_id: int, token: str, claimed: list[Claimed]
                ) -> BatchResult:
     prepared, domain = prepared_message(db, edition_id, settings)
     signer = dkim_signer(settings, domain)  # one domain per list, whichever the variant
+    # The batch's renderings: the edition's own, and one per choice of topics among its rows.
+    copies = {variant: prepared_message(db, edition_id, settings, variant)[0]
+              for variant in {row.variant_id for row in claimed} - {None}}
+    copies[None] = prepared
     keeper = ClaimKeeper(db, token, settings)
     batch = _Batch(db, token, settings, connection, record, SecondOpinion(db, token, settings))
     for index, row in enumerate(claimed):
         if not keeper.holds(claimed[index:]):
             continue
-        copy = prepared if row.variant_id is None else prepared_message(
-            db, edition_id, settings, row.variant_id)[0]
-        envelope = copy.for_reader(reader_for(row, edition_id, settings, domain))
+        envelope = copies[row.variant_id].for_reader(
+            reader_for(row, edition_id, settings, domain))
         if signer is not None:
             envelope = signer.sign(envelope)
         stop = batch.send(row, envelope, others_follow=index + 1 < len(claimed))
