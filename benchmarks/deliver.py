@@ -188,6 +188,7 @@ def _deliver(readers: int, env: dict[str, str], sink: Sink, setup: Setup,
         started = time.monotonic()
         seed_list(db, readers)
         seed_articles(db, settings)
+        refresh_statistics(db)
         print(f"  seeded {readers:,} readers in {time.monotonic() - started:.1f} s", flush=True)
         with celery_worker(env, Path(env["BRIEFING_DATA_DIR"]) / "worker.log",
                            setup.processes) as worker:
@@ -206,6 +207,18 @@ def _deliver(readers: int, env: dict[str, str], sink: Sink, setup: Setup,
             f"{readers:,} readers"
     return Run(label, stats.messages, stats.seconds, rss,
                {name: after[name] - before[name] for name in after}, setup, readers)
+
+
+def refresh_statistics(db: Any) -> None:
+    """PostgreSQL: plan from the seeded list's statistics, as for a list that grew through
+    imports (they re-analyse as they go) or sat long enough for autovacuum. Planned from an
+    empty table's, the departed-reader check read the whole list every batch."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with db.engine.connect() as connection:
+            connection.execute(text("ANALYZE subscribers, subscriptions"))
+            connection.commit()
 
 
 def _cpu(senders: list[int], sink_pid: int) -> dict[str, float]:
