@@ -384,8 +384,10 @@ def setups_of(args: argparse.Namespace) -> list[Setup]:
     brokers = list(BROKERS) if args.broker == "both" else [args.broker]
     chosen = args.database or "sqlite"
     databases = list(DATABASES) if chosen == "both" else [chosen]
+    # Databases alternate within each process count, so a change in the machine's load
+    # during the invocation (other jobs share it) falls on both rather than on the last.
     return [Setup(broker, database, processes) for broker in brokers
-            for database in databases for processes in args.processes]
+            for processes in args.processes for database in databases]
 
 
 def main() -> None:
