@@ -3,17 +3,22 @@
 Usage (from the repository root)::
 
     python -m benchmarks.deliver [--subscribers 100000] [--quick] [--broker redis|rabbitmq|both]
-                                 [--py-spy DIR]
+                                 [--database sqlite|postgresql|both] [--processes 1,2,4]
+                                 [--commit-every N] [--py-spy DIR]
 
-Each pipeline run gets a fresh SQLite database in a temporary folder (readers bulk-inserted),
-a private broker (`--broker`: a `redis-server`, or a RabbitMQ node of its own; `both` runs
-each in turn), a real `celery -A workers worker --concurrency=2` (no beat) and a
-fresh sink process (`tests/support/sink.py`). The edition is built by the worker through
-`workers.dispatch.build_editions`, with BRIEFING_SEND_CONCURRENCY=2, so two SMTP connections
-send it. Speed is taken at the sink, from its first accepted message to its last.
+Each pipeline run gets a fresh database (`--database`: a SQLite file in a temporary folder, or
+a scratch database on the PostgreSQL server at BRIEFING_TEST_POSTGRES_URL, 127.0.0.1:5432 as
+the tests use, dropped afterwards; readers bulk-inserted), a private broker (`--broker`: a
+`redis-server`, or a RabbitMQ node of its own; `both` runs each in turn), a real
+`celery -A workers worker --concurrency=N` (no beat) and a fresh sink process
+(`tests/support/sink.py`). N is each of `--processes` in turn (default 2): N worker pool
+processes, and BRIEFING_SEND_CONCURRENCY=N, so N SMTP connections send the edition, which the
+worker builds through `workers.dispatch.build_editions`. Speed is taken at the sink, from its
+first accepted message to its last.
 
-The ceiling is what the same two connections manage with nothing but a bare smtplib loop
-(`sendmail` of one reader's finished copy from the pipeline), into a fresh sink.
+The ceiling is measured once per invocation and shared by every run: what 2 connections
+manage with nothing but a bare smtplib loop (`sendmail` of one reader's finished copy from
+the pipeline), into a fresh sink.
 
 Peak RSS is each process's VmHWM from /proc (no extra dependency): the worker's parent and
 pool children, the sink, and this script. A 10,000-reader run comes first so the table shows
@@ -21,8 +26,11 @@ whether memory grows with the number of readers. Everything started here is stop
 way out, Ctrl-C and failures included.
 
 The last line is ``RESULT msgs_per_s=<n> ceiling_msgs_per_s=<n> ratio=<r> peak_rss_mb=<n>``
-(msgs_per_s and peak_rss_mb from the largest run; peak_rss_mb is its largest process). With
-`--broker both`, msgs_per_s and ratio come once per broker, as redis_msgs_per_s=… and so on.
+(msgs_per_s and ratio from the largest SQLite run with 2 processes; peak_rss_mb is the largest
+process of the largest runs). With `--broker both`, msgs_per_s and ratio come once per broker,
+as redis_msgs_per_s=… and so on. Other databases and process counts add their own keys:
+postgresql_msgs_per_s / postgresql_ratio (2 processes), and with a `--processes` list,
+sqlite_ratio_p1=…, postgresql_ratio_p4=… for every count (see `benchmarks/deliver_report.py`).
 """
 
 from __future__ import annotations
@@ -33,23 +41,37 @@ import multiprocessing
 import os
 import signal
 import smtplib
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks.brokers import BROKERS, broker_server
+from benchmarks.deliver_report import (
+    DEFAULT_PROCESSES,
+    Conditions,
+    Run,
+    Setup,
+    markdown,
+    result_line,
+    results_path,
+)
+from benchmarks.processes import (
+    celery_worker,
+    cpu_seconds,
+    group_members,
+    peak_rss_mb,
+    py_spy,
+)
 from tests.support.sink import Sink
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "deliver.md"
 SLUG = "daily"
-CONNECTIONS = 2            # BRIEFING_SEND_CONCURRENCY, and the ceiling's smtplib loops
+CONNECTIONS = 2            # the ceiling's smtplib loops (the pipeline's default too)
+DATABASES = ("sqlite", "postgresql")
 CEILING_MESSAGES = 20_000
 SEED_CHUNK = 5_000         # readers per INSERT batch: keeps this script's memory flat
 
@@ -118,129 +140,58 @@ def enqueue_edition(db: Any, settings: Any, slug: str = SLUG) -> int:
     return edition_id
 
 
-# --- Processes we start, and their memory -----------------------------------------------------
-
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM: the most resident memory the process ever had."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time so far: robust where wall time suffers from a busy machine."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def group_members(pgid: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                # Field 5 of stat is the process group; the name in (…) may hold spaces.
-                if int((entry / "stat").read_text().rpartition(")")[2].split()[2]) == pgid:
-                    pids.append(int(entry.name))
-    return sorted(pids)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def celery_worker(env: dict[str, str], logfile: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`celery worker` (no beat) in its own process group, stopped with all its children."""
-    command = [sys.executable, "-m", "celery", "-A", "workers", "worker",
-               f"--concurrency={CONNECTIONS}", "--loglevel=WARNING", "--without-gossip",
-               "--without-mingle", "--without-heartbeat", f"--logfile={logfile}"]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        _stop_group(proc)
-
-
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-@contextlib.contextmanager
-def py_spy(pids: list[int], folder: Path | None) -> Iterator[None]:
-    """Optionally sample each worker child with py-spy for the whole run."""
-    if folder is None:
-        yield
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    beside = Path(sys.executable).with_name("py-spy")  # installed into this virtualenv?
-    binary = str(beside) if beside.exists() else "py-spy"
-    spies = [subprocess.Popen([binary, "record", "--pid", str(pid), "--format", "raw",
-                               "--rate", "200", "--output", str(folder / f"worker-{pid}.txt")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for pid in pids]
-    try:
-        yield
-    finally:
-        for spy in spies:
-            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
-        for spy in spies:
-            spy.wait(timeout=60)
-
-
-# --- Runs ---------------------------------------------------------------------------------------
-
-@dataclass
-class Run:
-    label: str
-    messages: int
-    seconds: float
-    rss_mb: dict[str, float] = field(default_factory=dict)
-    cpu_s: dict[str, float] = field(default_factory=dict)  # "senders" and "sink"
-
-    @property
-    def rate(self) -> float:
-        return self.messages / self.seconds if self.seconds > 0 else 0.0
-
-
-def bench_env(workdir: Path, broker_url: str, sink: Sink) -> dict[str, str]:
+def bench_env(workdir: Path, broker_url: str, sink: Sink, processes: int,
+              database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
     env.update({"BRIEFING_DATA_DIR": str(workdir), "BRIEFING_BROKER_URL": broker_url,
                 "BRIEFING_SECRET_KEY": "b" * 40, "BRIEFING_API_TOKEN": "bench",
-                "BRIEFING_SEND_CONCURRENCY": str(CONNECTIONS), "BRIEFING_LOG_LEVEL": "WARNING",
+                "BRIEFING_SEND_CONCURRENCY": str(processes), "BRIEFING_LOG_LEVEL": "WARNING",
                 "BRIEFING_SEND_COMMIT_EVERY": str(OPTIONS["commit_every"]), **sink.env()})
+    if database_url is not None:  # None: SQLite in the data dir
+        env["BRIEFING_DATABASE_URL"] = database_url
     return env
 
 
-def run_pipeline(readers: int, workdir: Path, broker: tuple[str, str], spy: Path | None
-                 ) -> Run:
-    """One edition to `readers` through the broker (name, url)."""
+@contextlib.contextmanager
+def fresh_database(kind: str) -> Iterator[str | None]:
+    """BRIEFING_DATABASE_URL of an empty database of `kind` (None: SQLite in the run's data
+    dir), removed afterwards."""
+    if kind == "sqlite":
+        yield None
+        return
+    from tests.support.databases import scratch_postgres
+
+    with scratch_postgres("bench_deliver") as url:
+        yield url
+
+
+def run_pipeline(readers: int, workdir: Path, setup: Setup, broker_url: str,
+                 spy: Path | None) -> tuple[Run, tuple[str, str, bytes]]:
+    """One edition to `readers` through `setup`, and one reader's copy as it was sent."""
+    workdir.mkdir(parents=True)
+    with fresh_database(setup.database) as database_url, Sink() as sink:
+        env = bench_env(workdir, broker_url, sink, setup.processes, database_url)
+        run = _deliver(readers, env, sink, setup, spy)
+        copy = pipeline_copy(env)
+    return run, copy
+
+
+def _deliver(readers: int, env: dict[str, str], sink: Sink, setup: Setup,
+             spy: Path | None) -> Run:
     from briefing.core.config import load_settings
     from briefing.core.db import Database, upgrade
 
-    workdir.mkdir(parents=True)
-    with Sink() as sink:
-        env = bench_env(workdir, broker[1], sink)
-        settings = load_settings(env)
-        db = Database(settings.database_url)
+    settings = load_settings(env)
+    db = Database(settings.database_url)
+    try:
         upgrade(db)
         started = time.monotonic()
         seed_list(db, readers)
         seed_articles(db, settings)
+        refresh_statistics(db)
         print(f"  seeded {readers:,} readers in {time.monotonic() - started:.1f} s", flush=True)
-        with celery_worker(env, workdir / "worker.log") as worker:
+        with celery_worker(env, Path(env["BRIEFING_DATA_DIR"]) / "worker.log",
+                           setup.processes) as worker:
             edition_id = enqueue_edition(db, settings)
             wait_for_first(sink, worker)
             children = [pid for pid in group_members(worker.pid) if pid != worker.pid]
@@ -250,9 +201,24 @@ def run_pipeline(readers: int, workdir: Path, broker: tuple[str, str], spy: Path
             stats = sink.stats()
             after = _cpu(children, sink.pid)
             rss = process_memory(worker.pid, sink.pid)
-        db.dispose()
-    return Run(f"pipeline, {broker[0]}, {readers:,} readers", stats.messages, stats.seconds, rss,
-               {name: after[name] - before[name] for name in after})
+    finally:
+        db.dispose()  # a scratch PostgreSQL database is dropped only without connections
+    label = f"pipeline, {setup.database}, {setup.broker}, {setup.processes} processes, " \
+            f"{readers:,} readers"
+    return Run(label, stats.messages, stats.seconds, rss,
+               {name: after[name] - before[name] for name in after}, setup, readers)
+
+
+def refresh_statistics(db: Any) -> None:
+    """PostgreSQL: plan from the seeded list's statistics, as for a list that grew through
+    imports (they re-analyse as they go) or sat long enough for autovacuum. Planned from an
+    empty table's, the departed-reader check read the whole list every batch."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with db.engine.connect() as connection:
+            connection.execute(text("ANALYZE subscribers, subscriptions"))
+            connection.commit()
 
 
 def _cpu(senders: list[int], sink_pid: int) -> dict[str, float]:
@@ -296,7 +262,7 @@ def _check_alive(worker: subprocess.Popen[bytes]) -> None:
         raise RuntimeError(f"the celery worker exited with code {worker.returncode}")
 
 
-def pipeline_copy(workdir: Path) -> tuple[str, str, bytes]:
+def pipeline_copy(env: dict[str, str]) -> tuple[str, str, bytes]:
     """(sender, recipient, message) of one reader's copy exactly as the pipeline builds it."""
     from sqlalchemy import select
 
@@ -306,16 +272,18 @@ def pipeline_copy(workdir: Path) -> tuple[str, str, bytes]:
     from briefing.delivery import claims
     from briefing.delivery import send_edition as deliver
 
-    settings = load_settings({"BRIEFING_DATA_DIR": str(workdir),
-                              "BRIEFING_SECRET_KEY": "b" * 40})
+    settings = load_settings(env)
     db = Database(settings.database_url)
-    with db.session() as session:
-        row = session.execute(select(Delivery).order_by(Delivery.id).limit(1)).scalar_one()
-        claimed = claims.Claimed(row.id, row.email, row.name, row.subscriber_id,
-                                  row.subscription_id, row.attempts)
-    prepared, domain = deliver.prepared_message(db, row.edition_id, settings)
-    envelope = prepared.for_reader(deliver.reader_for(claimed, row.edition_id, settings, domain))
-    db.dispose()
+    try:
+        with db.session() as session:
+            row = session.execute(select(Delivery).order_by(Delivery.id).limit(1)).scalar_one()
+            claimed = claims.Claimed(row.id, row.email, row.name, row.subscriber_id,
+                                      row.subscription_id, row.attempts)
+        prepared, domain = deliver.prepared_message(db, row.edition_id, settings)
+        reader = deliver.reader_for(claimed, row.edition_id, settings, domain)
+    finally:
+        db.dispose()
+    envelope = prepared.for_reader(reader)
     return envelope.sender, envelope.recipient, envelope.data
 
 
@@ -349,60 +317,32 @@ def run_ceiling(copy: tuple[str, str, bytes], messages: int) -> Run:
         cpu = {"senders": sum(seconds for _, seconds in reports),
                "sink": cpu_seconds(sink.pid) - sink_before}
     return Run(f"ceiling: bare smtplib, {CONNECTIONS} connections", stats.messages,
-               stats.seconds, rss, cpu)
+               stats.seconds, rss, cpu, None, messages)
 
 
-# --- Report ---------------------------------------------------------------------------------
+# --- Runs and report ------------------------------------------------------------------------
 
-def markdown(runs: list[Run], message_bytes: int) -> str:
-    lines = ["| run | messages | seconds | msgs/s | sender CPU µs/msg | sink CPU µs/msg "
-             "| peak RSS per process (MB) |", "|---|---:|---:|---:|---:|---:|---|"]
-    for run in runs:
-        memory = ", ".join(f"{name} {mb:.0f}" for name, mb in run.rss_mb.items())
-        per_message = {k: v / max(1, run.messages) * 1e6 for k, v in run.cpu_s.items()}
-        lines.append(f"| {run.label} | {run.messages:,} | {run.seconds:.1f} | {run.rate:,.0f} "
-                     f"| {per_message['senders']:,.0f} | {per_message['sink']:,.0f} "
-                     f"| {memory} |")
-    lines += ["", f"One reader's copy is {message_bytes:,} bytes. {CONNECTIONS} SMTP connections "
-              "(BRIEFING_SEND_CONCURRENCY) in every run; msgs/s is measured at the sink, from "
-              "its first accepted message to its last. Sender CPU is the worker pool children "
-              "(or the smtplib loops) over the same stretch. Python "
-              f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite; "
-              f"BRIEFING_SEND_COMMIT_EVERY={OPTIONS['commit_every']} (sent messages recorded per "
-              f"database commit); load average before the run {LOAD_BEFORE[0]:.1f}."]
-    return "\n".join(lines)
-
-
-def result_line(biggest: dict[str, Run], ceiling: Run) -> str:
-    """The largest run per broker. With one broker the keys are those of the one-broker
-    benchmark (msgs_per_s, ratio); with both, each is prefixed by its broker's name."""
-    parts = []
-    for broker, big in biggest.items():
-        prefix = "" if len(biggest) == 1 else f"{broker}_"
-        ratio = big.rate / ceiling.rate if ceiling.rate else 0.0
-        parts += [f"{prefix}msgs_per_s={big.rate:.0f}", f"{prefix}ratio={ratio:.2f}"]
-    peak = max(mb for big in biggest.values() for mb in big.rss_mb.values())
-    return (f"RESULT {' '.join(parts)} ceiling_msgs_per_s={ceiling.rate:.0f} "
-            f"peak_rss_mb={peak:.0f}")
-
-
-def measure(sizes: list[int], brokers: list[str], workdir: Path, spy: Path | None
-            ) -> tuple[list[Run], int]:
+def measure(sizes: list[int], setups: list[Setup], workdir: Path, spy: Path | None
+            ) -> tuple[list[Run], Run, int]:
+    """Every size through every setup, then the one ceiling they are all compared with."""
     runs = []
+    copy: tuple[str, str, bytes] | None = None
     # Importing `workers` reads the environment: keep this process off ./var and the .env.
     os.environ.update({"BRIEFING_DATA_DIR": str(workdir), "BRIEFING_SECRET_KEY": "b" * 40})
-    for broker in brokers:
+    for broker in dict.fromkeys(setup.broker for setup in setups):
         with broker_server(broker, workdir / broker) as url:
-            for readers in sizes:
-                print(f"pipeline: {broker}, {readers:,} readers", flush=True)
-                folder = workdir / f"run-{broker}-{readers}"
-                runs.append(run_pipeline(readers, folder, (broker, url),
-                                         spy / f"{broker}-{readers}" if spy else None))
-                print(f"  {runs[-1].rate:,.0f} msgs/s", flush=True)
-    copy = pipeline_copy(workdir / f"run-{brokers[-1]}-{sizes[-1]}")
+            for setup in (s for s in setups if s.broker == broker):
+                for readers in sizes:
+                    print(f"pipeline: {setup.database}, {broker}, {setup.processes} "
+                          f"processes, {readers:,} readers", flush=True)
+                    name = f"{broker}-{setup.database}-p{setup.processes}-{readers}"
+                    run, copy = run_pipeline(readers, workdir / f"run-{name}", setup, url,
+                                             spy / name if spy else None)
+                    runs.append(run)
+                    print(f"  {run.rate:,.0f} msgs/s", flush=True)
+    assert copy is not None
     print(f"ceiling: {CEILING_MESSAGES:,} messages over {CONNECTIONS} connections", flush=True)
-    runs.append(run_ceiling(copy, CEILING_MESSAGES))
-    return runs, len(copy[2])
+    return runs, run_ceiling(copy, CEILING_MESSAGES), len(copy[2])
 
 
 LOAD_BEFORE = os.getloadavg()
@@ -413,44 +353,69 @@ def _terminate(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)  # unwinds through every `with`, so cleanup runs
 
 
-def main() -> None:
+def process_counts(raw: str) -> list[int]:
+    counts = [int(part) for part in raw.split(",") if part.strip()]
+    if not counts or any(n < 1 or n > 64 for n in counts):
+        raise argparse.ArgumentTypeError("expected counts from 1 to 64, like 1,2,4")
+    return counts
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="only the 10,000-reader run")
     parser.add_argument("--broker", choices=[*BROKERS, "both"], default="redis",
                         help="the Celery broker of the pipeline runs (both: one after the "
                              "other, against one ceiling)")
+    parser.add_argument("--database", choices=[*DATABASES, "both"], default=None,
+                        help="where the deliveries live (default sqlite; postgresql: a "
+                             "scratch database per run; both: one after the other)")
+    parser.add_argument("--processes", type=process_counts, default=[DEFAULT_PROCESSES],
+                        metavar="N[,N…]", help="worker processes and SMTP connections, each "
+                        f"count in turn (default {DEFAULT_PROCESSES})")
     parser.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
                         help="sample the worker children with py-spy into DIR")
     parser.add_argument("--commit-every", type=int, default=1, metavar="N",
                         help="BRIEFING_SEND_COMMIT_EVERY for the workers (default 1: exact)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def setups_of(args: argparse.Namespace) -> list[Setup]:
+    brokers = list(BROKERS) if args.broker == "both" else [args.broker]
+    chosen = args.database or "sqlite"
+    databases = list(DATABASES) if chosen == "both" else [chosen]
+    # Databases alternate within each process count, so a change in the machine's load
+    # during the invocation (other jobs share it) falls on both rather than on the last.
+    return [Setup(broker, database, processes) for broker in brokers
+            for processes in args.processes for database in databases]
+
+
+def main() -> None:
+    args = parse_args()
     OPTIONS["commit_every"] = args.commit_every
     signal.signal(signal.SIGTERM, _terminate)
     sizes = [10_000] if args.quick else sorted({10_000, args.subscribers})
-    brokers = list(BROKERS) if args.broker == "both" else [args.broker]
     with tempfile.TemporaryDirectory(prefix="bench-deliver-") as folder:
-        runs, message_bytes = measure(sizes, brokers, Path(folder), args.py_spy)
-    table = markdown(runs, message_bytes)
+        runs, ceiling, message_bytes = measure(sizes, setups_of(args), Path(folder),
+                                               args.py_spy)
+    table = markdown(runs, ceiling, Conditions(message_bytes, CONNECTIONS,
+                                               args.commit_every, LOAD_BEFORE[0]))
     print(table)
-    result = result_line(largest_runs(runs[:-1], brokers), runs[-1])
+    result = result_line(runs, ceiling)
     if not args.quick:
         write_results(args, table, result)
     print(result)
 
 
-def largest_runs(runs: list[Run], brokers: list[str]) -> dict[str, Run]:
-    per_broker = len(runs) // len(brokers)  # measure() runs every size on each in turn
-    return {broker: runs[(n + 1) * per_broker - 1] for n, broker in enumerate(brokers)}
-
-
 def write_results(args: argparse.Namespace, table: str, result: str) -> None:
-    # The Redis-only file is the one the README's delivery ratio quotes; a broker comparison
-    # goes beside it rather than over it.
-    path = RESULTS if args.broker == "redis" else RESULTS.with_name(f"deliver-{args.broker}.md")
-    path.write_text("# Delivery: pipeline vs bare smtplib\n\nCommand: `python -m "
-                    f"benchmarks.deliver --subscribers {args.subscribers} "
-                    f"--broker {args.broker} --commit-every {args.commit_every}`\n\n"
+    path = results_path(RESULTS, args.broker, args.database, args.processes)
+    command = (f"python -m benchmarks.deliver --subscribers {args.subscribers} --broker "
+               f"{args.broker} --commit-every {args.commit_every}")
+    if args.database is not None:
+        command += f" --database {args.database}"
+    if args.processes != [DEFAULT_PROCESSES]:
+        command += f" --processes {','.join(str(n) for n in args.processes)}"
+    path.write_text(f"# Delivery: pipeline vs bare smtplib\n\nCommand: `{command}`\n\n"
                     f"{table}\n\n`{result}`\n")
 
 
