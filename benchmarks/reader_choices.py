@@ -249,13 +249,13 @@ def send_all(workdir: Path, built: Built, broker_url: str) -> Sent:
     from workers.app import setup
 
     with Sink() as sink:
-        env = bench_env(workdir, broker_url, sink)
+        env = bench_env(workdir, broker_url, sink, CONNECTIONS, None)
         settings = _settings(workdir)
         db = Database(settings.database_url)
         with db.session() as session:  # measure sending, not waiting for each zone's 07:00
             session.execute(update(Delivery).where(Delivery.status == DeliveryStatus.QUEUED)
                             .values(due_at=datetime.now(UTC) - timedelta(seconds=1)))
-        with celery_worker(env, workdir / "worker.log") as worker:
+        with celery_worker(env, workdir / "worker.log", CONNECTIONS) as worker:
             setup(_settings_for(env))
             if not dispatch.send_editions(built.edition_ids, concurrency=CONNECTIONS):
                 raise RuntimeError("the broker refused the send tasks")
@@ -327,7 +327,8 @@ def main() -> None:
                       flush=True)
                 built_runs[choices] = build_in_child(workdir, args.readers, choices)
                 print(f"  {built_runs[choices].renders} renders", flush=True)
-            copy = pipeline_copy(root / "uniform")
+            copy = pipeline_copy({"BRIEFING_DATA_DIR": str(root / "uniform"),
+                                  "BRIEFING_SECRET_KEY": "b" * 40})
             # The ceiling before the first send and after the last, so a machine that got
             # busier or quieter in between moves the baseline with the runs it is compared to.
             first = run_ceiling(copy, CEILING_MESSAGES).rate
