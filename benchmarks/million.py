@@ -20,6 +20,7 @@ one process expected to grow with the readers).
 
     python -m benchmarks.million [--sizes 100000,1000000] [--databases sqlite,postgresql]
                                  [--send] [--broker redis://127.0.0.1:6379/12]
+                                 [--results benchmarks/results/million.md]
 """
 
 from __future__ import annotations
@@ -281,6 +282,8 @@ def main() -> None:
     parser.add_argument("--send", action="store_true",
                         help="also send each edition through a Celery worker into a sink")
     parser.add_argument("--broker", default=BROKER)
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="markdown file to write (after every size)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     command = "python -m benchmarks.million " + " ".join(sys.argv[1:])
@@ -303,7 +306,7 @@ def main() -> None:
                               flush=True)
             rows.append(row)
             # Written after every size, so a long run that is stopped keeps what it measured.
-            RESULTS.write_text(report(rows, ceiling, command))
+            args.results.write_text(report(rows, ceiling, command))
     print(build_table(rows))
     if args.send:
         print(send_table(rows, ceiling))
