@@ -333,7 +333,8 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id", name="uq_delivery_edition_subscriber"),
-        Index("ix_deliveries_edition_status", "edition_id", "status"),
+        # Ends with id: claims take the next queued rows in id order (see migration 0018).
+        Index("ix_deliveries_edition_status", "edition_id", "status", "id"),
         Index("ix_deliveries_status_due", "status", "due_at"),
     )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from briefing.core.clock import utcnow
@@ -45,13 +45,20 @@ class Claimed:
     throttled: int = 0
 
 
+def due_rows(edition_id: int, now: datetime, limit: int) -> Select[int]:
+    """The next `limit` queued rows of the edition, in id order, that no one else holds.
+    ix_deliveries_edition_status ends with id, so this reads those rows and no others,
+    however many of the edition's rows were sent before them."""
+    return (select(Delivery.id).where(Delivery.edition_id == edition_id,
+                                      Delivery.status == DeliveryStatus.QUEUED,
+                                      Delivery.due_at <= now)
+            .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True))
+
+
 def claim_batch(db: Database, edition_id: int, limit: int) -> tuple[str, list[Claimed]]:
     token, now = uuid.uuid4().hex, utcnow()
     with db.session() as session:
-        due = (select(Delivery.id).where(Delivery.edition_id == edition_id,
-                                         Delivery.status == DeliveryStatus.QUEUED,
-                                         Delivery.due_at <= now)
-               .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True))
+        due = due_rows(edition_id, now, limit)
         rows = session.execute(
             update(Delivery).where(Delivery.id.in_(due.scalar_subquery()))
             .values(status=DeliveryStatus.SENDING, claim=token, claimed_at=now,
