@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -273,6 +274,10 @@ def report(rows: list[Row], ceiling: float, command: str) -> str:
 LOAD_BEFORE = os.getloadavg()
 
 
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every `with`: worker and sink stop too
+
+
 def main() -> None:
     from benchmarks.deliver import run_ceiling
 
@@ -285,6 +290,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="markdown file to write (after every size)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _terminate)
     sizes = [int(s) for s in args.sizes.split(",")]
     command = "python -m benchmarks.million " + " ".join(sys.argv[1:])
     rows: list[Row] = []
