@@ -150,3 +150,34 @@ def test_dry_run_while_the_edition_is_being_sent_says_how_far_it_got(
     dry = client.post("/api/lists/daily/send", headers=AUTH, json={"dry_run": True}).json()
     assert dry["already_sent"] is True and dry["edition"]["status"] == "sending"
     assert "is being sent: 0 of 2 readers so far" in dry["note"] and dry["readers"] == 2
+
+
+def test_a_weekly_edition_has_its_own_archive_page_and_api_kind(
+        client: TestClient, settings: Settings) -> None:
+    from datetime import timedelta
+
+    from briefing.core.models import Edition, EditionKind
+    from briefing.editions.service import today_for
+    from briefing.editions.weekly import week_monday
+    from briefing.subscribers.lists import get_list
+
+    db = Database(settings.database_url)
+    assert client.post("/api/lists/daily/subscribers", headers=AUTH, json={
+        "email": "weekly@example.com", "frequency": "weekly"}).status_code == 201
+    add_news(client)
+    mailing_list = get_list(db, "daily")
+    monday = week_monday(today_for(mailing_list))
+    with db.session() as session:
+        weekly = Edition(list_id=mailing_list.id, edition_date=monday, kind=EditionKind.WEEKLY)
+        session.add(weekly)
+        session.flush()
+        weekly_id = weekly.id
+    assert build_edition(db, weekly_id, settings) == EditionStatus.SENDING
+    shown = client.get(f"/api/editions/{weekly_id}", headers=AUTH).json()
+    assert (shown["kind"], shown["counts"]["queued"]) == ("weekly", 1)
+    page = client.get(f"/archive/daily/weekly/{monday}")
+    assert page.status_code == 200 and "Turkey" in page.text
+    assert f"Week of {(monday - timedelta(days=7)).strftime('%A')}" in page.text
+    assert client.get(f"/archive/daily/{monday}").status_code == 404  # no daily that day
+    assert client.get("/archive/daily/weekly/someday").status_code == 404
+    db.dispose()
