@@ -29,18 +29,15 @@ from briefing.core.models import (
     DeliveryStatus,
     Edition,
     EditionKind,
-    EditionStatus,
     EditionVariant,
 )
-from briefing.delivery import send_edition as deliver
-from briefing.editions import schedule
-from briefing.editions.compose import build_edition
 from briefing.editions.service import list_editions
 from briefing.subscribers.list_rules import RulesChange
 from briefing.subscribers.lists import ListChanges, update_list
 from briefing.subscribers.subscriptions import add_subscriber
 from tests.support.briefing_data import add_news, list_database
 from tests.support.databases import make_settings
+from tests.support.service_clock import run_service
 from tests.support.smtp import Received, SMTPServer
 
 LIST_ZONE = "Europe/London"
@@ -87,28 +84,14 @@ def db(settings: Settings) -> Iterator[Database]:
 
 
 def walk(db: Database, settings: Settings, start: datetime, end: datetime) -> None:
-    with time_machine.travel(start, tick=False) as clock:
-        # A second walk goes on with fresh news: one article of each topic a day so far.
-        now, day = start, math.ceil((start - START) / timedelta(days=1))
-        while now < end:
-            clock.move_to(now)
-            if (now.hour, now.minute) == (12, 30):
-                add_news(db, settings, 1, prefix=f"Markets{day}", start=4 * day,
-                         tags=("markets",))
-                add_news(db, settings, 1, prefix=f"Science{day}", start=4 * day + 1,
-                         tags=("science",))
-                day += 1
-            for edition_id in schedule.create_due_editions(db, now):
-                assert build_edition(db, edition_id, settings) == EditionStatus.SENDING
-            for edition_id in _sending(db):
-                deliver.send_some(db, edition_id, settings)
-            now += STEP
+    def news(day: int) -> None:
+        add_news(db, settings, 1, prefix=f"Markets{day}", start=4 * day, tags=("markets",))
+        add_news(db, settings, 1, prefix=f"Science{day}", start=4 * day + 1,
+                 tags=("science",))
 
-
-def _sending(db: Database) -> list[int]:
-    with db.session() as session:
-        return list(session.scalars(select(Edition.id).where(
-            Edition.status == EditionStatus.SENDING)))
+    # A second walk goes on with fresh news: one article of each topic a day so far.
+    run_service(db, settings, start, end, step=STEP, news=news,
+                first_day=math.ceil((start - START) / timedelta(days=1)))
 
 
 def expected(email: str) -> set[tuple[EditionKind, date]]:

@@ -20,15 +20,13 @@ from sqlalchemy import select
 
 from briefing.core.config import Settings
 from briefing.core.db import Database
-from briefing.core.models import Delivery, DeliveryStatus, Edition, EditionStatus
-from briefing.delivery import send_edition as deliver
-from briefing.editions import schedule
-from briefing.editions.compose import build_edition
+from briefing.core.models import Delivery, DeliveryStatus, Edition
 from briefing.editions.reader_time import send_instant
 from briefing.subscribers.lists import ListChanges, update_list
 from briefing.subscribers.subscriptions import add_subscriber
 from tests.support.briefing_data import add_news, list_database
 from tests.support.databases import make_settings
+from tests.support.service_clock import run_service
 from tests.support.smtp import SMTPServer
 
 READERS = {"tokyo@example.com": "Asia/Tokyo", "kolkata@example.com": "Asia/Kolkata",
@@ -60,24 +58,8 @@ def db(settings: Settings) -> Iterator[Database]:
 
 def walk(db: Database, settings: Settings, start: datetime, end: datetime) -> None:
     """Tick, build and send every quarter hour; a day's news arrives at 12:30 UTC."""
-    with time_machine.travel(start, tick=False) as clock:
-        now, day = start, 0
-        while now < end:
-            clock.move_to(now)
-            if (now.hour, now.minute) == (12, 30):
-                add_news(db, settings, 2, prefix=f"Day{day}", start=2 * day)
-                day += 1
-            for edition_id in schedule.create_due_editions(db, now):
-                assert build_edition(db, edition_id, settings) == EditionStatus.SENDING
-            for edition_id in _sending(db):
-                deliver.send_some(db, edition_id, settings)
-            now += STEP
-
-
-def _sending(db: Database) -> list[int]:
-    with db.session() as session:
-        return list(session.scalars(select(Edition.id).where(
-            Edition.status == EditionStatus.SENDING)))
+    run_service(db, settings, start, end, step=STEP,
+                news=lambda day: add_news(db, settings, 2, prefix=f"Day{day}", start=2 * day))
 
 
 def test_each_reader_gets_each_edition_once_at_seven_on_their_own_clock_across_dst(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -27,19 +28,28 @@ from tests.support.worker import WorkerProcess, wait_for
 EAST, WEST = "Etc/GMT-3", "Etc/GMT+3"  # POSIX signs: GMT-3 is three hours *ahead* of UTC
 
 
-def test_the_worker_sends_each_copy_when_its_readers_clock_says_so(
-        worker: WorkerProcess, worker_env: dict[str, str], smtp_server: SMTPServer,
-        tmp_path: Path) -> None:
-    env = {**worker_env, **smtp_server.env(), "BRIEFING_TICK_SECONDS": "1"}
+def reader_time_list(tmp_path: Path, smtp_server: SMTPServer, made_ago: timedelta,
+                     rules: RulesChange | None = None) -> tuple[Database, Any, datetime]:
+    """A list sent at each reader's 07:00-like time, two minutes ago three hours east of UTC,
+    made *made_ago*: (database, settings, now to the minute)."""
     settings = make_settings(tmp_path / "var", **smtp_server.env())
     db = Database(settings.database_url)
     upgrade(db)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     send_at = (now + timedelta(hours=3) - timedelta(minutes=2)).time()  # 2 min ago, east
     make_list(db, timezone="UTC", send_time=send_at.strftime("%H:%M"))
-    update_list(db, "daily", ListChanges(reader_time=True))
-    with db.session() as session:  # made yesterday, so today's send time counts
-        session.execute(update(MailingList).values(created_at=now - timedelta(days=1)))
+    update_list(db, "daily", ListChanges(reader_time=True, rules=rules))
+    with db.session() as session:
+        session.execute(update(MailingList).values(created_at=now - made_ago))
+    return db, settings, now
+
+
+def test_the_worker_sends_each_copy_when_its_readers_clock_says_so(
+        worker: WorkerProcess, worker_env: dict[str, str], smtp_server: SMTPServer,
+        tmp_path: Path) -> None:
+    env = {**worker_env, **smtp_server.env(), "BRIEFING_TICK_SECONDS": "1"}
+    # Made yesterday, so today's send time counts.
+    db, settings, now = reader_time_list(tmp_path, smtp_server, timedelta(days=1))
     for email, zone in (("east@example.com", EAST), ("utc@example.com", ""),
                         ("west@example.com", WEST)):
         add_subscriber(db, "daily", email, timezone=zone)
@@ -63,17 +73,10 @@ def test_the_worker_sends_weekly_and_topic_readers_their_own_copies(
         worker: WorkerProcess, worker_env: dict[str, str], smtp_server: SMTPServer,
         tmp_path: Path) -> None:
     env = {**worker_env, **smtp_server.env(), "BRIEFING_TICK_SECONDS": "1"}
-    settings = make_settings(tmp_path / "var", **smtp_server.env())
-    db = Database(settings.database_url)
-    upgrade(db)
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    # Made over a week ago: this week's weekly is due too.
+    db, settings, now = reader_time_list(tmp_path, smtp_server, timedelta(days=8),
+                                         RulesChange(tags=["markets", "science"]))
     east_now = now + timedelta(hours=3)
-    send_at = (east_now - timedelta(minutes=2)).time()
-    make_list(db, timezone="UTC", send_time=send_at.strftime("%H:%M"))
-    update_list(db, "daily", ListChanges(reader_time=True,
-                                         rules=RulesChange(tags=["markets", "science"])))
-    with db.session() as session:  # made over a week ago: this week's weekly is due too
-        session.execute(update(MailingList).values(created_at=now - timedelta(days=8)))
     today = DAYS[(east_now - timedelta(minutes=2)).weekday()]
     tomorrow = DAYS[(east_now - timedelta(minutes=2) + timedelta(days=1)).weekday()]
     readers = {"all@example.com": ("daily", []), "science@example.com": ("daily", ["science"]),
