@@ -60,10 +60,6 @@ def weekly_day(raw: str) -> int:
     raise InputError(f"{raw[:20]!r} is not a day of the week (monday … sunday)")
 
 
-def checked_frequency(raw: str) -> Frequency:
-    return checked_cadence(raw).frequency
-
-
 def wanted_by(kind: EditionKind, day: date) -> list[Frequency]:
     """The frequencies that get an edition: weekly readers the weekly; daily readers every
     daily; weekday readers the dailies of Monday to Friday (by the edition's date)."""

@@ -28,6 +28,7 @@ from briefing.core.db import Database
 from briefing.core.errors import InputError
 from briefing.core.models import (
     ConsentSource,
+    Frequency,
     MailingList,
     Subscriber,
     Subscription,
@@ -320,14 +321,12 @@ def add_subscriber(db: Database, slug: str, email: str, name: str | None = None,
                              "they must sign up again themselves")
         if row is None:
             row = Subscription(list_id=mailing_list.id, subscriber_id=subscriber.id,
-                               consent_source=source, status=SubscriptionStatus.PENDING)
+                               consent_source=source, status=SubscriptionStatus.PENDING,
+                               frequency=Frequency.DAILY, weekly_day=0)
             session.add(row)
-        for column, value in (often.changes(row.frequency, row.weekly_day)
-                              if often is not None and row.frequency is not None
-                              else {}).items():
-            setattr(row, column, value)
-        if often is not None and row.frequency is None:  # a new row: defaults not yet set
-            row.frequency, row.weekly_day = often.frequency, often.weekly_day
+        if often is not None:
+            for column, value in often.changes(row.frequency, row.weekly_day).items():
+                setattr(row, column, value)
         if chosen is not None:
             row.topics = chosen
         if active and row.status != SubscriptionStatus.ACTIVE:
