@@ -101,6 +101,16 @@ class DriverStatement:
             row[name] = self._convert[name](row[name])
         return tuple(row[name] for name in self._order) if self._order is not None else row
 
+    def converted(self, name: str, value: Any) -> Any:
+        """One parameter's value as the driver takes it (the column type's conversion)."""
+        convert = self._convert.get(name)
+        return value if convert is None else convert(value)
+
+    def positions(self) -> tuple[str, ...]:
+        """The parameters' names in placeholder order (positional parameter styles only)."""
+        assert self._order is not None
+        return tuple(self._order)
+
     def execute_many(self, dbapi_connection: Any, rows: list[dict[str, Any]]) -> None:
         """Runs in the connection's current transaction; committing is the caller's call."""
         cursor = dbapi_connection.cursor()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from briefing.core.clock import utcnow
 from briefing.core.config import Settings
 from briefing.core.db import Database, DriverStatement, driver_errors
+from briefing.core.early_write import EarlyWrite
 from briefing.core.models import (
     Delivery,
     DeliveryStatus,
@@ -134,20 +135,29 @@ class SentRecorder:
             # isolation level when the connection goes back.
             connection.execution_options(isolation_level="AUTOCOMMIT")
         self.statement = _sent_statement(connection.dialect, asynchronous)
+        # One outcome a commit, committed asynchronously: sent as soon as it is known, and
+        # waited for only before the next body (see briefing/core/early_write.py).
+        self.early = (EarlyWrite(connection, _SENT_ASYNC, "briefing_sent")
+                      if asynchronous and commit_every == 1 else None)
         self.pending: list[dict[str, Any]] = []
         self.oldest = 0.0
 
     def sent(self, row: Claimed, reply: str) -> None:
-        """Note an accepted message; it is written by `before_next_body` or `flush`."""
+        """Note an accepted message; it is written by `before_next_body` or `flush` (on
+        PostgreSQL by default, sent now and waited for there). A NUL in a hostile server's
+        reply is dropped: PostgreSQL's text cannot hold one, and the write would fail."""
         if not self.pending:
             self.oldest = time.monotonic()
         self.pending.append({"row_id": row.id, "row_claim": self.token, "at": utcnow(),
-                             "reply": reply[:500]})
+                             "reply": reply[:500].replace("\x00", "")})
+        if self.early is not None:
+            with driver_errors(self.connection, self.statement.sql):
+                self.early.send(self.pending[-1])
 
     def before_next_body(self) -> None:
         """Write what is due; called while the server answers the next envelope, so the
         commit overlaps that round trip, and always before the next body goes out."""
-        if (len(self.pending) >= self.every
+        if (self.early is not None or len(self.pending) >= self.every
                 or time.monotonic() - self.oldest >= self.MAX_WAIT_SECONDS):
             self.flush()
 
@@ -163,6 +173,10 @@ class SentRecorder:
     def flush(self) -> None:
         """Write the pending outcomes. If the database fails meanwhile they stay pending,
         for `write_pending_in` a fresh connection."""
+        if self.early is not None and self.early.in_flight:
+            with driver_errors(self.connection, self.statement.sql):
+                self.early.settle()
+            self.pending = []
         if self.pending:
             with driver_errors(self.connection, self.statement.sql), self.db.write_turn():
                 driver = self.connection.connection.driver_connection
